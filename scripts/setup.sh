@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything kvm4nfv needs on a fresh Debian 12 machine (as root), then builds the CLI.
+# Idempotent: a second run installs nothing and only rebuilds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: the real tools kvm4nfv drives (rt-tests, stress-ng, QEMU, the guest's busybox) and the
+# headless browser used to look at reports.
+APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio zstd xz-utils
+  chromium openssh-client util-linux procps kmod)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} (run as root, or: apt-get install ${missing[*]})" >&2
+    exit 3
+  fi
+  echo "setup: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies. better-sqlite3 builds from source here (no prebuilt download is reachable); node-gyp
+# needs Node's headers, which Debian's node keeps under /usr.
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+stamp=node_modules/.kvm4nfv-installed
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  echo "setup: installing npm dependencies (better-sqlite3 compiles from source: about 90 s)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+
+npm run --silent build

@@ -1,0 +1,13 @@
+/**
+ * The command table: one line per command file. Each file exports `register(program)`, which declares the
+ * command's flags and an action that lazily imports the core it needs.
+ */
+import type { Command } from "@commander-js/extra-typings";
+
+type Register = (program: Command) => void;
+
+// biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
+export function registerCommands(program: Command<any, any, any>): void {
+  const registers: Register[] = [];
+  for (const r of registers) r(program as Command);
+}

@@ -1,0 +1,45 @@
+/**
+ * The kvm4nfv CLI entry. Each command lives in its own file under src/cli/ and only parses flags, calls the
+ * core and prints. Core modules are imported lazily inside the actions so `--version` stays fast.
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { registerCommands } from "./commands.js";
+import { describeError, killAll } from "./run.js";
+import { VERSION } from "./version.js";
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const debug = argv.includes("--debug");
+  const program = new Command("kvm4nfv")
+    .description(
+      "Make KVM hosts and their real-time guests deterministic for NFV, and prove it with measurements.",
+    )
+    .version(VERSION, "-V, --version")
+    .option("--debug", "show stack traces for errors")
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      // commander's own usage errors arrive here; keep them to one line naming the problem.
+      outputError: (str, write) => write(`kvm4nfv: ${str.replace(/^error: /, "").trim()}\n`),
+    });
+  registerCommands(program);
+  try {
+    await program.parseAsync([...argv]);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      ) {
+        process.exitCode = 0;
+        return;
+      }
+      process.exitCode = 2; // usage error, already printed by commander
+      return;
+    }
+    killAll();
+    const { text, exitCode } = describeError(err, debug);
+    process.stderr.write(`${text}\n`);
+    process.exitCode = exitCode;
+  }
+}

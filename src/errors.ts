@@ -1,0 +1,119 @@
+/**
+ * Typed errors with stable codes, exit codes and hints.
+ *
+ * Exit codes (the CLI's contract, documented in the README):
+ *   0  success (no failed rule / SLA met)
+ *   1  the thing measured or audited failed (a rule failed, an SLA broke)
+ *   2  usage or input error: bad flag, malformed cpulist/YAML/snapshot/tool output
+ *   3  environment error: a tool is missing, not root, no RT priority, no KVM
+ *   4  runtime error: a child process crashed or timed out, a guest did not come up
+ * A process killed by a signal is reported by the shell as 128 + signal number.
+ */
+
+export type ErrorCode =
+  | "USAGE"
+  | "BAD_CPULIST"
+  | "BAD_INPUT"
+  | "BAD_SNAPSHOT"
+  | "BAD_TOOL_OUTPUT"
+  | "TOOL_MISSING"
+  | "NOT_ROOT"
+  | "PERMISSION"
+  | "TOOL_FAILED"
+  | "TIMEOUT"
+  | "GUEST_FAILED"
+  | "QMP"
+  | "STORE"
+  | "INTERNAL";
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  USAGE: 2,
+  BAD_CPULIST: 2,
+  BAD_INPUT: 2,
+  BAD_SNAPSHOT: 2,
+  BAD_TOOL_OUTPUT: 2,
+  TOOL_MISSING: 3,
+  NOT_ROOT: 3,
+  PERMISSION: 3,
+  TOOL_FAILED: 4,
+  TIMEOUT: 4,
+  GUEST_FAILED: 4,
+  QMP: 4,
+  STORE: 4,
+  INTERNAL: 4,
+};
+
+export class Kvm4nfvError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "Kvm4nfvError";
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = EXIT_BY_CODE[code];
+  }
+}
+
+/** A bad flag, argument or value given by the user (exit 2). */
+export class UsageError extends Kvm4nfvError {
+  constructor(message: string, hint?: string) {
+    super("USAGE", message, hint === undefined ? {} : { hint });
+    this.name = "UsageError";
+  }
+}
+
+/** Input that cannot be understood: a file, a snapshot, a tool's output (exit 2). */
+export class InputError extends Kvm4nfvError {
+  constructor(
+    code: "BAD_INPUT" | "BAD_SNAPSHOT" | "BAD_TOOL_OUTPUT" | "BAD_CPULIST",
+    message: string,
+    hint?: string,
+  ) {
+    super(code, message, hint === undefined ? {} : { hint });
+    this.name = "InputError";
+  }
+}
+
+/** Debian package that provides each external tool kvm4nfv runs, for install hints. */
+export const DEBIAN_PACKAGE: Record<string, string> = {
+  cyclictest: "rt-tests",
+  oslat: "rt-tests",
+  hwlatdetect: "rt-tests",
+  "stress-ng": "stress-ng",
+  "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-img": "qemu-utils",
+  busybox: "busybox-static",
+  chromium: "chromium",
+  cpio: "cpio",
+  ssh: "openssh-client",
+  taskset: "util-linux",
+  chrt: "util-linux",
+  "update-grub": "grub2-common",
+};
+
+export function toolMissing(tool: string): Kvm4nfvError {
+  const pkg = DEBIAN_PACKAGE[tool];
+  return new Kvm4nfvError("TOOL_MISSING", `${tool} is not installed`, {
+    hint: pkg ? `install ${pkg}: apt-get install ${pkg}` : `install ${tool} and make sure it is on PATH`,
+  });
+}
+
+/** One line for the user; the stack only with --debug. */
+export function describeError(err: unknown, debug: boolean): { text: string; exitCode: number } {
+  if (err instanceof Kvm4nfvError) {
+    let text = `kvm4nfv: ${err.message}`;
+    if (err.hint) text += ` (${err.hint})`;
+    if (debug && err.stack) text += `\n${err.stack}`;
+    return { text, exitCode: err.exitCode };
+  }
+  const e = err as { code?: string; message?: string; stack?: string };
+  // commander reports its own usage errors with codes starting "commander."; they already printed.
+  const message = e?.message ?? String(err);
+  let text = `kvm4nfv: internal error: ${message}`;
+  if (!debug) text += " (run with --debug for the stack trace)";
+  else if (e?.stack) text += `\n${e.stack}`;
+  return { text, exitCode: 4 };
+}
