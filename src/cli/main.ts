@@ -3,8 +3,8 @@
  * core and prints. Core modules are imported lazily inside the actions so `--version` stays fast.
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
+import { describeError } from "../errors.js";
 import { registerCommands } from "./commands.js";
-import { describeError, killAll } from "./run.js";
 import { VERSION } from "./version.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -37,6 +37,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = 2; // usage error, already printed by commander
       return;
     }
+    // Children exist only if exec.ts was loaded; importing it here costs nothing then (module cache).
+    const { killAll } = await import("../exec.js");
     killAll();
     const { text, exitCode } = describeError(err, debug);
     process.stderr.write(`${text}\n`);

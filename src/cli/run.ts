@@ -1,6 +1,4 @@
-/** Small helpers shared by the command files: printing, exit codes, re-exports for main. */
-export { describeError } from "../errors.js";
-export { killAll } from "../exec.js";
+/** Small helpers shared by the command files: printing and exit codes. Nothing heavy: this loads at start-up. */
 
 /** Print a command's output (text or JSON) to stdout. */
 export function print(output: string | object): void {
