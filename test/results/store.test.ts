@@ -104,8 +104,22 @@ describe("migrate", () => {
     const db = new Database(":memory:");
     const log: number[] = [];
     const ms: Migration[] = [
-      { version: 2, description: "b", up: (d) => (log.push(2), d.exec("ALTER TABLE t ADD COLUMN y")) },
-      { version: 1, description: "a", up: (d) => (log.push(1), d.exec("CREATE TABLE t (x)")) },
+      {
+        version: 2,
+        description: "b",
+        up: (d) => {
+          log.push(2);
+          d.exec("ALTER TABLE t ADD COLUMN y");
+        },
+      },
+      {
+        version: 1,
+        description: "a",
+        up: (d) => {
+          log.push(1);
+          d.exec("CREATE TABLE t (x)");
+        },
+      },
     ];
     expect(migrate(db, ms.slice(1))).toEqual([1]);
     expect(migrate(db, ms)).toEqual([2]);
