@@ -1,0 +1,123 @@
+/**
+ * Compare two runs: per CPU (matched by CPU number) and per metric, A and B side by side with the ratio B/A
+ * and a regression flag when B is worse than A by more than the threshold. Pure: no store, no printing.
+ *
+ * For latencies "worse" means higher. Run-level metrics (migration total time, downtime, …) are only judged
+ * when their name says they are a duration; others (bandwidth, byte counts) are shown with a ratio but never
+ * flagged, because their good direction is not known.
+ */
+import { UsageError } from "../errors.js";
+import { PERCENTILE_KEYS, type PercentileKey, type RunRecord, type TestType } from "../measure/types.js";
+
+export type LatencyMetric = "min" | "avg" | "max" | PercentileKey;
+export const LATENCY_METRICS: readonly LatencyMetric[] = ["min", "avg", "max", ...PERCENTILE_KEYS];
+
+export interface MetricComparison {
+  metric: string;
+  a: number | null;
+  b: number | null;
+  /** B/A; null when either is missing or A is 0 (no meaningful ratio). */
+  ratio: number | null;
+  /** True when B is worse than A by more than the threshold (or A was 0 and B is not). */
+  regression: boolean;
+  /** The value is a lower bound: the percentile fell among the histogram overflows. */
+  aLowerBound?: boolean;
+  bLowerBound?: boolean;
+}
+
+export interface CpuComparison {
+  cpu: number;
+  inA: boolean;
+  inB: boolean;
+  metrics: MetricComparison[];
+}
+
+export interface RunRef {
+  id: number | null;
+  type: TestType;
+  label: string;
+  startedAt: string;
+}
+
+export interface Comparison {
+  a: RunRef;
+  b: RunRef;
+  thresholdPct: number;
+  cpus: CpuComparison[];
+  /** Run-level numeric metrics (migration figures), union of both runs' keys. */
+  metrics: MetricComparison[];
+  regressions: number;
+}
+
+export const DEFAULT_THRESHOLD_PCT = 10;
+
+/** "10%", "10" or "2.5%" → percent; anything else is a usage error. */
+export function parseThreshold(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  if (!m) throw new UsageError(`bad threshold "${text}": expected a percentage like 10%`);
+  return Number(m[1]);
+}
+
+function judge(
+  metric: string,
+  a: number | null,
+  b: number | null,
+  thresholdPct: number,
+  higherIsWorse: boolean,
+): MetricComparison {
+  let ratio: number | null = null;
+  let regression = false;
+  if (a !== null && b !== null) {
+    if (a !== 0) ratio = b / a;
+    else if (b === 0) ratio = 1;
+    if (higherIsWorse) regression = a === 0 ? b > 0 : b > a * (1 + thresholdPct / 100);
+  }
+  return { metric, a, b, ratio, regression };
+}
+
+function latencyValue(
+  run: RunRecord["cpus"][number] | undefined,
+  metric: LatencyMetric,
+): { v: number | null; lb: boolean } {
+  if (!run) return { v: null, lb: false };
+  if (metric === "min") return { v: run.minUs, lb: false };
+  if (metric === "avg") return { v: run.avgUs, lb: false };
+  if (metric === "max") return { v: run.maxUs, lb: false };
+  const p = run.percentiles[metric];
+  return p ? { v: p.valueUs, lb: p.inOverflow } : { v: null, lb: false };
+}
+
+const DURATION_NAME = /(^|_)(ms|us|ns|s|time|downtime)$/;
+
+function ref(r: RunRecord): RunRef {
+  return { id: r.id, type: r.type, label: r.label, startedAt: r.startedAt };
+}
+
+export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?: number } = {}): Comparison {
+  const thresholdPct = options.thresholdPct ?? DEFAULT_THRESHOLD_PCT;
+  const cpuNumbers = [...new Set([...a.cpus.map((c) => c.cpu), ...b.cpus.map((c) => c.cpu)])].sort(
+    (x, y) => x - y,
+  );
+  const cpus: CpuComparison[] = cpuNumbers.map((cpu) => {
+    const ca = a.cpus.find((c) => c.cpu === cpu);
+    const cb = b.cpus.find((c) => c.cpu === cpu);
+    const metrics = LATENCY_METRICS.map((metric) => {
+      const va = latencyValue(ca, metric);
+      const vb = latencyValue(cb, metric);
+      const m = judge(metric, va.v, vb.v, thresholdPct, true);
+      if (va.lb) m.aLowerBound = true;
+      if (vb.lb) m.bLowerBound = true;
+      return m;
+    }).filter((m) => m.a !== null || m.b !== null);
+    return { cpu, inA: ca !== undefined, inB: cb !== undefined, metrics };
+  });
+  const keys = [...new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])];
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const metrics = keys
+    .map((k) => judge(k, num(a.metrics[k]), num(b.metrics[k]), thresholdPct, DURATION_NAME.test(k)))
+    .filter((m) => m.a !== null || m.b !== null);
+  const regressions =
+    cpus.reduce((n, c) => n + c.metrics.filter((m) => m.regression).length, 0) +
+    metrics.filter((m) => m.regression).length;
+  return { a: ref(a), b: ref(b), thresholdPct, cpus, metrics, regressions };
+}

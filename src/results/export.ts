@@ -1,0 +1,189 @@
+/**
+ * Export runs for other tools: JSON (the RunRecord itself), JUnit XML (CI dashboards: one testsuite per run,
+ * one testcase per SLA limit, a failure when the limit broke) and InfluxDB line protocol (Grafana, as the
+ * original KVM4NFV dispatched its Yardstick results). Pure functions returning text.
+ */
+import { UsageError } from "../errors.js";
+import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
+
+export type ExportFormat = "json" | "junit" | "influx";
+export const EXPORT_FORMATS: readonly ExportFormat[] = ["json", "junit", "influx"];
+
+export function parseFormat(text: string): ExportFormat {
+  if ((EXPORT_FORMATS as readonly string[]).includes(text)) return text as ExportFormat;
+  throw new UsageError(`unknown export format "${text}": expected ${EXPORT_FORMATS.join(", ")}`);
+}
+
+export function exportRuns(runs: readonly RunRecord[], format: ExportFormat): string {
+  switch (format) {
+    case "json":
+      return `${JSON.stringify(runs.length === 1 ? runs[0] : runs, null, 2)}\n`;
+    case "junit":
+      return toJunit(runs);
+    case "influx":
+      return toInflux(runs);
+  }
+}
+
+// ---------------------------------------------------------------- JUnit
+
+/** XML 1.0 text: escape the five specials and drop characters XML cannot carry at all. */
+export function xmlEscape(text: string): string {
+  return (
+    text
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters XML 1.0 forbids
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&apos;")
+  );
+}
+
+function seconds(run: RunRecord): string {
+  const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+  return Number.isFinite(ms) && ms >= 0 ? (ms / 1000).toFixed(3) : "0";
+}
+
+function limitName(l: SlaLimit): string {
+  return `${l.metric} <= ${l.limitUs} us`;
+}
+
+interface Case {
+  name: string;
+  failure?: string;
+  error?: string;
+}
+
+function casesOf(run: RunRecord): Case[] {
+  if (run.verdict.status === "error") return [{ name: "run completed", error: run.verdict.summary }];
+  if (run.verdict.limits.length === 0) {
+    // No per-limit SLA (e.g. a migration judged on its own figures): one case carrying the verdict.
+    return [
+      run.verdict.status === "fail" ? { name: "verdict", failure: run.verdict.summary } : { name: "verdict" },
+    ];
+  }
+  return run.verdict.limits.map((l) => {
+    const b = run.verdict.breaches.find((x) => x.metric === l.metric && x.limitUs === l.limitUs);
+    return b
+      ? { name: limitName(l), failure: `${l.metric} ${b.observedUs} us > ${l.limitUs} us on CPU ${b.cpu}` }
+      : { name: limitName(l) };
+  });
+}
+
+function toJunit(runs: readonly RunRecord[]): string {
+  const suites = runs.map((run) => ({ run, cases: casesOf(run) }));
+  const count = (f: (c: Case) => boolean) => suites.reduce((n, s) => n + s.cases.filter(f).length, 0);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(
+    `<testsuites name="kvm4nfv" tests="${count(() => true)}" failures="${count((c) => !!c.failure)}" errors="${count((c) => !!c.error)}">`,
+  );
+  for (const { run, cases } of suites) {
+    const env = run.environment;
+    const cls = xmlEscape(`kvm4nfv.${run.type}`);
+    const attrs = [
+      `name="${xmlEscape(`${run.type} ${run.label}${run.id === null ? "" : ` (run ${run.id})`}`)}"`,
+      `tests="${cases.length}"`,
+      `failures="${cases.filter((c) => c.failure).length}"`,
+      `errors="${cases.filter((c) => c.error).length}"`,
+      `timestamp="${xmlEscape(run.startedAt)}"`,
+      `time="${seconds(run)}"`,
+    ];
+    if (env.hostname) attrs.push(`hostname="${xmlEscape(env.hostname)}"`);
+    out.push(`  <testsuite ${attrs.join(" ")}>`);
+    const props: Array<[string, string | null | undefined]> = [
+      ["kernel", env.kernelRelease],
+      ["cmdline", env.kernelCmdline],
+      ["cpu_model", env.cpuModel],
+      ["realtime_kernel", env.realtimeKernel === null ? null : String(env.realtimeKernel)],
+      ["where", env.where],
+      ["accelerator", env.accelerator],
+      ...Object.entries(env.toolVersions).map(([k, v]): [string, string] => [`version.${k}`, v]),
+    ];
+    out.push("    <properties>");
+    for (const [k, v] of props) {
+      if (v !== null && v !== undefined)
+        out.push(`      <property name="${xmlEscape(k)}" value="${xmlEscape(v)}"/>`);
+    }
+    out.push("    </properties>");
+    for (const c of cases) {
+      const head = `    <testcase classname="${cls}" name="${xmlEscape(c.name)}" time="0"`;
+      if (c.failure) {
+        out.push(`${head}>`);
+        out.push(`      <failure type="sla" message="${xmlEscape(c.failure)}"/>`);
+        out.push("    </testcase>");
+      } else if (c.error) {
+        out.push(`${head}>`);
+        out.push(`      <error type="run" message="${xmlEscape(c.error)}"/>`);
+        out.push("    </testcase>");
+      } else out.push(`${head}/>`);
+    }
+    out.push("  </testsuite>");
+  }
+  out.push("</testsuites>");
+  return `${out.join("\n")}\n`;
+}
+
+// ---------------------------------------------------------------- InfluxDB line protocol
+
+/** Measurement names: escape commas and spaces. */
+export function influxMeasurement(text: string): string {
+  return text.replace(/\r?\n/g, " ").replace(/[, ]/g, (c) => `\\${c}`);
+}
+
+/** Tag keys, tag values and field keys: escape commas, equals signs and spaces (newlines cannot be carried). */
+export function influxKey(text: string): string {
+  return text.replace(/\r?\n/g, " ").replace(/[,= ]/g, (c) => `\\${c}`);
+}
+
+/** String field values: double-quoted, escaping backslash and double quote. */
+function influxString(text: string): string {
+  return `"${text.replace(/\r?\n/g, " ").replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Floats (the line protocol's default numeric type); non-finite values are not representable and skipped. */
+function fieldSet(fields: Array<[string, number | string | null | undefined]>): string {
+  return fields
+    .filter(([, v]) => (typeof v === "number" ? Number.isFinite(v) : typeof v === "string"))
+    .map(([k, v]) => `${influxKey(k)}=${typeof v === "number" ? String(v) : influxString(v as string)}`)
+    .join(",");
+}
+
+function tagSet(tags: Record<string, string | null | undefined>): string {
+  // Sorted by key, as InfluxDB recommends; empty tag values are invalid and left out.
+  return Object.keys(tags)
+    .sort()
+    .filter((k) => tags[k] !== null && tags[k] !== undefined && tags[k] !== "")
+    .map((k) => `,${influxKey(k)}=${influxKey(tags[k] as string)}`)
+    .join("");
+}
+
+function timestampNs(iso: string): string {
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new UsageError(`run start time "${iso}" is not an ISO-8601 time`);
+  return (BigInt(ms) * 1_000_000n).toString();
+}
+
+function toInflux(runs: readonly RunRecord[]): string {
+  const lines: string[] = [];
+  for (const run of runs) {
+    const measurement = influxMeasurement(`kvm4nfv_${run.type}`);
+    const ts = timestampNs(run.startedAt);
+    const base = { host: run.environment.hostname, test: run.type, label: run.label };
+    for (const c of run.cpus) {
+      const fields = fieldSet([
+        ["min", c.minUs],
+        ["avg", c.avgUs],
+        ["max", c.maxUs],
+        ["samples", c.samples],
+        ["overflows", c.overflows],
+        ...PERCENTILE_KEYS.map((k): [string, number | undefined] => [k, c.percentiles[k]?.valueUs]),
+      ]);
+      lines.push(`${measurement}${tagSet({ ...base, cpu: String(c.cpu) })} ${fields} ${ts}`);
+    }
+    const metricFields = fieldSet(Object.entries(run.metrics));
+    if (metricFields) lines.push(`${measurement}${tagSet(base)} ${metricFields} ${ts}`);
+  }
+  return lines.length ? `${lines.join("\n")}\n` : "";
+}
