@@ -3,11 +3,12 @@
  * command's flags and an action that lazily imports the core it needs.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { register as registerGuest } from "./guest.js";
 
 type Register = (program: Command) => void;
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
 export function registerCommands(program: Command<any, any, any>): void {
-  const registers: Register[] = [];
+  const registers: Register[] = [registerGuest];
   for (const r of registers) r(program as Command);
 }

@@ -1,0 +1,273 @@
+/**
+ * Starts a guest from a GuestSpec: validates it against the host (before anything runs), starts QEMU paused,
+ * pins and prioritises its threads through QMP's thread ids, verifies the pinning took, then lets it run.
+ * Every failure path stops QEMU: a half-started guest is never left behind.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kvm4nfvError } from "../errors.js";
+import { type Child, type Exec, realExec } from "../exec.js";
+import { formatCpuList, parseCpuList, sameCpus } from "../host/parse/cpulist.js";
+import { buildQemuArgv } from "./argv.js";
+import { QmpClient } from "./qmp.js";
+import { type GuestSpec, validateSpec } from "./spec.js";
+
+export const QEMU = "qemu-system-x86_64";
+
+export interface ThreadPin {
+  tid: number;
+  /** "CPU 1/KVM", "qemu-system-x86", "worker", … (with debug-threads=on). */
+  comm: string;
+  vcpu: number | null;
+  /** CPUs the thread is allowed on, read back from /proc after pinning. */
+  allowed: number[];
+  /** "SCHED_FIFO 99", "SCHED_OTHER", … read back from /proc. */
+  policy: string;
+}
+
+export interface Guest {
+  qmp: QmpClient;
+  pid: number;
+  name: string;
+  accel: "kvm" | "tcg";
+  /** Temp directory with the QMP socket, console log and output file; removed by stop(). */
+  workDir: string;
+  consoleLog: string;
+  outputFile: string;
+  child: Child;
+  threads: ThreadPin[];
+  /** Last lines QEMU wrote to stderr (for error messages). */
+  stderrTail(): string;
+  /** Start the vCPUs (only needed with `paused: true`). */
+  resume(): Promise<void>;
+  /** Kill QEMU (SIGTERM, then SIGKILL), close QMP, remove the work directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface LaunchOptions {
+  /** The accelerator to use; "auto" is resolved by the caller (see runGuest's probe). Default: spec.accel. */
+  accel?: "kvm" | "tcg";
+  /** Leave the vCPUs stopped after pinning (e.g. a migration target with -incoming). */
+  paused?: boolean;
+  extraArgs?: readonly string[];
+  exec?: Exec;
+  /** Online host CPUs; read from sysfs when not given. */
+  hostCpus?: number[];
+  /** Keep the work directory after stop() (debugging). */
+  keepWorkDir?: boolean;
+}
+
+let guestCounter = 0;
+
+export async function hostOnlineCpus(): Promise<number[]> {
+  const text = await readFile("/sys/devices/system/cpu/online", "utf8");
+  return parseCpuList(text, "/sys/devices/system/cpu/online");
+}
+
+export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}): Promise<Guest> {
+  const exec = options.exec ?? realExec;
+  validateSpec(spec, options.hostCpus ?? (await hostOnlineCpus()));
+  const accel = options.accel ?? (spec.accel === "auto" ? undefined : spec.accel);
+  if (!accel) throw new Kvm4nfvError("INTERNAL", "launchGuest needs a resolved accelerator (kvm or tcg)");
+  if (!exec.which(QEMU))
+    throw new Kvm4nfvError("TOOL_MISSING", `${QEMU} is not installed`, {
+      hint: "apt-get install qemu-system-x86",
+    });
+  if (!existsSync(spec.kernel))
+    throw new Kvm4nfvError("BAD_INPUT", `guest kernel ${spec.kernel} does not exist`, {
+      hint: "run: kvm4nfv guest build",
+    });
+  if (!existsSync(spec.initrd))
+    throw new Kvm4nfvError("BAD_INPUT", `guest initrd ${spec.initrd} does not exist`, {
+      hint: "run: kvm4nfv guest build",
+    });
+
+  const workDir = await mkdtemp(join(tmpdir(), "kvm4nfv-vm-"));
+  const paths = {
+    qmpSocket: join(workDir, "qmp.sock"),
+    consoleLog: join(workDir, "console.log"),
+    outputFile: join(workDir, "output.txt"),
+  };
+  const name = `kvm4nfv-guest-${process.pid}-${++guestCounter}`;
+  const argv = buildQemuArgv(spec, accel, paths, {
+    name,
+    paused: true,
+    ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+  });
+  let child: Child | undefined;
+  let qmp: QmpClient | undefined;
+  let stderr = "";
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    qmp?.close();
+    await child?.stop(2000);
+    if (!options.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+  };
+  try {
+    child = exec.start(QEMU, argv);
+    child.process.stderr?.on("data", (b: Buffer) => {
+      stderr = (stderr + b.toString("utf8")).slice(-4000);
+    });
+    const started = child;
+    qmp = await connectQmp(paths.qmpSocket, started, () => stderr);
+    const threads = await pinThreads(exec, qmp, started.pid, spec);
+    if (!options.paused) await qmp.execute("cont");
+    const q = qmp;
+    return {
+      qmp: q,
+      pid: started.pid,
+      name,
+      accel,
+      workDir,
+      consoleLog: paths.consoleLog,
+      outputFile: paths.outputFile,
+      child: started,
+      threads,
+      stderrTail: () => stderr.trim().split("\n").slice(-5).join("\n"),
+      resume: async () => {
+        await q.execute("cont");
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Wait for QEMU to create its QMP socket and connect; fail fast (with QEMU's own words) if it exits. */
+async function connectQmp(socket: string, child: Child, stderr: () => string): Promise<QmpClient> {
+  let exited: { exitCode: number | null } | null = null;
+  void child.exited.then((e) => {
+    exited = e;
+  });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (exited) {
+      const why = stderr().trim().split("\n").slice(-3).join(" | ");
+      throw new Kvm4nfvError("GUEST_FAILED", `QEMU exited at start-up${why ? `: ${why}` : ""}`);
+    }
+    if (existsSync(socket)) {
+      try {
+        return await QmpClient.connect(socket, { timeoutMs: 10_000 });
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+    }
+    if (Date.now() > deadline)
+      throw new Kvm4nfvError("GUEST_FAILED", "QEMU did not open its QMP socket within 20 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+interface CpuFast {
+  "cpu-index": number;
+  "thread-id": number;
+}
+
+/** Pin vCPU threads (and make them SCHED_FIFO), move every other QEMU thread to the housekeeping CPUs, verify. */
+async function pinThreads(exec: Exec, qmp: QmpClient, pid: number, spec: GuestSpec): Promise<ThreadPin[]> {
+  const cpus = await qmp.execute<CpuFast[]>("query-cpus-fast");
+  const vcpuByTid = new Map<number, number>(cpus.map((c) => [c["thread-id"], c["cpu-index"]]));
+  for (const c of cpus) {
+    const target = spec.vcpuPins[c["cpu-index"]];
+    const tid = String(c["thread-id"]);
+    if (target !== undefined)
+      await exec.run("taskset", ["-p", "-c", String(target), tid], { timeoutMs: 10_000 });
+    if (spec.vcpuFifoPriority !== null) {
+      await exec.run("chrt", ["-f", "-p", String(spec.vcpuFifoPriority), tid], { timeoutMs: 10_000 });
+    }
+  }
+  const tids = await listThreads(pid);
+  if (spec.housekeepingCpus.length > 0) {
+    const list = formatCpuList(spec.housekeepingCpus);
+    for (const tid of tids) {
+      if (vcpuByTid.has(tid)) continue;
+      // A thread may exit between listing and pinning (QEMU's short-lived workers): not an error.
+      await exec.run("taskset", ["-p", "-c", list, String(tid)], { timeoutMs: 10_000, allowFailure: true });
+    }
+  }
+  const out: ThreadPin[] = [];
+  for (const tid of tids) {
+    const info = await readThread(pid, tid);
+    if (!info) continue;
+    const vcpu = vcpuByTid.get(tid) ?? null;
+    out.push({ tid, comm: info.comm, vcpu, allowed: info.allowed, policy: info.policy });
+    const want =
+      vcpu !== null
+        ? spec.vcpuPins[vcpu] === undefined
+          ? undefined
+          : [spec.vcpuPins[vcpu]!]
+        : spec.housekeepingCpus.length > 0
+          ? spec.housekeepingCpus
+          : undefined;
+    if (want && !sameCpus(info.allowed, want)) {
+      throw new Kvm4nfvError(
+        "GUEST_FAILED",
+        `pinning did not take: thread ${tid} (${info.comm}) is allowed on ${formatCpuList(info.allowed)}, wanted ${formatCpuList(want)}`,
+      );
+    }
+    if (
+      vcpu !== null &&
+      spec.vcpuFifoPriority !== null &&
+      info.policy !== `SCHED_FIFO ${spec.vcpuFifoPriority}`
+    ) {
+      throw new Kvm4nfvError(
+        "GUEST_FAILED",
+        `vCPU ${vcpu} thread ${tid} is ${info.policy}, wanted SCHED_FIFO ${spec.vcpuFifoPriority}`,
+      );
+    }
+  }
+  return out;
+}
+
+async function listThreads(pid: number): Promise<number[]> {
+  const { readdir } = await import("node:fs/promises");
+  return (await readdir(`/proc/${pid}/task`)).map(Number).filter(Number.isInteger);
+}
+
+const POLICY: Record<number, string> = {
+  0: "SCHED_OTHER",
+  1: "SCHED_FIFO",
+  2: "SCHED_RR",
+  3: "SCHED_BATCH",
+  5: "SCHED_IDLE",
+  6: "SCHED_DEADLINE",
+};
+
+/** comm, Cpus_allowed_list and scheduling policy of one thread, or null if it has gone. */
+export async function readThread(
+  pid: number,
+  tid: number,
+): Promise<{ comm: string; allowed: number[]; policy: string } | null> {
+  try {
+    const base = `/proc/${pid}/task/${tid}`;
+    const [status, stat] = await Promise.all([
+      readFile(`${base}/status`, "utf8"),
+      readFile(`${base}/stat`, "utf8"),
+    ]);
+    return parseThreadStatus(status, stat);
+  } catch {
+    return null;
+  }
+}
+
+/** Pure part of readThread: /proc/…/status gives name and affinity, /proc/…/stat gives rt_priority and policy. */
+export function parseThreadStatus(
+  status: string,
+  stat: string,
+): { comm: string; allowed: number[]; policy: string } {
+  const comm = /^Name:\s*(.*)$/m.exec(status)?.[1]?.trim() ?? "?";
+  const allowed = parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(status)?.[1] ?? "", "Cpus_allowed_list");
+  // Fields after the parenthesised comm (which may contain spaces): field 40 rt_priority, 41 policy.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const rtPrio = Number(fields[40 - 3]);
+  const policyName = POLICY[Number(fields[41 - 3])] ?? `policy ${fields[41 - 3]}`;
+  const policy =
+    policyName === "SCHED_FIFO" || policyName === "SCHED_RR" ? `${policyName} ${rtPrio}` : policyName;
+  return { comm, allowed, policy };
+}

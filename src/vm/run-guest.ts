@@ -1,0 +1,193 @@
+/**
+ * runGuest: boot the RT guest, run one shell script in it, collect what it wrote to /out, shut it down.
+ * The script travels as an extra cpio appended to the initramfs (no size limit, unlike the 2 KiB kernel
+ * command line); results come back over virtio-serial (see guest-init.ts). QEMU is stopped on every path.
+ */
+import { access, constants, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kvm4nfvError } from "../errors.js";
+import type { Exec } from "../exec.js";
+import { TCG_NOTE } from "./argv.js";
+import { appendCpio, buildCpio } from "./cpio.js";
+import { DONE_MARKER, INIT_UP_MARKER, parseGuestStream } from "./guest-init.js";
+import { type Guest, launchGuest } from "./launcher.js";
+import type { GuestSpec } from "./spec.js";
+
+export interface GuestJob {
+  /** busybox sh script run in the guest with /out as working directory; files it leaves in /out come back. */
+  script: string;
+  /** Whole run: boot + script + shutdown. */
+  timeoutMs: number;
+}
+
+export interface GuestRunResult {
+  /** Files from /out by name, plus "stdout" and "stderr" of the script. */
+  outputs: Record<string, string>;
+  /** The guest's serial console (kernel messages, init markers). */
+  console: string;
+  accel: "kvm" | "tcg";
+  /** Host wall time from releasing the vCPUs to /init running, in ms. */
+  bootMs: number;
+  guestKernelRelease: string | null;
+  guestCmdline: string | null;
+  /** The script's exit status. */
+  exitCode: number;
+  /** What guest-setup1 applied, as /init reported it. */
+  guestSetup: string;
+  /** Things the user must be told (e.g. the TCG warning, why KVM was not used). */
+  notes: string[];
+  /** Per-thread pinning as read back from /proc. */
+  threads: Guest["threads"];
+}
+
+export interface RunGuestOptions {
+  exec?: Exec;
+  hostCpus?: number[];
+  /** Called once the accelerator is known (e.g. to print the TCG note before a long run). */
+  onNote?: (note: string) => void;
+}
+
+const PROBE_TIMEOUT_MS = 15_000;
+const probeCache = new Map<string, { accel: "kvm" | "tcg"; note: string | null }>();
+
+/**
+ * Decide the accelerator. "auto" tries a short KVM boot (init prints a marker and powers off): on this kind
+ * of host KVM can exist yet abort (-cpu host MSR errors) or hang Linux guests, so /dev/kvm alone proves
+ * nothing. Any failure falls back to TCG, with the reason in the note.
+ */
+export async function resolveAccel(
+  spec: GuestSpec,
+  options: RunGuestOptions = {},
+): Promise<{ accel: "kvm" | "tcg"; note: string | null }> {
+  if (spec.accel === "kvm" || spec.accel === "tcg") return { accel: spec.accel, note: null };
+  const cached = probeCache.get(spec.kernel);
+  if (cached) return cached;
+  let result: { accel: "kvm" | "tcg"; note: string | null };
+  try {
+    await access("/dev/kvm", constants.R_OK | constants.W_OK);
+  } catch {
+    result = { accel: "tcg", note: "KVM unavailable (/dev/kvm missing or not accessible): using TCG" };
+    probeCache.set(spec.kernel, result);
+    return result;
+  }
+  try {
+    const probeSpec: GuestSpec = {
+      ...spec,
+      accel: "kvm",
+      vcpuPins: {},
+      housekeepingCpus: [],
+      vcpuFifoPriority: null,
+    };
+    const r = await runGuest(
+      probeSpec,
+      { script: "true\n", timeoutMs: PROBE_TIMEOUT_MS },
+      { ...options, onNote: () => {} },
+    );
+    result =
+      r.exitCode === 0
+        ? { accel: "kvm", note: null }
+        : { accel: "tcg", note: "KVM probe guest failed: using TCG" };
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    result = { accel: "tcg", note: `KVM probe boot failed (${why}): falling back to TCG` };
+  }
+  probeCache.set(spec.kernel, result);
+  return result;
+}
+
+export async function runGuest(
+  spec: GuestSpec,
+  job: GuestJob,
+  options: RunGuestOptions = {},
+): Promise<GuestRunResult> {
+  const notes: string[] = [];
+  const note = (n: string) => {
+    notes.push(n);
+    options.onNote?.(n);
+  };
+  const { accel, note: probeNote } = await resolveAccel(spec, options);
+  if (probeNote) note(probeNote);
+  if (accel === "tcg") note(TCG_NOTE);
+
+  const jobDir = await mkdtemp(join(tmpdir(), "kvm4nfv-job-"));
+  let guest: Guest | undefined;
+  try {
+    const initrd = join(jobDir, "initrd.img");
+    const jobCpio = buildCpio([
+      { type: "dir", path: "kvm4nfv" },
+      { type: "file", path: "kvm4nfv/job.sh", data: job.script, mode: 0o755 },
+    ]);
+    await writeFile(initrd, appendCpio(await readFile(spec.initrd), jobCpio));
+    const deadline = Date.now() + job.timeoutMs;
+    guest = await launchGuest(
+      { ...spec, initrd },
+      {
+        accel,
+        paused: true,
+        ...(options.exec ? { exec: options.exec } : {}),
+        ...(options.hostCpus ? { hostCpus: options.hostCpus } : {}),
+      },
+    );
+    const g = guest;
+    let exited = false;
+    void g.child.exited.then(() => {
+      exited = true;
+    });
+    const released = performance.now();
+    await g.resume();
+    let bootMs: number | null = null;
+    let consoleText = "";
+    let outText = "";
+    for (;;) {
+      consoleText = await readFile(g.consoleLog, "utf8").catch(() => "");
+      outText = await readFile(g.outputFile, "utf8").catch(() => "");
+      if (bootMs === null && consoleText.includes(INIT_UP_MARKER)) bootMs = performance.now() - released;
+      if (outText.includes(DONE_MARKER) || consoleText.includes(DONE_MARKER)) break;
+      if (exited) {
+        // Read once more: QEMU flushes its files as it exits.
+        consoleText = await readFile(g.consoleLog, "utf8").catch(() => "");
+        outText = await readFile(g.outputFile, "utf8").catch(() => "");
+        if (outText.includes(DONE_MARKER) || consoleText.includes(DONE_MARKER)) break;
+        const err = g.stderrTail();
+        throw new Kvm4nfvError(
+          "GUEST_FAILED",
+          `guest (${accel}) stopped before the job finished${err ? `; QEMU said: ${err}` : ""}\n${tail(consoleText)}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        const stage = bootMs === null ? "did not come up" : "did not finish its job";
+        throw new Kvm4nfvError(
+          "GUEST_FAILED",
+          `guest (${accel}) ${stage} within ${job.timeoutMs} ms; last console lines:\n${tail(consoleText)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // The guest powers itself off right after DONE; give it a moment, then stop() kills it regardless.
+    await Promise.race([g.child.exited, new Promise((r) => setTimeout(r, 5000))]);
+    // Frames may have gone to the console if the virtio port was missing; the port wins when both exist.
+    const report = parseGuestStream(outText.includes(DONE_MARKER) ? outText : consoleText);
+    return {
+      outputs: report.outputs,
+      console: consoleText,
+      accel,
+      bootMs: Math.round(bootMs ?? performance.now() - released),
+      guestKernelRelease: report.facts["kvm4nfv.uname"]?.trim() ?? null,
+      guestCmdline: report.facts["kvm4nfv.cmdline"]?.trim() ?? null,
+      exitCode: report.exitCode ?? -1,
+      guestSetup: report.facts["kvm4nfv.setup"] ?? "",
+      notes,
+      threads: g.threads,
+    };
+  } finally {
+    await guest?.stop();
+    await rm(jobDir, { recursive: true, force: true });
+  }
+}
+
+function tail(consoleText: string, n = 15): string {
+  const lines = consoleText.replace(/\r/g, "").trimEnd().split("\n");
+  const shown = lines.slice(-n).join("\n");
+  return shown || "(console empty)";
+}
