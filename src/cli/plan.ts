@@ -1,0 +1,22 @@
+/** `kvm4nfv plan`: derive the tuning for this machine (or a snapshot) and emit it in one format. */
+import type { Command } from "@commander-js/extra-typings";
+import { print } from "./run.js";
+
+export function register(program: Command): void {
+  program
+    .command("plan")
+    .description("derive real-time tuning (isolated CPUs, kernel command line, run-time settings) for a machine")
+    .requiredOption("--role <role>", "host or guest")
+    .option("--root <dir>", "plan for a snapshot directory instead of this machine")
+    .option("--rt-cpus <n>", "how many real-time CPUs (whole cores, one NUMA node)")
+    .option("--cpus <list>", "exactly these real-time CPUs (a cpulist)")
+    .option("--numa-node <n>", "the NUMA node for the real-time CPUs (default: the one with most free CPUs)")
+    .option("--guest-cpus <n>", "vCPUs of the real-time guest (host role; default 2)")
+    .option("--hugepages <size:count>", "hugepages to reserve, e.g. 1G:2 (default 1G:2 for a host)")
+    .option("--emit <format>", "json, cmdline, script, tuned, libvirt, qemu or performance-profile", "json")
+    .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
+    .action(async (opts) => {
+      const { runPlan } = await import("../tuning/plan-command.js");
+      print(runPlan(opts).stdout);
+    });
+}
