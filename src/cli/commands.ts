@@ -4,11 +4,12 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { register as registerGuest } from "./guest.js";
+import { register as registerInspect } from "./inspect.js";
 
 type Register = (program: Command) => void;
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
 export function registerCommands(program: Command<any, any, any>): void {
-  const registers: Register[] = [registerGuest];
+  const registers: Register[] = [registerInspect, registerGuest];
   for (const r of registers) r(program as Command);
 }

@@ -1,0 +1,16 @@
+/** `kvm4nfv inspect`: show what kvm4nfv knows about a host, or capture it as a snapshot. Flags only. */
+import type { Command } from "@commander-js/extra-typings";
+import { print } from "./run.js";
+
+export function register(program: Command): void {
+  program
+    .command("inspect")
+    .description("show the host's CPUs, topology, kernel and run-time tuning (or save them as a snapshot)")
+    .option("--root <dir>", "read a snapshot directory instead of the live machine")
+    .option("--json", "print the Host model as JSON (CPU sets as cpulists; see docs/inspect-json.md)")
+    .option("--save <dir>", "capture the files kvm4nfv reads into DIR (a snapshot for --root)")
+    .action(async (opts) => {
+      const { inspectAction } = await import("../host/inspect.js");
+      print(inspectAction(opts));
+    });
+}
