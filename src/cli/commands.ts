@@ -3,6 +3,7 @@
  * command's flags and an action that lazily imports the core it needs.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
 
@@ -10,6 +11,6 @@ type Register = (program: Command) => void;
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
 export function registerCommands(program: Command<any, any, any>): void {
-  const registers: Register[] = [registerInspect, registerGuest];
+  const registers: Register[] = [registerInspect, registerCheck, registerGuest];
   for (const r of registers) r(program as Command);
 }
