@@ -1,0 +1,372 @@
+/**
+ * Live migration measurement. A session boots one small guest and migrates it back and forth between QEMUs
+ * on this machine: each run starts a fresh destination (-incoming defer), sets the same capabilities and
+ * parameters on both sides, migrates over loopback TCP, follows query-migrate and the MIGRATION / PASS /
+ * STOP / RESUME events, proves the guest alive on the destination (query-status + a serial ping), and then
+ * the destination becomes the next run's source. One boot serves --repeat, --compare-defaults and --sweep,
+ * so every configuration sees the same guest and the same workload.
+ *
+ * Failure policy: a migration that fails (destination killed, QEMU error) is a *run* result — the source must
+ * still be running (asserted), the destination is stopped, the run is recorded as an error with the reason,
+ * and the session goes on. A QMP command that does not answer (TIMEOUT) ends the session: state unknown.
+ * close() stops every QEMU on every path; withMigrationSession guarantees it is called.
+ */
+import { createServer } from "node:net";
+import { release } from "node:os";
+import { Kvm4nfvError } from "../errors.js";
+import type { Exec } from "../exec.js";
+import { openHostFs } from "../host/fs.js";
+import type { QmpClient } from "../vm/qmp.js";
+import { buildMigrationGuest, findGuestKernel, READY_MARKER } from "../vm/migration-guest.js";
+import { type MigrationVm, startMigrationVm } from "../vm/migration-vm.js";
+import { readEnvironment } from "./environment.js";
+import type { Sla, Workload } from "./migration-args.js";
+import { MANAGED_CAPS, MANAGED_PARAMS, type MigrationConfig } from "./migration-configs.js";
+import { type LoggedEvent, type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./migration-metrics.js";
+import type { RunEnvironment, RunRecord } from "./types.js";
+
+export interface MigrationOptions {
+  memoryMiB: number;
+  vcpus?: number;
+  workload: Workload;
+  accel: "auto" | "kvm" | "tcg";
+  kernel?: string;
+  sla: Sla;
+  bootTimeoutMs?: number;
+  /** Per QMP command; a command that does not answer within this ends the session. */
+  qmpTimeoutMs?: number;
+  /** Whole migration, from `migrate` to a final status. */
+  migrationTimeoutMs?: number;
+  onProgress?: (message: string) => void;
+  exec?: Exec;
+  /** Fault-injection points for tests (kill the destination mid-migration, freeze a QEMU…). */
+  hooks?: {
+    afterDestinationStarted?: (vms: { source: MigrationVm; destination: MigrationVm }) => void | Promise<void>;
+    afterMigrateStarted?: (vms: { source: MigrationVm; destination: MigrationVm }) => void | Promise<void>;
+  };
+}
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+export class MigrationSession {
+  private current: MigrationVm;
+  private defaults: Record<string, unknown> | null = null;
+  private readonly opts: MigrationOptions;
+  private readonly kernel: string;
+  private readonly initrd: string;
+  readonly accel: "kvm" | "tcg";
+  readonly notes: string[];
+  private environment: RunEnvironment;
+  private runCounter = 0;
+  private closed = false;
+  /** Every VM this session started and has not stopped (the destination of a run in flight included). */
+  private readonly live = new Set<MigrationVm>();
+
+  private constructor(
+    opts: MigrationOptions,
+    first: MigrationVm,
+    images: { kernel: string; initrd: string },
+    accel: "kvm" | "tcg",
+    notes: string[],
+    environment: RunEnvironment,
+  ) {
+    this.opts = opts;
+    this.current = first;
+    this.live.add(first);
+    this.kernel = images.kernel;
+    this.initrd = images.initrd;
+    this.accel = accel;
+    this.notes = notes;
+    this.environment = environment;
+  }
+
+  /** Build the guest, boot it, start the workload. */
+  static async open(opts: MigrationOptions): Promise<MigrationSession> {
+    const progress = opts.onProgress ?? (() => {});
+    const { accel, note } = await resolveMigrationAccel(opts.accel);
+    const notes = note ? [note] : [];
+    if (accel === "tcg") notes.push("TCG (software emulation): figures are this emulator's, not KVM's");
+    const kernel = await resolveKernel(opts.kernel);
+    const image = await buildMigrationGuest(opts.exec);
+    progress(`booting a ${opts.memoryMiB} MiB ${accel.toUpperCase()} guest (${kernel})`);
+    const vm = await startVm(opts, kernel, image.initrd, accel, false);
+    try {
+      await vm.serial.waitFor(new RegExp(READY_MARKER), opts.bootTimeoutMs ?? 180_000);
+      const greeting = vm.guest.qmp.greeting.version.qemu;
+      const env: RunEnvironment = {
+        ...readEnvironment(openHostFs(), { qemu: `${greeting.major}.${greeting.minor}.${greeting.micro}` }),
+        where: "guest",
+        accelerator: accel,
+        guestCmdline: null,
+      };
+      env.kernelRelease ??= release();
+      vm.serial.send("uname");
+      env.guestKernelRelease = (await vm.serial.waitFor(/uname (\S+)/, 10_000))[1] ?? null;
+      if (opts.workload.kind === "dirty") {
+        const wss = workingSetMiB(opts.workload, opts.memoryMiB);
+        progress(`starting the dirtier: ${opts.workload.rateMiBs} MiB/s over ${wss} MiB`);
+        vm.serial.send(`dirty ${wss} ${opts.workload.rateMiBs}`);
+        await vm.serial.waitFor(/dirtying \d+/, 300_000);
+      }
+      const session = new MigrationSession(opts, vm, { kernel, initrd: image.initrd }, accel, notes, env);
+      if (image.dirtier === "busybox") notes.push("no gcc: the dirtier is a busybox dd loop (rate approximate)");
+      return session;
+    } catch (err) {
+      await vm.stop();
+      throw err;
+    }
+  }
+
+  /** Migrate the guest once with `config`; the returned record is complete whether the run passed or not. */
+  async migrate(config: MigrationConfig): Promise<RunRecord> {
+    if (this.closed) throw new Kvm4nfvError("INTERNAL", "migration session already closed");
+    const opts = this.opts;
+    const qmpTimeout = { timeoutMs: opts.qmpTimeoutMs ?? 10_000 };
+    const startedAt = new Date().toISOString();
+    const source = this.current;
+    const sq = source.guest.qmp;
+    const srcSince = sq.events.length;
+    const samples: unknown[] = [];
+    let destination: MigrationVm | undefined;
+    let q: QueryMigrate = {};
+    let failure: string | undefined;
+    const extra: Metrics = { config: config.name };
+    const token = `r${process.pid}x${++this.runCounter}`;
+    opts.onProgress?.(`migrating (${config.name})`);
+    try {
+      destination = await startVm(opts, this.kernel, this.initrd, this.accel, true);
+      this.live.add(destination);
+      const vms = { source, destination };
+      await opts.hooks?.afterDestinationStarted?.(vms);
+      const dq = destination.guest.qmp;
+      this.defaults ??= await dq.execute<Record<string, unknown>>("query-migrate-parameters", undefined, qmpTimeout);
+      for (const qmp of [sq, dq]) await applyConfig(qmp, config, this.defaults, qmpTimeout.timeoutMs);
+      const uri = `tcp:127.0.0.1:${await freePort()}`;
+      await dq.execute("migrate-incoming", { uri }, qmpTimeout);
+      await sq.execute("migrate", { uri }, qmpTimeout);
+      await opts.hooks?.afterMigrateStarted?.(vms);
+      q = await follow(sq, config, srcSince, samples, opts.migrationTimeoutMs ?? 300_000, qmpTimeout.timeoutMs);
+      if (q.status !== "completed") failure = q["error-desc"] ?? `migration ended with status ${q.status}`;
+      else await this.proveAlive(destination, token, extra, qmpTimeout.timeoutMs);
+    } catch (err) {
+      if (err instanceof Kvm4nfvError && err.code === "TIMEOUT") throw err;
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    const srcStatus = await statusOf(sq, qmpTimeout.timeoutMs);
+    extra.source_status_after = srcStatus;
+    if (failure !== undefined) {
+      // The source must have survived: a failed migration that also lost the guest is the worst outcome.
+      if (srcStatus !== "running") failure += `; and the source is ${srcStatus}, not running`;
+      await this.drop(destination);
+    } else if (destination) {
+      await this.drop(source);
+      this.current = destination;
+    }
+    const events = [
+      ...sq.events.slice(srcSince).map((e) => ({ side: "source" as const, ...pick(e) })),
+      ...(destination?.guest.qmp.events ?? []).map((e) => ({ side: "destination" as const, ...pick(e) })),
+    ].sort((a, b) => a.timeMs - b.timeMs);
+    const metrics: Metrics = { ...migrationMetrics(q, events), ...extra, failure_reason: failure ?? null };
+    return {
+      id: null,
+      type: "migration",
+      label: `${config.name} ${workloadText(opts.workload)} ${opts.memoryMiB}M`,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      params: {
+        config: config.name,
+        caps: config.caps,
+        migrationParams: config.params,
+        memoryMiB: opts.memoryMiB,
+        workload: workloadText(opts.workload),
+        workingSetMiB: opts.workload.kind === "dirty" ? workingSetMiB(opts.workload, opts.memoryMiB) : null,
+        sla: opts.sla,
+        transport: "tcp loopback",
+      },
+      environment: this.environment,
+      cpus: [],
+      metrics,
+      raw: {
+        "qmp-events.jsonl": events.map((e) => JSON.stringify(e)).join("\n"),
+        "query-migrate.json": JSON.stringify(q, null, 2),
+        "progress.jsonl": samples.map((s) => JSON.stringify(s)).join("\n"),
+        "notes.txt": this.notes.join("\n"),
+      },
+      verdict: migrationVerdict(metrics, opts.sla, failure),
+    };
+  }
+
+  /** query-status running on the destination, then a serial ping answered by the guest itself. */
+  private async proveAlive(vm: MigrationVm, token: string, extra: Metrics, timeoutMs: number): Promise<void> {
+    const dq = vm.guest.qmp;
+    await dq.waitForEvent("RESUME", () => true, 30_000, 0);
+    const status = await statusOf(dq, timeoutMs);
+    extra.destination_status = status;
+    if (status !== "running") throw new Kvm4nfvError("GUEST_FAILED", `destination is ${status} after migration`);
+    const t0 = performance.now();
+    extra.guest_uptime_s = await vm.serial.ping(token, 30_000);
+    extra.guest_ping_ms = Math.round((performance.now() - t0) * 10) / 10;
+    extra.guest_alive = "yes";
+  }
+
+  private async drop(vm: MigrationVm | undefined): Promise<void> {
+    if (!vm) return;
+    this.live.delete(vm);
+    await vm.stop();
+  }
+
+  /** Stop every QEMU this session started. Idempotent; never throws. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.live];
+    this.live.clear();
+    await Promise.allSettled(all.map((vm) => vm.stop()));
+  }
+}
+
+/** Open a session, run `fn`, and close it whatever happens (every QEMU ends with the command). */
+export async function withMigrationSession<T>(
+  opts: MigrationOptions,
+  fn: (session: MigrationSession) => Promise<T>,
+): Promise<T> {
+  const session = await MigrationSession.open(opts);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
+
+async function startVm(o: MigrationOptions, kernel: string, initrd: string, accel: "kvm" | "tcg", incoming: boolean) {
+  return startMigrationVm({
+    kernel,
+    initrd,
+    memoryMiB: o.memoryMiB,
+    vcpus: o.vcpus ?? 1,
+    accel,
+    incoming,
+    ...(o.exec ? { exec: o.exec } : {}),
+  });
+}
+
+/** Every managed capability and parameter, explicitly: the configuration's value, else off / QEMU's default. */
+async function applyConfig(
+  qmp: QmpClient,
+  config: MigrationConfig,
+  defaults: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<void> {
+  const capabilities = [
+    { capability: "events", state: true },
+    ...MANAGED_CAPS.map((c) => ({ capability: c, state: config.caps[c] === true })),
+  ];
+  await qmp.execute("migrate-set-capabilities", { capabilities }, { timeoutMs });
+  const params: Record<string, unknown> = {};
+  for (const k of MANAGED_PARAMS) if (defaults[k] !== undefined) params[k] = defaults[k];
+  Object.assign(params, config.params);
+  await qmp.execute("migrate-set-parameters", params, { timeoutMs });
+}
+
+/** Poll query-migrate (and react to events) until a final status; returns the final, complete answer. */
+async function follow(
+  qmp: QmpClient,
+  config: MigrationConfig,
+  since: number,
+  samples: unknown[],
+  timeoutMs: number,
+  qmpTimeoutMs: number,
+): Promise<QueryMigrate> {
+  const t0 = Date.now();
+  let postcopyStarted = false;
+  for (;;) {
+    const q = await qmp.execute<QueryMigrate>("query-migrate", undefined, { timeoutMs: qmpTimeoutMs });
+    samples.push({ t: Date.now() - t0, status: q.status, ...q.ram });
+    if (q.status && TERMINAL.has(q.status)) break;
+    // Postcopy: switch once the first full pass is done (MIGRATION_PASS 2), as a real operator would.
+    const passes = qmp.events.slice(since).filter((e) => e.event === "MIGRATION_PASS").length;
+    if (config.caps["postcopy-ram"] && !postcopyStarted && passes >= 2 && q.status === "active") {
+      postcopyStarted = true;
+      await qmp.execute("migrate-start-postcopy", undefined, { timeoutMs: qmpTimeoutMs });
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      await qmp.execute("migrate_cancel", undefined, { timeoutMs: qmpTimeoutMs }).catch(() => {});
+      throw new Kvm4nfvError("TIMEOUT", `migration (${config.name}) did not finish within ${timeoutMs} ms`);
+    }
+    // Wake on the next MIGRATION event or after 200 ms, whichever is first.
+    await qmp
+      .waitForEvent("MIGRATION", () => true, 200)
+      .catch((err: unknown) => {
+        if (qmp.closed) throw err;
+      });
+  }
+  // QEMU emits "completed" before it fills in total-time: re-read until the figures are final.
+  for (let i = 0; i < 50; i++) {
+    const q = await qmp.execute<QueryMigrate>("query-migrate", undefined, { timeoutMs: qmpTimeoutMs });
+    if (q.status !== "completed" || (q["total-time"] ?? 0) > 0) return q;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return qmp.execute<QueryMigrate>("query-migrate", undefined, { timeoutMs: qmpTimeoutMs });
+}
+
+async function statusOf(qmp: QmpClient, timeoutMs: number): Promise<string> {
+  try {
+    const s = await qmp.execute<{ status: string }>("query-status", undefined, { timeoutMs });
+    return s.status;
+  } catch (err) {
+    return `unreachable (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
+function pick(e: { event: string; timeMs: number; data: Record<string, unknown> }) {
+  return { event: e.event, timeMs: e.timeMs, data: e.data };
+}
+
+/** A free TCP port on loopback (bound then released; QEMU binds it a moment later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function workingSetMiB(w: Workload, memoryMiB: number): number {
+  if (w.kind !== "dirty") return 0;
+  // The seeds' 1 GiB working set, but never more than half the guest (the kernel and tmpfs need the rest).
+  return w.wssMiB ?? Math.min(1024, Math.floor(memoryMiB / 2));
+}
+
+export function workloadText(w: Workload): string {
+  return w.kind === "idle" ? "idle" : `dirty:${w.rateMiBs}MiB/s`;
+}
+
+/** auto: the RT guest builder's KVM probe (KVM may exist yet hang Linux guests here); kvm/tcg as asked. */
+async function resolveMigrationAccel(accel: MigrationOptions["accel"]) {
+  if (accel !== "auto") return { accel, note: null };
+  try {
+    const [{ ensureGuestImages }, { resolveAccel }, { defaultSpec }] = await Promise.all([
+      import("../vm/guest-build.js"),
+      import("../vm/run-guest.js"),
+      import("../vm/spec.js"),
+    ]);
+    return await resolveAccel(defaultSpec(await ensureGuestImages()));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { accel: "tcg" as const, note: `KVM probe not possible (${why}): using TCG` };
+  }
+}
+
+/** --kernel, else the RT guest builder's kernel (built/cached on demand), else whatever kernel is on disk. */
+async function resolveKernel(explicit: string | undefined): Promise<string> {
+  if (explicit) return findGuestKernel(explicit);
+  try {
+    return findGuestKernel();
+  } catch {
+    const { ensureGuestImages } = await import("../vm/guest-build.js");
+    return (await ensureGuestImages()).kernel;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * cyclictest's histogram text (-h US, on stdout or --histfile), both generations:
+ *  - rt-tests < 2.7 prints every bucket 0..US-1 and a "# Total:" line;
+ *  - rt-tests >= 2.7 omits buckets that are empty in every thread and drops "# Total:".
+ *
+ *   # Histogram
+ *   000006 000002\t000000        bucket µs, then one count per thread (tab-separated), -H adds a sum column
+ *   # Total: 000002988 …          (< 2.7 only) in-histogram samples per thread
+ *   # Min Latencies: 00006 …      one value per thread: this fixes the thread count
+ *   # Avg Latencies: 00027 …      integer (cyclictest's own truncation)
+ *   # Max Latencies: 01458 …      (-H adds the max over threads)
+ *   # Histogram Overflows: 00011 …
+ *   # Histogram Overflow at cycle number:
+ *   # Thread 0: 00552 00557 …
+ *
+ * Anything before "# Histogram" (the "# /dev/cpu_dma_latency" note, WARN lines, live "T:" lines) is ignored.
+ */
+
+import { computePercentiles } from "../stats.js";
+import type { CpuResult } from "../types.js";
+import { badOutput, cpuOfThread, type ParsedToolOutput } from "./common.js";
+
+export interface HistogramTextOptions {
+  /** cyclictest -h value. Needed for the 2.7 form, where the width cannot be read from the text. */
+  histogramUs?: number;
+  /** cyclictest -a CPUs, to map threads to CPUs (round robin); else thread i is reported as CPU i. */
+  cpus?: readonly number[];
+}
+
+const EXPECTED = "cyclictest -h histogram output ('# Histogram' rows then '# Min/Avg/Max Latencies:' lines)";
+
+type SummaryKey = "total" | "min" | "avg" | "max" | "overflows";
+const SUMMARY: Array<[string, SummaryKey]> = [
+  ["# Total:", "total"],
+  ["# Min Latencies:", "min"],
+  ["# Avg Latencies:", "avg"],
+  ["# Max Latencies:", "max"],
+  ["# Histogram Overflows:", "overflows"],
+];
+
+export function parseHistogramText(
+  name: string,
+  text: string,
+  options: HistogramTextOptions = {},
+): ParsedToolOutput {
+  const lines = text.split("\n");
+  let i = lines.findIndex((l) => l.trimEnd() === "# Histogram");
+  if (i < 0) throw badOutput(name, "no '# Histogram' line", EXPECTED);
+
+  // Rows first, kept as raw column arrays until the thread count is known from "# Min Latencies:".
+  const rows: number[][] = [];
+  const summary: Partial<Record<SummaryKey, number[]>> = {};
+  const extra: Record<string, number | string | null> = {};
+  for (i++; i < lines.length; i++) {
+    const line = lines[i]!;
+    const c = line.charCodeAt(0);
+    if (c >= 48 && c <= 57) {
+      if (summary.min) continue; // numbers after the summary are not histogram rows
+      const fields = line.trim().split(/\s+/);
+      const row = fields.map(Number);
+      if (fields.length < 2 || row.some((v, k) => !Number.isInteger(v) || !/^\d+$/.test(fields[k]!))) {
+        throw badOutput(name, `malformed histogram row ${JSON.stringify(line.slice(0, 60))}`, EXPECTED);
+      }
+      rows.push(row);
+      continue;
+    }
+    if (c !== 35 /* # */) continue;
+    for (const [prefix, key] of SUMMARY) {
+      if (line.startsWith(prefix)) {
+        const fields = line.slice(prefix.length).trim().split(/\s+/).filter(Boolean);
+        if (fields.some((f) => !/^\d+$/.test(f))) {
+          throw badOutput(name, `malformed '${prefix}' line`, EXPECTED);
+        }
+        summary[key] = fields.map(Number);
+      }
+    }
+    const brk = /^# Break (thread|value):\s*(\d+)/.exec(line);
+    if (brk) extra[brk[1] === "thread" ? "breakThread" : "breakValueUs"] = Number(brk[2]);
+  }
+
+  for (const [prefix, key] of SUMMARY) {
+    if (key !== "total" && !summary[key]) {
+      throw badOutput(name, `truncated: no '${prefix}' line`, EXPECTED);
+    }
+  }
+  const threads = summary.min!.length;
+  if (threads === 0) throw badOutput(name, "'# Min Latencies:' lists no thread", EXPECTED);
+  for (const key of ["avg", "max", "overflows"] as const) {
+    // -H (histofall) adds one column over all threads to max and overflows; never fewer than the threads.
+    if (summary[key]!.length < threads) {
+      throw badOutput(name, `truncated: '${key}' line has fewer values than threads`, EXPECTED);
+    }
+  }
+
+  const counts: Array<Array<[number, number]>> = Array.from({ length: threads }, () => []);
+  const inHist = new Array<number>(threads).fill(0);
+  let previous = -1;
+  for (const row of rows) {
+    if (row.length < threads + 1) throw badOutput(name, `truncated histogram row at ${row[0]} µs`, EXPECTED);
+    const latency = row[0]!;
+    if (latency <= previous) throw badOutput(name, `histogram rows out of order at ${latency} µs`, EXPECTED);
+    previous = latency;
+    for (let t = 0; t < threads; t++) {
+      const n = row[t + 1]!;
+      if (n !== 0) {
+        counts[t]!.push([latency, n]);
+        inHist[t]! += n;
+      }
+    }
+  }
+
+  const hasTotal = summary.total !== undefined;
+  if (hasTotal) {
+    // The old format's own checksum: a file cut or edited mid-histogram no longer adds up.
+    for (let t = 0; t < threads; t++) {
+      if (summary.total![t] !== inHist[t]) {
+        throw badOutput(
+          name,
+          `thread ${t} histogram rows add up to ${inHist[t]}, not '# Total:' ${summary.total![t]}`,
+          EXPECTED,
+        );
+      }
+    }
+  }
+  // < 2.7 prints every bucket, so the width is the row count; 2.7 leaves it to the caller (-h value).
+  const width = hasTotal
+    ? rows.length
+    : (options.histogramUs ?? (rows.length ? rows[rows.length - 1]![0]! + 1 : 0));
+
+  const cpus: CpuResult[] = [];
+  for (let t = 0; t < threads; t++) {
+    const histogram = { buckets: counts[t]!, overflows: summary.overflows![t]!, maxUs: width };
+    cpus.push({
+      cpu: cpuOfThread(t, options.cpus),
+      thread: t,
+      minUs: summary.min![t]!,
+      avgUs: summary.avg![t]!,
+      maxUs: summary.max![t]!,
+      samples: inHist[t]! + histogram.overflows,
+      overflows: histogram.overflows,
+      histogram,
+      percentiles: computePercentiles(histogram),
+    });
+  }
+  return {
+    tool: "cyclictest",
+    format: hasTotal ? "cyclictest-histogram" : "cyclictest-histogram-2.7",
+    toolVersion: null,
+    cmdline: null,
+    cpus,
+    extra,
+  };
+}

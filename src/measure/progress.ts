@@ -1,0 +1,76 @@
+/**
+ * Progress for long measurements, on stderr so `--json` stdout stays clean. cyclictest -q prints nothing
+ * until it ends, so progress is elapsed/remaining time:
+ *  - on a terminal (and not CI=true): a listr2 task whose output line updates every second;
+ *  - otherwise: plain lines, at the start and every 10 % (at most every 10 s), for CI logs.
+ */
+export interface ProgressOptions {
+  /** Defaults to process.stderr.isTTY && !CI. */
+  interactive?: boolean;
+  /** Where plain lines go (tests pass a collector). */
+  write?: (line: string) => void;
+  /** Silence entirely (library use, tests). */
+  silent?: boolean;
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s >= 120 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
+}
+
+export function progressText(elapsedMs: number, totalMs: number): string {
+  return `${seconds(elapsedMs)} elapsed, ${seconds(totalMs - elapsedMs)} left`;
+}
+
+/** Run fn while showing progress for a job expected to take totalMs. */
+export async function withProgress<T>(
+  title: string,
+  totalMs: number,
+  fn: () => Promise<T>,
+  options: ProgressOptions = {},
+): Promise<T> {
+  if (options.silent) return fn();
+  const ci = process.env.CI === "true" || process.env.CI === "1";
+  const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && !ci);
+  const started = Date.now();
+  if (!interactive) {
+    const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+    write(`${title}: ${progressText(0, totalMs)}`);
+    const every = Math.min(10_000, Math.max(1000, totalMs / 10));
+    const timer = setInterval(() => write(`${title}: ${progressText(Date.now() - started, totalMs)}`), every);
+    try {
+      return await fn();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  const { Listr, ListrLogger, ProcessOutput } = await import("listr2");
+  let result: T | undefined;
+  const list = new Listr(
+    [
+      {
+        title,
+        task: async (_ctx, task) => {
+          const timer = setInterval(() => {
+            task.output = progressText(Date.now() - started, totalMs);
+          }, 1000);
+          try {
+            result = await fn();
+          } finally {
+            clearInterval(timer);
+          }
+        },
+      },
+    ],
+    {
+      exitOnError: true,
+      registerSignalListeners: false,
+      // The renderer writes through this logger: stderr for both streams keeps stdout for results.
+      rendererOptions: {
+        logger: new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) }),
+      },
+    },
+  );
+  await list.run();
+  return result as T;
+}

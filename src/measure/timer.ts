@@ -1,0 +1,260 @@
+/**
+ * The timer test: real cyclictest on the RT CPUs, one measuring thread per CPU, as the seeds' Yardstick
+ * scenario ran it (`cyclictest -a 1 -i 1000 -p 99 -t 1 -h … -m -n -q`), duration-based, with the histogram on
+ * stdout and --json for the per-thread figures.
+ *
+ * The figures stored (min/avg/max, samples, CPU) are cyclictest's own, read from its JSON (or its histogram
+ * text on builds without --json) — never recomputed. Only the percentiles are computed, from its histogram.
+ *
+ * Keeping kvm4nfv off the measured CPUs: cyclictest 2.x pins its main thread to the -a set too, so
+ * --mainaffinity puts it on the housekeeping CPUs; kvm4nfv itself (and the cyclictest it forks) is moved
+ * there with `taskset -a -p -c` before the run and put back afterwards.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kvm4nfvError, UsageError } from "../errors.js";
+import { type Exec, realExec } from "../exec.js";
+import { type HostFs, RootFs } from "../host/fs.js";
+import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
+import { type CyclictestFeatures, probeCyclictest, probeStressNg, readEnvironment } from "./environment.js";
+import { type LoadKind, withLoad } from "./load.js";
+import { parseCyclictestJson } from "./parse/cyclictest-json.js";
+import { parseHistogramText } from "./parse/histogram.js";
+import { type ProgressOptions, withProgress } from "./progress.js";
+import { DEFAULT_SLA, evaluateSla, formatSla, parseSla } from "./sla.js";
+import type { CpuResult, RunRecord, SlaLimit } from "./types.js";
+
+export interface TimerTestOptions {
+  where?: "host" | "guest";
+  /** CPUs to measure; default: the isolated CPUs, else the last online CPU. */
+  cpus?: readonly number[];
+  /** Run length (default 60 s) — or loops, which wins when given. */
+  durationMs?: number;
+  loops?: number;
+  intervalUs?: number;
+  priority?: number;
+  load?: LoadKind;
+  sla?: readonly SlaLimit[];
+  /** -b: stop and mark the trace when a latency exceeds this. */
+  breaktraceUs?: number;
+  /** -h: histogram width; default max(1000, the SLA's largest limit). */
+  histogramUs?: number;
+  label?: string;
+  /** Machine view for CPU sets and the environment (default: the live "/"). */
+  fs?: HostFs;
+  /** Move kvm4nfv itself to the housekeeping CPUs during the run (default true). */
+  pinSelf?: boolean;
+  progress?: ProgressOptions;
+}
+
+export interface TimerPlan {
+  cpus: number[];
+  housekeeping: number[];
+  args: string[];
+  histogramUs: number;
+  expectedMs: number;
+  sla: SlaLimit[];
+}
+
+/** Measured CPUs: --cpus, else the kernel's isolated set, else the last online CPU. */
+export function chooseCpus(fs: HostFs, requested?: readonly number[]): { cpus: number[]; online: number[] } {
+  const onlineText = fs.read("/sys/devices/system/cpu/online");
+  const online = onlineText !== undefined ? parseCpuList(onlineText, "online CPU list") : [];
+  if (requested && requested.length > 0) {
+    const offline = online.length ? subtract([...requested], online) : [];
+    if (offline.length) {
+      throw new UsageError(
+        `--cpus ${formatCpuList(requested)}: CPU ${formatCpuList(offline)} is not online`,
+        `online CPUs: ${formatCpuList(online)}`,
+      );
+    }
+    return { cpus: [...requested].sort((a, b) => a - b), online };
+  }
+  const isolated = parseCpuList(fs.read("/sys/devices/system/cpu/isolated") ?? "", "isolated CPU list");
+  if (isolated.length) return { cpus: isolated, online };
+  if (!online.length) throw new Kvm4nfvError("BAD_INPUT", "cannot read the online CPUs; pass --cpus");
+  return { cpus: [online[online.length - 1]!], online };
+}
+
+/** The cyclictest command line for a run (pure, for tests and the run record). */
+export function planTimerTest(
+  options: TimerTestOptions,
+  features: CyclictestFeatures,
+  cpuSets: { cpus: number[]; online: number[] },
+  jsonPath: string,
+): TimerPlan {
+  const sla = [...(options.sla ?? parseSla(DEFAULT_SLA))];
+  const slaMax = Math.max(0, ...sla.map((l) => Math.ceil(l.limitUs)));
+  const histogramUs = options.histogramUs ?? Math.max(1000, slaMax);
+  if (histogramUs < slaMax) {
+    throw new UsageError(
+      `--histogram ${histogramUs}us is narrower than the SLA's largest limit (${slaMax} µs)`,
+      "the histogram must reach the limits it is judged against; widen --histogram or lower --sla",
+    );
+  }
+  const intervalUs = options.intervalUs ?? 1000;
+  const priority = options.priority ?? 99;
+  const { cpus } = cpuSets;
+  const housekeeping = subtract(cpuSets.online, cpus);
+  const args = ["-m"];
+  if (features.nanosleepFlag) args.push("-n");
+  args.push("-p", String(priority), "-i", String(intervalUs), "-t", String(cpus.length));
+  args.push("-a", formatCpuList(cpus), "-h", String(histogramUs), "-q");
+  if (features.mainAffinity && housekeeping.length)
+    args.push(`--mainaffinity=${formatCpuList(housekeeping)}`);
+  let expectedMs: number;
+  if (options.loops !== undefined) {
+    args.push("-l", String(options.loops));
+    expectedMs = Math.ceil((options.loops * intervalUs) / 1000);
+  } else {
+    const ms = options.durationMs ?? 60_000;
+    // -D takes whole seconds; a sub-second or fractional run becomes a loop count instead.
+    if (ms % 1000 === 0) args.push("-D", String(ms / 1000));
+    else args.push("-l", String(Math.max(1, Math.round((ms * 1000) / intervalUs))));
+    expectedMs = ms;
+  }
+  if (options.breaktraceUs !== undefined) {
+    args.push("-b", String(options.breaktraceUs));
+    if (features.tracemark) args.push("--tracemark");
+  }
+  if (features.json) args.push(`--json=${jsonPath}`);
+  return { cpus, housekeeping, args, histogramUs, expectedMs, sla };
+}
+
+const PERMISSION_PATTERNS = [
+  /Unable to change scheduling policy/i,
+  /RLIMIT_RTPRIO/,
+  /mlockall.*(?:failed|not permitted)/i,
+  /Operation not permitted/i,
+  /Permission denied/i,
+];
+
+function explainFailure(exitCode: number, stderr: string, stdout: string, command: string): Kvm4nfvError {
+  const text = `${stderr}\n${stdout}`;
+  if (PERMISSION_PATTERNS.some((p) => p.test(text))) {
+    return new Kvm4nfvError(
+      "PERMISSION",
+      "cyclictest could not get real-time scheduling (SCHED_FIFO) or lock its memory",
+      { hint: "run kvm4nfv as root, or give the user an RLIMIT_RTPRIO and memlock limit (limits.conf)" },
+    );
+  }
+  const last = text.trim().split("\n").pop()?.trim() ?? "";
+  return new Kvm4nfvError("TOOL_FAILED", `${command} exited with ${exitCode}${last ? `: ${last}` : ""}`);
+}
+
+/** Current affinity of a process as taskset reports it ("pid 42's current affinity list: 0,1"). */
+async function getAffinity(exec: Exec, pid: number): Promise<string | null> {
+  const r = await exec.run("taskset", ["-p", "-c", String(pid)], { allowFailure: true, timeoutMs: 5000 });
+  const m = /affinity list:\s*(\S+)/.exec(r.stdout);
+  return r.exitCode === 0 && m ? m[1]! : null;
+}
+
+async function setAffinity(exec: Exec, pid: number, list: string): Promise<void> {
+  // -a: every thread of kvm4nfv (Node's worker threads too), not only the main one.
+  await exec.run("taskset", ["-a", "-p", "-c", list, String(pid)], { timeoutMs: 5000 });
+}
+
+export async function runTimerTest(
+  options: TimerTestOptions = {},
+  exec: Exec = realExec,
+): Promise<RunRecord> {
+  if (options.where === "guest") {
+    throw new Kvm4nfvError("USAGE", "test timer --where guest is not available yet", {
+      hint: "run it on the host with --where host",
+    });
+  }
+  const fs = options.fs ?? new RootFs("/");
+  const features = await probeCyclictest(exec);
+  const load = options.load ?? "idle";
+  const toolVersions: Record<string, string> = {};
+  if (features.version) toolVersions.cyclictest = features.version;
+  if (load !== "idle") {
+    const v = await probeStressNg(exec);
+    if (v) toolVersions["stress-ng"] = v;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-timer-"));
+  const jsonPath = join(dir, "cyclictest.json");
+  const plan = planTimerTest(options, features, chooseCpus(fs, options.cpus), jsonPath);
+  const environment = readEnvironment(fs, toolVersions);
+
+  const wantPin = (options.pinSelf ?? true) && fs.live && plan.housekeeping.length > 0;
+  const saved = wantPin ? await getAffinity(exec, process.pid) : null;
+  // Only move ourselves when we can put things back as they were.
+  const pin = saved !== null;
+  const startedAt = new Date().toISOString();
+  const raw: Record<string, string> = {};
+  try {
+    if (pin) await setAffinity(exec, process.pid, formatCpuList(plan.housekeeping));
+    const result = await withLoad(
+      { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs },
+      exec,
+      async (running) => {
+        const title = `cyclictest on CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
+        const r = await withProgress(
+          title,
+          plan.expectedMs,
+          () =>
+            exec.run("cyclictest", plan.args, { allowFailure: true, timeoutMs: plan.expectedMs + 60_000 }),
+          options.progress,
+        );
+        if (running) raw["stress-ng.output"] = running.output();
+        return r;
+      },
+    );
+    raw["cyclictest.stdout"] = result.stdout;
+    if (result.stderr.trim()) raw["cyclictest.stderr"] = result.stderr;
+    if (result.exitCode !== 0)
+      throw explainFailure(result.exitCode, result.stderr, result.stdout, result.command);
+    let jsonText: string | undefined;
+    try {
+      jsonText = features.json ? readFileSync(jsonPath, "utf8") : undefined;
+    } catch {
+      jsonText = undefined;
+    }
+    if (jsonText !== undefined) raw["cyclictest.json"] = jsonText;
+    const text = parseHistogramText("cyclictest stdout", result.stdout, {
+      histogramUs: plan.histogramUs,
+      cpus: plan.cpus,
+    });
+    const cpus: CpuResult[] =
+      jsonText !== undefined ? parseCyclictestJson("cyclictest --json", jsonText).cpus : text.cpus;
+    const endedAt = new Date().toISOString();
+    const metrics: Record<string, number | string | null> = {
+      samples: cpus.reduce((a, c) => a + c.samples, 0),
+      worstMaxUs: Math.max(...cpus.map((c) => c.maxUs)),
+    };
+    for (const [k, v] of Object.entries(text.extra)) metrics[k] = v;
+    return {
+      id: null,
+      type: "timer",
+      label: options.label ?? (load === "idle" ? "idle" : `${load}stress`),
+      startedAt,
+      endedAt,
+      params: {
+        where: "host",
+        cpus: formatCpuList(plan.cpus),
+        housekeeping: formatCpuList(plan.housekeeping),
+        durationMs: options.loops === undefined ? plan.expectedMs : null,
+        loops: options.loops ?? null,
+        intervalUs: options.intervalUs ?? 1000,
+        priority: options.priority ?? 99,
+        load,
+        sla: formatSla(plan.sla),
+        histogramUs: plan.histogramUs,
+        breaktraceUs: options.breaktraceUs ?? null,
+        command: ["cyclictest", ...plan.args.map((a) => (a.startsWith("--json=") ? "--json=FILE" : a))].join(
+          " ",
+        ),
+      },
+      environment,
+      cpus,
+      metrics,
+      raw,
+      verdict: evaluateSla(plan.sla, cpus),
+    };
+  } finally {
+    if (pin && saved !== null) await setAffinity(exec, process.pid, saved).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
