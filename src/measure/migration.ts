@@ -16,13 +16,13 @@ import { release } from "node:os";
 import { Kvm4nfvError } from "../errors.js";
 import type { Exec } from "../exec.js";
 import { openHostFs } from "../host/fs.js";
-import type { QmpClient } from "../vm/qmp.js";
 import { buildMigrationGuest, findGuestKernel, READY_MARKER } from "../vm/migration-guest.js";
 import { type MigrationVm, startMigrationVm } from "../vm/migration-vm.js";
+import type { QmpClient } from "../vm/qmp.js";
 import { readEnvironment } from "./environment.js";
 import type { Sla, Workload } from "./migration-args.js";
 import { MANAGED_CAPS, MANAGED_PARAMS, type MigrationConfig } from "./migration-configs.js";
-import { type LoggedEvent, type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./migration-metrics.js";
+import { type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./migration-metrics.js";
 import type { RunEnvironment, RunRecord } from "./types.js";
 
 export interface MigrationOptions {
@@ -41,7 +41,10 @@ export interface MigrationOptions {
   exec?: Exec;
   /** Fault-injection points for tests (kill the destination mid-migration, freeze a QEMU…). */
   hooks?: {
-    afterDestinationStarted?: (vms: { source: MigrationVm; destination: MigrationVm }) => void | Promise<void>;
+    afterDestinationStarted?: (vms: {
+      source: MigrationVm;
+      destination: MigrationVm;
+    }) => void | Promise<void>;
     afterMigrateStarted?: (vms: { source: MigrationVm; destination: MigrationVm }) => void | Promise<void>;
   };
 }
@@ -109,7 +112,8 @@ export class MigrationSession {
         await vm.serial.waitFor(/dirtying \d+/, 300_000);
       }
       const session = new MigrationSession(opts, vm, { kernel, initrd: image.initrd }, accel, notes, env);
-      if (image.dirtier === "busybox") notes.push("no gcc: the dirtier is a busybox dd loop (rate approximate)");
+      if (image.dirtier === "busybox")
+        notes.push("no gcc: the dirtier is a busybox dd loop (rate approximate)");
       return session;
     } catch (err) {
       await vm.stop();
@@ -139,13 +143,24 @@ export class MigrationSession {
       const vms = { source, destination };
       await opts.hooks?.afterDestinationStarted?.(vms);
       const dq = destination.guest.qmp;
-      this.defaults ??= await dq.execute<Record<string, unknown>>("query-migrate-parameters", undefined, qmpTimeout);
+      this.defaults ??= await dq.execute<Record<string, unknown>>(
+        "query-migrate-parameters",
+        undefined,
+        qmpTimeout,
+      );
       for (const qmp of [sq, dq]) await applyConfig(qmp, config, this.defaults, qmpTimeout.timeoutMs);
       const uri = `tcp:127.0.0.1:${await freePort()}`;
       await dq.execute("migrate-incoming", { uri }, qmpTimeout);
       await sq.execute("migrate", { uri }, qmpTimeout);
       await opts.hooks?.afterMigrateStarted?.(vms);
-      q = await follow(sq, config, srcSince, samples, opts.migrationTimeoutMs ?? 300_000, qmpTimeout.timeoutMs);
+      q = await follow(
+        sq,
+        config,
+        srcSince,
+        samples,
+        opts.migrationTimeoutMs ?? 300_000,
+        qmpTimeout.timeoutMs,
+      );
       if (q.status !== "completed") failure = q["error-desc"] ?? `migration ended with status ${q.status}`;
       else await this.proveAlive(destination, token, extra, qmpTimeout.timeoutMs);
     } catch (err) {
@@ -202,7 +217,8 @@ export class MigrationSession {
     await dq.waitForEvent("RESUME", () => true, 30_000, 0);
     const status = await statusOf(dq, timeoutMs);
     extra.destination_status = status;
-    if (status !== "running") throw new Kvm4nfvError("GUEST_FAILED", `destination is ${status} after migration`);
+    if (status !== "running")
+      throw new Kvm4nfvError("GUEST_FAILED", `destination is ${status} after migration`);
     const t0 = performance.now();
     extra.guest_uptime_s = await vm.serial.ping(token, 30_000);
     extra.guest_ping_ms = Math.round((performance.now() - t0) * 10) / 10;
@@ -237,7 +253,13 @@ export async function withMigrationSession<T>(
   }
 }
 
-async function startVm(o: MigrationOptions, kernel: string, initrd: string, accel: "kvm" | "tcg", incoming: boolean) {
+async function startVm(
+  o: MigrationOptions,
+  kernel: string,
+  initrd: string,
+  accel: "kvm" | "tcg",
+  incoming: boolean,
+) {
   return startMigrationVm({
     kernel,
     initrd,

@@ -2,8 +2,10 @@
  * The migration test guest: a busybox initramfs whose init answers on the serial line and can start a memory
  * dirtier on request. It only needs a Linux kernel (the RT guest builder's, or the host's /boot one).
  *
- * The serial protocol (one line each way, so it survives a migration mid-conversation):
+ * It talks on ttyS1 (the launcher's ttyS0 is a log file). The protocol is one line each way, so it survives a
+ * migration mid-conversation:
  *   host "ping TOKEN"          → guest "pong TOKEN <uptime seconds>"
+ *   host "uname"               → guest "uname <kernel release>"
  *   host "dirty WSS_MIB RATE"  → guest starts the dirtier, then "dirtying WSS_MIB RATE" once its working set
  *                                 is populated (so the migration starts with the set already resident)
  * The init prints "KVM4NFV-MIGRATION-READY" when it listens.
@@ -69,13 +71,14 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs -o size=90% tmp /tmp
 echo 0 > /proc/sys/kernel/printk
-stty -F /dev/ttyS0 -echo 2>/dev/null
-exec 0</dev/ttyS0 1>/dev/ttyS0 2>&1
+stty -F /dev/ttyS1 -echo 2>/dev/null
+exec 0</dev/ttyS1 1>/dev/ttyS1 2>&1
 echo ${READY_MARKER}
 while read -r cmd a b; do
   case "$cmd" in
     ping) echo "pong $a $(cut -d' ' -f1 /proc/uptime)" ;;
     dirty) /bin/dirtier "$a" "$b" & ;;
+    uname) echo "uname $(uname -r)" ;;
     "") ;;
     *) echo "unknown $cmd" ;;
   esac

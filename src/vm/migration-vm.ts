@@ -1,0 +1,87 @@
+/**
+ * One side of a migration: a guest started through the shared launcher (launchGuest) with the migration
+ * guest's initramfs, plus an interactive serial line. The launcher's ttyS0 is a log file, so the migration
+ * guest talks on a second UART (ttyS1) whose chardev is a unix socket — identical hardware on both sides,
+ * only the host-side backends differ, which is what migration requires.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Exec } from "../exec.js";
+import { type Guest, launchGuest } from "./launcher.js";
+import { SerialLine } from "./migration-serial.js";
+import { defaultSpec } from "./spec.js";
+
+export interface MigrationVmOptions {
+  kernel: string;
+  initrd: string;
+  memoryMiB: number;
+  vcpus: number;
+  accel: "kvm" | "tcg";
+  /** Start as a migration destination (-incoming defer): no boot, waits for migrate-incoming. */
+  incoming: boolean;
+  exec?: Exec;
+}
+
+export interface MigrationVm {
+  guest: Guest;
+  serial: SerialLine;
+  /** Stop QEMU, close QMP and the serial line, remove the sockets. Idempotent, never throws. */
+  stop(): Promise<void>;
+}
+
+/*
+ * mitigations=off and no console messages: under TCG every guest instruction is emulated, so the fewer the
+ * faster the boot. The guest's init reads /proc/cmdline for nothing; it only serves the serial protocol.
+ */
+export const MIGRATION_GUEST_CMDLINE = "console=ttyS0 quiet loglevel=0 panic=-1 mitigations=off";
+
+export async function startMigrationVm(options: MigrationVmOptions): Promise<MigrationVm> {
+  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-mig-"));
+  const serialPath = join(dir, "serial.sock");
+  const extraArgs = [
+    "-chardev",
+    `socket,id=migserial,path=${serialPath},server=on,wait=off`,
+    "-serial",
+    "chardev:migserial",
+  ];
+  if (options.incoming) extraArgs.push("-incoming", "defer");
+  const spec = defaultSpec(
+    { kernel: options.kernel, initrd: options.initrd },
+    {
+      memoryMiB: options.memoryMiB,
+      vcpus: options.vcpus,
+      cmdline: MIGRATION_GUEST_CMDLINE,
+      accel: options.accel,
+    },
+  );
+  let guest: Guest | undefined;
+  let serial: SerialLine | undefined;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    serial?.close();
+    try {
+      await guest?.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    // paused: false even for the destination: the launcher's `cont` during -incoming sets autostart, so the
+    // destination resumes by itself the instant the migration completes (a manual cont would add our latency
+    // to the measured downtime).
+    guest = await launchGuest(spec, {
+      accel: options.accel,
+      paused: false,
+      extraArgs,
+      ...(options.exec ? { exec: options.exec } : {}),
+    });
+    serial = await SerialLine.connect(serialPath);
+    return { guest, serial, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
