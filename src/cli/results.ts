@@ -1,0 +1,55 @@
+/** `kvm4nfv results list | show | compare | export | import`: the stored runs. Flags only; the work is in src/results/. */
+import type { Command } from "@commander-js/extra-typings";
+import { print, setExit } from "./run.js";
+
+const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
+
+async function actions() {
+  return import("../results/actions.js");
+}
+
+function emit(outcome: { text: string; exitCode: number }): void {
+  print(outcome.text);
+  setExit(outcome.exitCode);
+}
+
+export function register(program: Command): void {
+  const results = program
+    .command("results")
+    .description("list, show, compare, export and import measured runs");
+
+  results
+    .command("list")
+    .description("list stored runs, newest first")
+    .option("--store <path>", STORE_HELP)
+    .option("--type <type>", "only runs of this type: timer, oslat, migration")
+    .option("--limit <n>", "at most n runs")
+    .option("--json", "print JSON")
+    .action(async (opts) => emit((await actions()).listAction(opts)));
+
+  results
+    .command("show")
+    .description("show one run: verdict, host facts, per-CPU latencies and percentiles")
+    .argument("<id>", "run id")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print the whole run record as JSON")
+    .action(async (id, opts) => emit((await actions()).showAction(id, opts)));
+
+  results
+    .command("compare")
+    .description("compare run B against run A per CPU and metric (exit 1 when B regressed)")
+    .argument("<a>", "baseline run id")
+    .argument("<b>", "run id to judge against the baseline")
+    .option("--threshold <pct>", "flag B/A worse than this", "10%")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print JSON")
+    .action(async (a, b, opts) => emit((await actions()).compareAction(a, b, opts)));
+
+  results
+    .command("export")
+    .description("export runs as JSON, JUnit XML or InfluxDB line protocol on stdout")
+    .argument("<id...>", "run ids")
+    .option("--format <format>", "json, junit or influx", "json")
+    .option("--store <path>", STORE_HELP)
+    .action(async (ids, opts) => emit((await actions()).exportAction(ids, opts)));
+}

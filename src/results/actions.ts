@@ -1,0 +1,99 @@
+/**
+ * What `kvm4nfv results …` does, behind the CLI: parse the user's ids and values, open the store, and return
+ * the text to print. The CLI file only declares flags and prints what these return.
+ */
+import { UsageError } from "../errors.js";
+import type { TestType } from "../measure/types.js";
+import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "./compare.js";
+import { exportRuns, parseFormat } from "./export.js";
+import { formatComparison, formatRun, formatRunList } from "./format.js";
+import { openStore, type Store } from "./store.js";
+
+export interface StoreOption {
+  store?: string | undefined;
+}
+
+/** The text to print and the exit code to leave (1 when a comparison found regressions). */
+export interface Outcome {
+  text: string;
+  exitCode: number;
+}
+
+export function parseRunId(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(
+      `bad run id "${text}": expected a positive whole number, as \`kvm4nfv results list\` shows`,
+    );
+  }
+  return Number(text);
+}
+
+const TYPES: readonly TestType[] = ["timer", "oslat", "migration"];
+
+function parseType(text: string | undefined): TestType | undefined {
+  if (text === undefined) return undefined;
+  if ((TYPES as readonly string[]).includes(text)) return text as TestType;
+  throw new UsageError(`unknown run type "${text}": expected ${TYPES.join(", ")}`);
+}
+
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`bad --limit "${text}": expected a positive number`);
+  return Number(text);
+}
+
+export function withStore<T>(option: StoreOption, fn: (store: Store) => T): T {
+  const store = openStore(option.store);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+export function listAction(opts: StoreOption & { type?: string; limit?: string; json?: boolean }): Outcome {
+  const type = parseType(opts.type);
+  const limit = parseLimit(opts.limit);
+  return withStore(opts, (store) => {
+    const runs = store.listRuns({ ...(type ? { type } : {}), ...(limit ? { limit } : {}) });
+    return { text: opts.json ? JSON.stringify(runs, null, 2) : formatRunList(runs), exitCode: 0 };
+  });
+}
+
+export function showAction(id: string, opts: StoreOption & { json?: boolean }): Outcome {
+  const runId = parseRunId(id);
+  return withStore(opts, (store) => {
+    const run = store.getRun(runId);
+    return { text: opts.json ? JSON.stringify(run, null, 2) : formatRun(run), exitCode: 0 };
+  });
+}
+
+export function compareAction(
+  a: string,
+  b: string,
+  opts: StoreOption & { threshold?: string; json?: boolean },
+): Outcome {
+  const idA = parseRunId(a);
+  const idB = parseRunId(b);
+  const thresholdPct = opts.threshold === undefined ? DEFAULT_THRESHOLD_PCT : parseThreshold(opts.threshold);
+  return withStore(opts, (store) => {
+    const c = compareRuns(store.getRun(idA), store.getRun(idB), { thresholdPct });
+    return {
+      text: opts.json ? JSON.stringify(c, null, 2) : formatComparison(c),
+      exitCode: c.regressions > 0 ? 1 : 0,
+    };
+  });
+}
+
+export function exportAction(ids: string[], opts: StoreOption & { format?: string }): Outcome {
+  const format = parseFormat(opts.format ?? "json");
+  const runIds = ids.map(parseRunId);
+  return withStore(opts, (store) => ({
+    text: exportRuns(
+      runIds.map((id) => store.getRun(id)),
+      format,
+    ),
+    exitCode: 0,
+  }));
+}
