@@ -6,11 +6,19 @@ import type { Command } from "@commander-js/extra-typings";
 import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
+import { register as registerResults } from "./results.js";
+import { register as registerReport } from "./report.js";
 
 type Register = (program: Command) => void;
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
 export function registerCommands(program: Command<any, any, any>): void {
-  const registers: Register[] = [registerInspect, registerCheck, registerGuest];
+  const registers: Register[] = [
+    registerInspect,
+    registerCheck,
+    registerGuest,
+    registerResults,
+    registerReport,
+  ];
   for (const r of registers) r(program as Command);
 }
