@@ -6,6 +6,7 @@ import type { Command } from "@commander-js/extra-typings";
 import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
+import { register as registerTest } from "./test.js";
 import { register as registerResults } from "./results.js";
 import { register as registerReport } from "./report.js";
 

@@ -1,0 +1,50 @@
+/**
+ * `kvm4nfv test timer …` (and later `test migration`): measurements. Flags only; the work is in
+ * src/measure/timer-command.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
+ */
+import { type Command, Option } from "@commander-js/extra-typings";
+import { print, setExit } from "./run.js";
+
+const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
+
+/** The `test` command group; other command files add their subcommands to the same group. */
+export function testGroup(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === "test");
+  if (existing) return existing as unknown as Command;
+  return program
+    .command("test")
+    .description("measure latency on this host (timer) — exit 0 SLA met, 1 SLA broken") as unknown as Command;
+}
+
+export function register(program: Command): void {
+  testGroup(program)
+    .command("timer")
+    .description("run cyclictest on the RT CPUs, store the run and judge it against the SLA")
+    .addOption(
+      new Option("--where <where>", "measure on the host or in the guest")
+        .choices(["host", "guest"])
+        .default("host"),
+    )
+    .option("--cpus <list>", "CPUs to measure (default: the isolated CPUs, else the last CPU)")
+    .option("--duration <time>", "run length: 500ms, 10s, 2m, 1h (default 60s)")
+    .option("--loops <n>", "run this many cycles per thread instead of a duration")
+    .option("--interval <us>", "wake-up interval (default 1000us)")
+    .option("--priority <n>", "SCHED_FIFO priority of the measuring threads (default 99)")
+    .addOption(
+      new Option("--load <kind>", "stress-ng load on the other CPUs")
+        .choices(["idle", "cpu", "memory", "io"])
+        .default("idle"),
+    )
+    .option("--sla <spec>", "limits in µs (default min=50,avg=100,max=1000; also p99, p99.99, …)")
+    .option("--breaktrace <us>", "stop and mark the trace when a latency exceeds this")
+    .option("--histogram <us>", "histogram width (default 1000us or the largest SLA limit)")
+    .option("--label <label>", "label stored with the run (default: the load)")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print the stored run record as JSON")
+    .action(async (opts) => {
+      const { timerCommand } = await import("../measure/timer-command.js");
+      const outcome = await timerCommand(opts);
+      print(outcome.text);
+      setExit(outcome.exitCode);
+    });
+}

@@ -1,0 +1,78 @@
+/**
+ * `kvm4nfv test timer`: turn the command's flag strings into TimerTestOptions, run, store, format.
+ * The CLI file only declares flags and prints what this returns.
+ */
+import { UsageError } from "../errors.js";
+import type { Exec } from "../exec.js";
+import { parseCpuList } from "../host/parse/cpulist.js";
+import { formatTimerRun } from "./format.js";
+import { parseLoadKind } from "./load.js";
+import { DEFAULT_SLA, parseSla } from "./sla.js";
+import { runTimerTest, type TimerTestOptions } from "./timer.js";
+import type { RunRecord } from "./types.js";
+import { parseDuration, parseMicros, parsePositiveInt } from "./units.js";
+
+export interface TimerFlags {
+  where?: string;
+  cpus?: string;
+  duration?: string;
+  loops?: string;
+  interval?: string;
+  priority?: string;
+  load?: string;
+  sla?: string;
+  breaktrace?: string;
+  histogram?: string;
+  label?: string;
+  store?: string;
+  json?: boolean;
+}
+
+export interface CommandOutcome {
+  text: string;
+  exitCode: number;
+  run: RunRecord;
+}
+
+/** Flags → options; every malformed value is a UsageError (exit 2) before anything runs. */
+export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
+  const where = flags.where ?? "host";
+  if (where !== "host" && where !== "guest") {
+    throw new UsageError(`--where "${where}" is not a place`, "expected host or guest");
+  }
+  if (flags.duration !== undefined && flags.loops !== undefined) {
+    throw new UsageError("--duration and --loops are exclusive", "give one of them");
+  }
+  const options: TimerTestOptions = {
+    where,
+    load: parseLoadKind(flags.load ?? "idle"),
+    sla: parseSla(flags.sla ?? DEFAULT_SLA),
+    intervalUs: parseMicros(flags.interval ?? "1000us", "--interval"),
+    priority: parsePositiveInt(flags.priority ?? "99", "--priority", [1, 99]),
+  };
+  if (flags.cpus !== undefined) {
+    const cpus = parseCpuList(flags.cpus, "--cpus");
+    if (cpus.length === 0) throw new UsageError("--cpus is empty", 'expected a CPU list such as "2-3"');
+    options.cpus = cpus;
+  }
+  if (flags.loops !== undefined) options.loops = parsePositiveInt(flags.loops, "--loops", [1, 2 ** 40]);
+  else options.durationMs = parseDuration(flags.duration ?? "60s");
+  if (flags.breaktrace !== undefined) options.breaktraceUs = parseMicros(flags.breaktrace, "--breaktrace");
+  if (flags.histogram !== undefined) options.histogramUs = parseMicros(flags.histogram, "--histogram");
+  if (flags.label !== undefined) options.label = flags.label;
+  return options;
+}
+
+export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {
+  const options = timerOptionsFromFlags(flags);
+  const run = await runTimerTest(options, exec);
+  const { openStore } = await import("../results/store.js");
+  const store = openStore(flags.store);
+  try {
+    run.id = store.saveRun(run);
+  } finally {
+    store.close();
+  }
+  const text = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
+  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
+}
