@@ -20,6 +20,7 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerGuest,
     registerResults,
     registerReport,
+    registerTest,
   ];
   for (const r of registers) r(program as Command);
 }
