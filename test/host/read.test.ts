@@ -1,0 +1,293 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, describe, expect, it } from "vitest";
+import { openHostFs } from "../../src/host/fs.js";
+import { formatCpuList } from "../../src/host/parse/cpulist.js";
+import { readHost } from "../../src/host/read.js";
+
+const SNAP = "test/fixtures/snapshots";
+const untuned = readHost(openHostFs(`${SNAP}/baseline-untuned`));
+const tuned = readHost(openHostFs(`${SNAP}/baseline-tuned`));
+const devVm = readHost(openHostFs(`${SNAP}/dev-vm`));
+
+const tmpRoots: string[] = [];
+afterAll(() => {
+  for (const d of tmpRoots) rmSync(d, { recursive: true, force: true });
+});
+
+/** A snapshot made of just the given files. */
+function snapshot(files: Record<string, string | Buffer>): string {
+  const root = mkdtempSync(join(tmpdir(), "kvm4nfv-read-"));
+  tmpRoots.push(root);
+  for (const [p, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), content);
+  }
+  return root;
+}
+
+describe("readHost on the baseline platform (untuned)", () => {
+  it("takes the topology from sysfs: 2 sockets × 18 cores, HT off, two NUMA nodes", () => {
+    const t = untuned.topology;
+    expect(t.sockets).toBe(2);
+    expect(t.cores).toBe(36);
+    expect(t.threadsPerCore).toBe(1);
+    expect(t.numaNodes.map((n) => ({ id: n.id, cpus: formatCpuList(n.cpus) }))).toEqual([
+      { id: 0, cpus: "0-17" },
+      { id: 1, cpus: "18-35" },
+    ]);
+    expect(formatCpuList(t.online)).toBe("0-35");
+    expect(formatCpuList(t.possible)).toBe("0-63");
+    expect(t.cpus).toHaveLength(36);
+    expect(t.cpus[35]).toEqual({ cpu: 35, online: true, socket: 1, core: 27, node: 1, siblings: [35] });
+    expect(t.smtControl).toBe("notsupported");
+    expect(t.smtActive).toBe(false);
+  });
+
+  it("identifies the Xeon E5-2699 v3 and its latency-relevant features", () => {
+    expect(untuned.cpu).toMatchObject({ vendor: "GenuineIntel", family: 6, model: 63, stepping: 2 });
+    expect(untuned.cpu.features).toEqual({
+      tscDeadlineTimer: true,
+      constantTsc: true,
+      nonstopTsc: true,
+      invariantTsc: true,
+      vmx: true,
+      svm: false,
+      secondLevelPaging: true,
+      hypervisor: false,
+      apicv: true,
+      postedInterrupts: true,
+    });
+  });
+
+  it("reads a stock, non-RT kernel with no tuning", () => {
+    expect(untuned.kernel.release).toBe("4.18.0-348.el8.x86_64");
+    expect(untuned.kernel.realtime).toBe(false);
+    expect(untuned.kernel.configSource).toBe("/boot/config-4.18.0-348.el8.x86_64");
+    expect(untuned.kernel.config.CONFIG_NO_HZ_FULL).toBe("n");
+    expect(untuned.kernel.config.CONFIG_PREEMPT_RT).toBe("n");
+    expect(untuned.kernel.params.isolcpus).toBeUndefined();
+    expect(untuned.kernel.params.quiet).toBe("");
+    expect(untuned.kernel.grub?.cmdlineLinux).toContain("rhgb quiet");
+  });
+
+  it("reads the untuned run-time state", () => {
+    const r = untuned.runtime;
+    expect(r.isolated).toEqual([]);
+    expect(r.nohzFull).toEqual([]); // "(null)" on old kernels means none
+    expect(r.irqbalanceRunning).toBe(true);
+    expect(r.irqbalanceBanned).toBeNull();
+    expect(r.sysctl["kernel.sched_rt_runtime_us"]).toBe("950000");
+    expect(r.sysctl["kernel.watchdog"]).toBe("1");
+    expect(r.thp).toEqual({ enabled: "always", defrag: "madvise" });
+    expect(r.ksmRun).toBe(1);
+    expect(r.cpufreq).toMatchObject({ driver: "intel_pstate", pstateStatus: "active", turbo: true });
+    expect(r.cpufreq.governors["35"]).toBe("powersave");
+    expect(r.cpuidle).toEqual({ driver: "intel_idle", governor: "menu" });
+    expect(r.hugepages.bySize["1048576"]).toEqual({ total: 0, free: 0 });
+    expect(r.hugepages.defaultSizeKiB).toBe(2048);
+    expect(formatCpuList(r.workqueue.cpumask!)).toBe("0-35");
+    expect(r.irqs.find((i) => i.irq === 40)).toEqual({
+      irq: 40,
+      affinity: [4],
+      effective: [4],
+      actions: "ens1f0-TxRx-0",
+    });
+    expect(r.kvm.params["kvm_intel.ple_gap"]).toBe("128");
+    expect(r.iommu).toEqual({ groups: 0, dmarOrIvrs: true });
+  });
+
+  it("reads NICs stored as plain directories", () => {
+    expect(untuned.runtime.net).toEqual([
+      {
+        iface: "ens1f0",
+        pciAddress: "0000:81:00.0",
+        driver: "ixgbe",
+        numaNode: 1,
+        sriovTotalVfs: 63,
+        sriovNumVfs: 0,
+      },
+      {
+        iface: "ens1f1",
+        pciAddress: "0000:81:00.1",
+        driver: "ixgbe",
+        numaNode: 1,
+        sriovTotalVfs: 63,
+        sriovNumVfs: 0,
+      },
+    ]);
+  });
+});
+
+describe("readHost on the baseline platform (tuned)", () => {
+  it("sees the PREEMPT_RT kernel and the isolation boot line", () => {
+    expect(tuned.kernel.realtime).toBe(true);
+    expect(tuned.kernel.config.CONFIG_NO_HZ_FULL).toBe("y");
+    expect(tuned.kernel.config.CONFIG_RCU_NOCB_CPU).toBe("y");
+    expect(tuned.kernel.config.CONFIG_HZ).toBe("1000");
+    expect(tuned.kernel.params.isolcpus).toBe("20-35");
+    expect(tuned.kernel.params.irqaffinity).toBe("0-19");
+    expect(tuned.kernel.params.nosoftlockup).toBe("");
+  });
+
+  it("normalises the hex masks and sees every IRQ on the housekeeping CPUs", () => {
+    const r = tuned.runtime;
+    expect(formatCpuList(r.isolated!)).toBe("20-35");
+    expect(formatCpuList(r.nohzFull!)).toBe("20-35");
+    expect(formatCpuList(r.workqueue.cpumask!)).toBe("0-19"); // from "00000000,000fffff"
+    expect(formatCpuList(r.workqueue.writebackCpumask!)).toBe("0-19");
+    expect(formatCpuList(r.defaultIrqAffinity!)).toBe("0-19");
+    expect(r.irqs).toHaveLength(30);
+    expect(r.irqs.every((i) => formatCpuList(i.affinity!) === "0-19")).toBe(true);
+    expect(r.irqbalanceRunning).toBe(false);
+    expect(formatCpuList(r.irqbalanceBanned!)).toBe("20-35");
+  });
+
+  it("reads the tuned run-time knobs", () => {
+    const r = tuned.runtime;
+    expect(r.sysctl).toEqual({
+      "kernel.watchdog": "0",
+      "kernel.nmi_watchdog": "0",
+      "kernel.sched_rt_runtime_us": "-1",
+      "kernel.sched_rt_period_us": "1000000",
+      "kernel.timer_migration": "0",
+      "vm.stat_interval": "10",
+    });
+    expect(r.thp.enabled).toBe("never");
+    expect(r.ksmRun).toBe(0);
+    expect(r.clocksource).toEqual({ current: "tsc", available: ["tsc", "hpet", "acpi_pm"] });
+    expect(r.cpuidle.driver).toBe("none");
+    expect(r.cpufreq).toMatchObject({ driver: "acpi-cpufreq", pstateStatus: null, turbo: false });
+    expect(r.hugepages).toEqual({
+      bySize: { "2048": { total: 0, free: 0 }, "1048576": { total: 8, free: 8 } },
+      defaultSizeKiB: 1048576,
+    });
+    expect(tuned.topology.numaNodes[1]!.hugepages["1048576"]).toEqual({ total: 8, free: 8 });
+    expect(tuned.topology.numaNodes[0]!.hugepages["1048576"]).toEqual({ total: 0, free: 0 });
+    expect(r.kvm).toMatchObject({ vendorModule: "kvm_intel", devKvm: true });
+    expect(r.kvm.params["kvm.halt_poll_ns"]).toBe("0");
+    expect(r.kvm.params["kvm.kvmclock_periodic_sync"]).toBe("N");
+    expect(r.kvm.params["kvm.nx_huge_pages"]).toBe("N");
+    expect(r.kvm.params["kvm_intel.ple_gap"]).toBe("0");
+    expect(r.iommu.groups).toBe(64);
+  });
+
+  it("follows the kernel's symlinks for /sys/class/net", () => {
+    expect(tuned.runtime.net[0]).toEqual({
+      iface: "ens1f0",
+      pciAddress: "0000:81:00.0",
+      driver: "ixgbe",
+      numaNode: 1,
+      sriovTotalVfs: 63,
+      sriovNumVfs: 4,
+    });
+    expect(tuned.runtime.net.map((n) => n.iface)).toEqual(["ens1f0", "ens1f1"]); // lo has no device
+  });
+});
+
+describe("readHost on the captured dev VM", () => {
+  it("sees a 2-vCPU AMD EPYC guest", () => {
+    expect(devVm.cpu.vendor).toBe("AuthenticAMD");
+    expect(devVm.cpu.features.hypervisor).toBe(true);
+    expect(devVm.topology).toMatchObject({
+      sockets: 1,
+      cores: 2,
+      threadsPerCore: 1,
+      smtControl: "notsupported",
+    });
+    expect(devVm.topology.numaNodes.map((n) => n.id)).toEqual([0]);
+    expect(devVm.kernel.release).toBe("6.18.44-fc-v769");
+    expect(devVm.kernel.realtime).toBe(false);
+    expect(devVm.kernel.configSource).toBe("/proc/config.gz"); // read through the gzip
+    expect(devVm.kernel.config.CONFIG_HZ).toBe("250");
+    expect(devVm.kernel.params.console).toBe("ttyS0");
+    expect(devVm.runtime.irqbalanceRunning).toBe(false);
+    expect(devVm.runtime.net.map((n) => [n.iface, n.driver])).toEqual([["eth0", "virtio_net"]]);
+  });
+});
+
+describe("readHost on incomplete or odd snapshots", () => {
+  it("never throws on a snapshot with only /proc/cpuinfo: unknowns are null", () => {
+    const h = readHost(
+      openHostFs(snapshot({ "proc/cpuinfo": "processor\t: 0\nflags\t\t: vmx\n\nprocessor\t: 1\n" })),
+    );
+    expect(h.hostname).toBeNull();
+    expect(h.topology.online).toEqual([0, 1]);
+    expect(h.topology.numaNodes).toEqual([
+      { id: 0, cpus: [0, 1], memTotalKiB: null, memFreeKiB: null, hugepages: {} },
+    ]);
+    expect(h.topology).toMatchObject({ sockets: 1, cores: 2, threadsPerCore: 1, smtControl: null });
+    expect(h.kernel).toMatchObject({
+      release: null,
+      cmdline: null,
+      params: {},
+      realtime: null,
+      configSource: null,
+    });
+    expect(h.kernel.config).toEqual({});
+    expect(h.kernel.grub).toBeNull();
+    expect(h.runtime.isolated).toBeNull();
+    expect(h.runtime.irqbalanceRunning).toBeNull();
+    expect(h.runtime.irqs).toEqual([]);
+    expect(h.runtime.kvm).toEqual({ vendorModule: null, params: {}, devKvm: null });
+    expect(h.runtime.iommu).toEqual({ groups: 0, dmarOrIvrs: null });
+    expect(h.cpu.features.vmx).toBe(true);
+  });
+
+  it("treats malformed CPU lists as unknown rather than failing", () => {
+    const h = readHost(
+      openHostFs(
+        snapshot({
+          "proc/cpuinfo": "processor\t: 0\n",
+          "sys/devices/system/cpu/isolated": "garbage\n",
+          "sys/devices/virtual/workqueue/cpumask": "zz\n",
+        }),
+      ),
+    );
+    expect(h.runtime.isolated).toBeNull();
+    expect(h.runtime.workqueue.cpumask).toBeNull();
+  });
+
+  it("finds PREEMPT_RT from the version string or from a gzipped /proc/config.gz", () => {
+    const v = readHost(
+      openHostFs(
+        snapshot({
+          "proc/cpuinfo": "processor\t: 0\n",
+          "proc/version": "Linux version 6.6.0-rt15 (b@h) #1 SMP PREEMPT_RT Mon Jan 1 00:00:00 UTC 2024\n",
+        }),
+      ),
+    );
+    expect(v.kernel.release).toBe("6.6.0-rt15");
+    expect(v.kernel.realtime).toBe(true);
+    const c = readHost(
+      openHostFs(
+        snapshot({
+          "proc/cpuinfo": "processor\t: 0\n",
+          "proc/config.gz": gzipSync("CONFIG_PREEMPT_RT_FULL=y\nCONFIG_NO_HZ_FULL=y\n"),
+        }),
+      ),
+    );
+    expect(c.kernel.configSource).toBe("/proc/config.gz");
+    expect(c.kernel.realtime).toBe(true);
+    expect(c.kernel.config.CONFIG_NO_HZ_FULL).toBe("y");
+    expect(c.kernel.config.CONFIG_RCU_NOCB_CPU).toBe("n"); // absent from a present config
+  });
+
+  it("reads a hex IRQBALANCE_BANNED_CPUS and falls back to smp_affinity masks", () => {
+    const h = readHost(
+      openHostFs(
+        snapshot({
+          "proc/cpuinfo": "processor\t: 0\n",
+          "etc/sysconfig/irqbalance": "IRQBALANCE_BANNED_CPUS=0000000c\n",
+          "proc/irq/5/smp_affinity": "00000000,00000003\n",
+          "proc/1/comm": "systemd\n",
+        }),
+      ),
+    );
+    expect(h.runtime.irqbalanceBanned).toEqual([2, 3]);
+    expect(h.runtime.irqs).toEqual([{ irq: 5, affinity: [0, 1], effective: null, actions: null }]);
+    expect(h.runtime.irqbalanceRunning).toBe(false);
+  });
+});
