@@ -73,7 +73,8 @@ async function resolveInputs(exec: Exec): Promise<Inputs> {
     packages[pkg] = /^Version:\s*(\S+)/m.exec(show.stdout)?.[1] ?? "unknown";
   }
   for (const pkg of TOOL_PACKAGES) {
-    const q = await exec.run("dpkg-query", ["-W", "-f", "${Version}", pkg], {
+    // A dpkg-query format string, not a template: "$" + "{Version}".
+    const q = await exec.run("dpkg-query", ["-W", "-f", "$" + "{Version}", pkg], {
       timeoutMs: 30_000,
       allowFailure: true,
     });

@@ -37,6 +37,9 @@ export interface GuestRunResult {
   guestSetup: string;
   /** Things the user must be told (e.g. the TCG warning, why KVM was not used). */
   notes: string[];
+  /** QEMU's pid and -name (gone by the time this returns; for checks and logs). */
+  qemuPid: number;
+  qemuName: string;
   /** Per-thread pinning as read back from /proc. */
   threads: Guest["threads"];
 }
@@ -179,6 +182,8 @@ export async function runGuest(
       guestSetup: report.facts["kvm4nfv.setup"] ?? "",
       notes,
       threads: g.threads,
+      qemuPid: g.pid,
+      qemuName: g.name,
     };
   } finally {
     await guest?.stop();

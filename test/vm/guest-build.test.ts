@@ -1,0 +1,58 @@
+import { statSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Kvm4nfvError } from "../../src/errors.js";
+import { type Exec, realExec } from "../../src/exec.js";
+import { cacheKey, defaultGuestCacheDir, ensureGuestImages } from "../../src/vm/guest-build.js";
+
+describe("guest image cache", () => {
+  it("uses $XDG_CACHE_HOME, else ~/.cache", () => {
+    expect(defaultGuestCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/kvm4nfv/guest");
+    expect(defaultGuestCacheDir({})).toMatch(/\/\.cache\/kvm4nfv\/guest$/);
+  });
+
+  it("keys the cache on package versions and the init script", () => {
+    const inputs = { kernelPackage: "linux-image-6.1.0-56-rt-amd64", packages: { "rt-tests": "2.4-1" } };
+    const k = cacheKey(inputs, "init A");
+    expect(k).toMatch(/^[0-9a-f]{16}$/);
+    expect(cacheKey(inputs, "init A")).toBe(k);
+    expect(cacheKey(inputs, "init B")).not.toBe(k);
+    expect(cacheKey({ ...inputs, packages: { "rt-tests": "2.5-1" } }, "init A")).not.toBe(k);
+  });
+
+  it("builds the RT guest once, then serves it from the cache untouched", async () => {
+    const first = await ensureGuestImages(); // builds on a fresh machine, else already cached
+    expect(first.kernelRelease).toMatch(/-rt-amd64$/);
+    expect(first.packages["linux-image-rt-amd64"]).toBeTruthy();
+    expect(first.modules.some((m) => m.endsWith("virtio_console.ko"))).toBe(true);
+    const mtime = statSync(first.initrd).mtimeMs;
+    const second = await ensureGuestImages();
+    expect(second.cached).toBe(true);
+    expect(second.key).toBe(first.key);
+    expect(second.initrd).toBe(first.initrd);
+    expect(statSync(second.initrd).mtimeMs).toBe(mtime);
+  }, 300_000);
+
+  it("names the Debian package when a tool the image needs is missing", async () => {
+    const exec: Exec = {
+      ...realExec,
+      run: async (file, args, options) => {
+        if (file === "dpkg-query" && args.includes("stress-ng")) {
+          return {
+            command: "dpkg-query",
+            exitCode: 1,
+            stdout: "",
+            stderr: "no packages found",
+            durationMs: 1,
+          };
+        }
+        return realExec.run(file, args, options);
+      },
+    };
+    const err = await ensureGuestImages({ exec, outDir: "/nonexistent-never-written" }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Kvm4nfvError);
+    expect((err as Kvm4nfvError).code).toBe("TOOL_MISSING");
+    expect((err as Kvm4nfvError).hint).toBe("install stress-ng: apt-get install stress-ng");
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * Real boots of the built RT guest under TCG (KVM hangs or aborts on this CI host). Each boot takes tens of
+ * seconds on a loaded 2-CPU machine, so the file keeps to a handful of them. Every test also checks that no
+ * QEMU of this process is left (pgrep on the unique -name prefix).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { beforeAll, describe, expect, it } from "vitest";
+import { Kvm4nfvError, UsageError } from "../../src/errors.js";
+import { type Exec, liveChildren, realExec } from "../../src/exec.js";
+import { ensureGuestImages, type GuestImages } from "../../src/vm/guest-build.js";
+import { launchGuest } from "../../src/vm/launcher.js";
+import { resolveAccel, runGuest } from "../../src/vm/run-guest.js";
+import { defaultSpec } from "../../src/vm/spec.js";
+
+let images: GuestImages;
+beforeAll(async () => {
+  images = await ensureGuestImages();
+}, 300_000);
+
+function qemusOf(pid: number): string[] {
+  try {
+    return execFileSync("pgrep", ["-a", "-f", `kvm4nfv-guest-${pid}-`], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const tcg = () => defaultSpec(images, { accel: "tcg" });
+
+describe("runGuest (real TCG boot)", () => {
+  it("boots, runs cyclictest on the isolated vCPU, brings its JSON back, and ends QEMU", async () => {
+    const spec = { ...tcg(), vcpuPins: { 0: 0, 1: 1 }, housekeepingCpus: [0] };
+    const r = await runGuest(spec, {
+      script: "uname -r\ncyclictest -m -p99 -i1000 -D3 -t1 -a1 -q --json=/out/cyclictest.json\n",
+      timeoutMs: 240_000,
+    });
+    expect(r.accel).toBe("tcg");
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs.stdout?.split("\n")[0]).toBe(images.kernelRelease);
+    expect(r.guestKernelRelease).toBe(images.kernelRelease);
+    expect(r.guestCmdline).toContain("isolcpus=1 nohz_full=1 rcu_nocbs=1");
+    expect(r.guestSetup).toContain("kernel/sched_rt_runtime_us=-1");
+    expect(r.guestSetup).toContain("kernel/timer_migration=0");
+    const json = JSON.parse(r.outputs["cyclictest.json"] ?? "{}") as {
+      num_threads: number;
+      thread: Record<string, { cpu: number; cycles: number; max: number }>;
+    };
+    expect(json.num_threads).toBe(1);
+    expect(json.thread["0"]?.cpu).toBe(1);
+    expect(json.thread["0"]?.cycles).toBeGreaterThan(0);
+    expect(r.bootMs).toBeGreaterThan(0);
+    expect(r.notes.some((n) => n.includes("TCG"))).toBe(true);
+    const vcpu1 = r.threads.find((t) => t.vcpu === 1);
+    expect(vcpu1?.allowed).toEqual([1]);
+    expect(r.threads.filter((t) => t.vcpu === null).every((t) => t.allowed.join() === "0")).toBe(true);
+    expect(r.console).toContain("KVM4NFV-INIT-UP");
+    expect(alive(r.qemuPid)).toBe(false);
+    expect(qemusOf(process.pid)).toEqual([]);
+    expect(liveChildren().filter((c) => c.command.includes("qemu-system"))).toEqual([]);
+  }, 300_000);
+
+  it("fails with GUEST_FAILED and the last console lines when the guest does not come up in time, and kills QEMU", async () => {
+    const err = await runGuest(tcg(), { script: "sleep 600\n", timeoutMs: 1500 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Kvm4nfvError);
+    expect((err as Kvm4nfvError).code).toBe("GUEST_FAILED");
+    expect((err as Error).message).toMatch(
+      /guest \(tcg\) (did not come up|did not finish its job) within 1500 ms; last console lines:/,
+    );
+    expect(qemusOf(process.pid)).toEqual([]);
+  }, 60_000);
+});
+
+describe("launchGuest", () => {
+  it("refuses an impossible pinning before starting anything (exit 2)", async () => {
+    const started: string[] = [];
+    const exec: Exec = {
+      ...realExec,
+      start: (f, a, o) => {
+        started.push(f);
+        return realExec.start(f, a, o);
+      },
+    };
+    const err = await launchGuest({ ...tcg(), vcpuPins: { 1: 64 } }, { exec, hostCpus: [0, 1] }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as Error).message).toBe("cannot pin vCPU 1 to CPU 64: the host has CPUs 0-1");
+    expect(started).toEqual([]);
+  });
+
+  it("reports QEMU's own error when it exits at start-up, leaving nothing behind", async () => {
+    const err = await launchGuest(tcg(), { extraArgs: ["-device", "no-such-device-kvm4nfv"] }).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Kvm4nfvError).code).toBe("GUEST_FAILED");
+    expect((err as Error).message).toMatch(/QEMU exited at start-up: .*no-such-device-kvm4nfv/);
+    expect(qemusOf(process.pid)).toEqual([]);
+  });
+
+  it("kills QEMU when a step after start fails (pinning tool error)", async () => {
+    const exec: Exec = {
+      ...realExec,
+      run: async (file, args, options) => {
+        if (file === "taskset") throw new Kvm4nfvError("TOOL_FAILED", "taskset refused (test)");
+        return realExec.run(file, args, options);
+      },
+    };
+    const err = await launchGuest({ ...tcg(), vcpuPins: { 0: 0 } }, { exec }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("taskset refused (test)");
+    expect(qemusOf(process.pid)).toEqual([]);
+  });
+
+  it("starts paused with every thread pinned, answers QMP, and stop() ends it", async () => {
+    const g = await launchGuest(
+      { ...tcg(), vcpuPins: { 0: 1, 1: 1 }, housekeepingCpus: [0] },
+      { paused: true },
+    );
+    try {
+      const status = await g.qmp.execute<{ status: string }>("query-status");
+      expect(status.status).toBe("prelaunch");
+      expect(g.threads.filter((t) => t.vcpu !== null).map((t) => t.allowed)).toEqual([[1], [1]]);
+      expect(g.threads.find((t) => t.vcpu === null)?.allowed).toEqual([0]);
+      expect(qemusOf(process.pid)).toHaveLength(1);
+    } finally {
+      await g.stop();
+    }
+    expect(alive(g.pid)).toBe(false);
+    expect(qemusOf(process.pid)).toEqual([]);
+  });
+});
+
+describe("accelerator choice", () => {
+  it("auto probes KVM with a short boot and falls back to TCG with a reason", async () => {
+    const r = await resolveAccel({ ...tcg(), accel: "auto" });
+    if (r.accel === "tcg") expect(r.note).toMatch(/TCG/);
+    else expect(r.note).toBeNull();
+    expect(qemusOf(process.pid)).toEqual([]);
+  }, 60_000);
+
+  it("forced accelerators are not probed", async () => {
+    await expect(resolveAccel({ ...tcg(), accel: "tcg" })).resolves.toEqual({ accel: "tcg", note: null });
+  });
+});
+
+describe("Ctrl-C", () => {
+  it("SIGINT to `kvm4nfv guest run` kills its QEMU and exits 130", async () => {
+    const child = spawn(
+      process.execPath,
+      ["bin/kvm4nfv.js", "guest", "run", "--accel", "tcg", "--", "sleep 600"],
+      {
+        stdio: "ignore",
+      },
+    );
+    const pid = child.pid ?? -1;
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    // Wait (by polling, not by timing) until its QEMU exists.
+    for (let i = 0; i < 1200 && qemusOf(pid).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(qemusOf(pid)).toHaveLength(1);
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    for (let i = 0; i < 50 && qemusOf(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(qemusOf(pid)).toEqual([]);
+  }, 180_000);
+});
