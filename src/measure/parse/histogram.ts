@@ -75,7 +75,7 @@ export function parseHistogramText(
       }
     }
     const brk = /^# Break (thread|value):\s*(\d+)/.exec(line);
-    if (brk) extra[brk[1] === "thread" ? "breakThread" : "breakValueUs"] = Number(brk[2]);
+    if (brk) extra[brk[1] === "thread" ? "breakTid" : "breakValueUs"] = Number(brk[2]);
   }
 
   for (const [prefix, key] of SUMMARY) {

@@ -1,0 +1,180 @@
+/**
+ * Text output of `test migration`: one line per run, the side-by-side comparison of QEMU's defaults with
+ * kvm4nfv's settings, and the sweep's recommendation with the reason each other configuration lost. Pure:
+ * run records in, text out.
+ */
+import { fmtMs } from "./migration-metrics.js";
+import type { RunRecord } from "./types.js";
+
+type Num = number | null;
+
+export function metric(run: RunRecord, key: string): Num {
+  const v = run.metrics[key];
+  return typeof v === "number" ? v : null;
+}
+
+/** Median of the runs' values (null when no run has the metric). */
+export function median(runs: readonly RunRecord[], key: string): Num {
+  const vs = runs
+    .map((r) => metric(r, key))
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
+  if (vs.length === 0) return null;
+  const mid = Math.floor(vs.length / 2);
+  return vs.length % 2 ? vs[mid]! : (vs[mid - 1]! + vs[mid]!) / 2;
+}
+
+const ms = (v: Num) => (v === null ? "—" : `${fmtMs(v)} ms`);
+const mb = (v: Num) => (v === null ? "—" : `${(v / 1e6).toFixed(1)} MB`);
+
+export function formatRun(run: RunRecord, index?: string): string {
+  const m = (k: string) => metric(run, k);
+  const head = `${run.label}${index ? ` [${index}]` : ""}`;
+  const status = run.verdict.status.toUpperCase();
+  if (run.verdict.status === "error") return `${head}: ${status} ${run.verdict.summary}`;
+  const parts = [
+    `total ${ms(m("total_time_ms"))}`,
+    `downtime ${ms(m("downtime_ms"))}`,
+    `guest-visible ${ms(m("guest_downtime_ms"))}`,
+    `setup ${ms(m("setup_time_ms"))}`,
+    `${mb(m("transferred_bytes"))} sent (${m("normal_pages") ?? "?"} normal, ${m("zero_pages") ?? "?"} zero pages)`,
+    `${m("passes") ?? m("dirty_sync_count") ?? "?"} passes`,
+    `${m("mbps") === null ? "?" : Math.round(m("mbps")!)} Mbit/s`,
+  ];
+  const alive =
+    run.metrics.guest_alive === "yes"
+      ? `guest alive on the destination (query-status running, serial ping ${ms(m("guest_ping_ms"))})`
+      : "guest NOT confirmed alive";
+  return `${head}: ${parts.join(", ")}; ${alive}; ${status}: ${run.verdict.summary}`;
+}
+
+const ROWS: Array<[string, string, (v: Num) => string]> = [
+  ["total time", "total_time_ms", ms],
+  ["downtime (QMP)", "downtime_ms", ms],
+  ["guest-visible downtime", "guest_downtime_ms", ms],
+  ["setup time", "setup_time_ms", ms],
+  ["transferred", "transferred_bytes", mb],
+  ["passes", "dirty_sync_count", (v) => (v === null ? "—" : String(v))],
+  ["throughput", "mbps", (v) => (v === null ? "—" : `${Math.round(v)} Mbit/s`)],
+];
+
+/** Side by side (medians over repeats), with defaults/kvm4nfv ratios: "5.1x" means 5.1 times shorter. */
+export function formatComparison(defaults: RunRecord[], chosen: RunRecord[]): string {
+  const nameA = "QEMU defaults";
+  const nameB = "kvm4nfv";
+  const w = [24, 16, 16, 10];
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(w[i] ?? 10))
+      .join(" ")
+      .trimEnd();
+  const out = [line(["", nameA, nameB, "ratio"])];
+  for (const [label, key, fmt] of ROWS) {
+    const a = median(defaults, key);
+    const b = median(chosen, key);
+    // Throughput is better when higher: its ratio reads the other way round, and says so.
+    const ratio =
+      a === null || b === null || a <= 0 || b <= 0
+        ? "—"
+        : key === "mbps"
+          ? `${(b / a).toFixed(1)}x higher`
+          : `${(a / b).toFixed(1)}x`;
+    out.push(line([label, fmt(a), fmt(b), ratio]));
+  }
+  out.push(line(["SLA", verdictCell(defaults), verdictCell(chosen)]));
+  const n = Math.max(defaults.length, chosen.length);
+  if (n > 1) out.push(`(medians of ${n} runs each; ratio = QEMU defaults ÷ kvm4nfv)`);
+  else out.push("(ratio = QEMU defaults ÷ kvm4nfv)");
+  return out.join("\n");
+}
+
+function verdictCell(runs: RunRecord[]): string {
+  const bad = runs.filter((r) => r.verdict.status !== "pass").length;
+  return bad === 0 ? "pass" : `${bad}/${runs.length} broke`;
+}
+
+export interface SweepEntry {
+  name: string;
+  why: string;
+  runs: RunRecord[];
+}
+
+export interface SweepOutcome {
+  best: SweepEntry | null;
+  /** Per configuration, why it is not the recommendation (empty for the best). */
+  reasons: Map<string, string>;
+}
+
+/**
+ * The recommendation: among configurations whose every run met the SLA, the shortest median total time
+ * (median downtime breaks ties). Every other configuration gets the reason it lost.
+ */
+export function recommend(entries: readonly SweepEntry[]): SweepOutcome {
+  const passing = entries.filter(
+    (e) => e.runs.length > 0 && e.runs.every((r) => r.verdict.status === "pass"),
+  );
+  const score = (e: SweepEntry) => [
+    median(e.runs, "total_time_ms") ?? Infinity,
+    median(e.runs, "downtime_ms") ?? Infinity,
+  ];
+  const best =
+    [...passing].sort((a, b) => {
+      const [ta, da] = score(a);
+      const [tb, db] = score(b);
+      return ta! - tb! || da! - db!;
+    })[0] ?? null;
+  const reasons = new Map<string, string>();
+  for (const e of entries) {
+    if (e === best) continue;
+    const failed = e.runs.find((r) => r.verdict.status === "error");
+    const broke = e.runs.find((r) => r.verdict.status === "fail");
+    if (failed) reasons.set(e.name, `failed: ${failed.verdict.summary.replace(/^migration failed: /, "")}`);
+    else if (broke) reasons.set(e.name, `broke the SLA: ${broke.verdict.summary}`);
+    else if (best) {
+      const [t, d] = score(e);
+      const [bt, bd] = score(best);
+      reasons.set(
+        e.name,
+        t! > bt!
+          ? `met the SLA but slower: total ${fmtMs(t!)} ms vs ${fmtMs(bt!)} ms`
+          : `met the SLA, same total but downtime ${fmtMs(d!)} ms vs ${fmtMs(bd!)} ms`,
+      );
+    } else reasons.set(e.name, "not run");
+  }
+  return { best, reasons };
+}
+
+export function formatSweep(entries: readonly SweepEntry[]): string {
+  const { best, reasons } = recommend(entries);
+  const w = [20, 11, 11, 13, 10];
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(w[i] ?? 10))
+      .join(" ")
+      .trimEnd();
+  const out = [line(["configuration", "total", "downtime", "guest-visible", "SLA", "note"])];
+  for (const e of entries) {
+    out.push(
+      line([
+        e.name,
+        ms(median(e.runs, "total_time_ms")),
+        ms(median(e.runs, "downtime_ms")),
+        ms(median(e.runs, "guest_downtime_ms")),
+        verdictCell(e.runs),
+        e.why,
+      ]),
+    );
+  }
+  out.push("");
+  if (best) {
+    out.push(
+      `Recommended: ${best.name} (${best.why}) — meets the SLA with the shortest total time ` +
+        `(${ms(median(best.runs, "total_time_ms"))}, downtime ${ms(median(best.runs, "downtime_ms"))}).`,
+    );
+  } else out.push("Recommended: none — no configuration met the SLA on every run.");
+  for (const e of entries) {
+    const r = reasons.get(e.name);
+    if (r) out.push(`  ${e.name}: ${r}`);
+  }
+  return out.join("\n");
+}
