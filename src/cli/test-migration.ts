@@ -1,0 +1,45 @@
+/**
+ * `kvm4nfv test migration`: flags only; the work is in src/measure/migration-command.ts (loaded lazily).
+ * Exit 0 SLA met, 1 SLA broken, 2 bad input, 4 a migration failed or QEMU did not answer.
+ */
+import { type Command, Option } from "@commander-js/extra-typings";
+import { print, setExit } from "./run.js";
+
+export function registerMigration(testCommand: Command): void {
+  testCommand
+    .command("migration")
+    .description(
+      "live-migrate a small guest between two QEMUs on this host, measure total time and downtime, " +
+        "prove the guest alive on the destination, store and judge the run",
+    )
+    .option("--memory <size>", "guest memory: 512M, 8G (default 8G, the seeds' guest)")
+    .option(
+      "--workload <kind>",
+      "idle, or dirty:RATE[,wss=SIZE] — RATE MiB/s of pages written (default idle)",
+    )
+    .option("--bandwidth <rate>", "max-bandwidth: 10Gbit, 2.5Gbps, 1G (GiB/s)… (default 10Gbit)")
+    .option("--downtime-limit <time>", "downtime-limit: 10ms, 300ms (default 10ms)")
+    .option("--caps <list>", "capabilities on top of kvm4nfv's: multifd,return-path,-xbzrle (- turns off)")
+    .option("--params <list>", "parameters: multifd-channels=4,xbzrle-cache-size=256M,…")
+    .option("--repeat <n>", "migrations per configuration (default 1)")
+    .option("--sla <spec>", "limits (default total=2s,downtime=10ms; also setup=, guest-downtime=)")
+    .addOption(new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"))
+    .option("--kernel <path>", "guest kernel (default: the RT guest builder's, else /boot/vmlinuz-*)")
+    .option(
+      "--compare-defaults",
+      "run QEMU's defaults and kvm4nfv's settings on the same guest, side by side",
+    )
+    .option("--sweep", "try a matrix of settings and recommend the best that meets the SLA")
+    .option(
+      "--store <path>",
+      "results store file (default $KVM4NFV_STORE, else ~/.local/share/kvm4nfv/results.db)",
+    )
+    .option("--json", "print the stored run records as JSON")
+    .action(async (opts) => {
+      const { migrationCommand } = await import("../measure/migration-command.js");
+      // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
+      const outcome = await migrationCommand(opts, (m) => process.stderr.write(`${m}\n`));
+      print(outcome.text);
+      setExit(outcome.exitCode);
+    });
+}
