@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { print, setExit } from "./run.js";
+import { registerMigration } from "./test-migration.js";
 
 const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
 
@@ -47,4 +48,5 @@ export function register(program: Command): void {
       print(outcome.text);
       setExit(outcome.exitCode);
     });
+  registerMigration(testGroup(program));
 }
