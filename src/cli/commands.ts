@@ -3,12 +3,15 @@
  * command's flags and an action that lazily imports the core it needs.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { register as registerApply } from "./apply.js";
 import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
-import { register as registerTest } from "./test.js";
-import { register as registerResults } from "./results.js";
+import { register as registerPlan } from "./plan.js";
 import { register as registerReport } from "./report.js";
+import { register as registerResults } from "./results.js";
+import { register as registerRevert } from "./revert.js";
+import { register as registerTest } from "./test.js";
 
 type Register = (program: Command) => void;
 
@@ -17,9 +20,12 @@ export function registerCommands(program: Command<any, any, any>): void {
   const registers: Register[] = [
     registerInspect,
     registerCheck,
-    registerGuest,
     registerResults,
     registerReport,
+    registerGuest,
+    registerPlan,
+    registerApply,
+    registerRevert,
     registerTest,
   ];
   for (const r of registers) r(program as Command);

@@ -1,0 +1,229 @@
+/**
+ * `kvm4nfv apply PLAN.json`: dry run by default (each change as path: old -> new); with --yes every change is
+ * journaled (fsync'd) and then written, through the root. A write the kernel refuses stops the apply with the path
+ * and errno; `kvm4nfv revert` restores everything journaled so far. The bootloader is regenerated on a live
+ * machine only.
+ */
+import { InputError, Kvm4nfvError } from "../../errors.js";
+import { type Exec, realExec } from "../../exec.js";
+import { type HostFs, openHostFs } from "../../host/fs.js";
+import { readHost } from "../../host/read.js";
+import type { MachineFingerprint } from "../plan-types.js";
+import { machineFingerprint } from "../plan.js";
+import { type Change, describeChange, planChanges } from "./changes.js";
+import { missingParams } from "./grub.js";
+import { nodeIo, type WriteIo } from "./io.js";
+import { DEFAULT_JOURNAL, Journal } from "./journal.js";
+import { loadPlanFile } from "./plan-file.js";
+
+export interface ApplyOptions {
+  plan: string;
+  root?: string;
+  yes?: boolean;
+  journal?: string;
+  io?: WriteIo;
+  exec?: Exec;
+  /** for tests: pretend to be (or not be) root on a live machine */
+  isRoot?: boolean;
+}
+
+export interface ApplyReport {
+  dryRun: boolean;
+  changes: string[];
+  tolerated: string[];
+  skipped: string[];
+  notes: string[];
+  rebootRequired: boolean;
+  missingParams: string[];
+  journal: string | null;
+}
+
+export function journalPath(fs: HostFs, journal?: string): string {
+  return journal ?? fs.resolve(DEFAULT_JOURNAL);
+}
+
+export function fingerprintMismatch(plan: MachineFingerprint, here: MachineFingerprint): string | null {
+  if (plan.cpus !== here.cpus) return `${plan.cpus} CPUs in the plan, ${here.cpus} here`;
+  const a = JSON.stringify(plan.nodes);
+  const b = JSON.stringify(here.nodes);
+  if (a !== b) return `NUMA nodes ${a} in the plan, ${b} here`;
+  if (plan.model !== null && here.model !== null && plan.model !== here.model) {
+    return `CPU "${plan.model}" in the plan, "${here.model}" here`;
+  }
+  if (plan.threadsPerCore !== here.threadsPerCore) {
+    return `${plan.threadsPerCore} threads per core in the plan, ${here.threadsPerCore} here`;
+  }
+  return null;
+}
+
+export function requireRoot(fs: HostFs, isRoot: boolean | undefined, what: string): void {
+  const root = isRoot ?? process.getuid?.() === 0;
+  if (fs.live && !root) {
+    throw new Kvm4nfvError("NOT_ROOT", `${what} changes kernel settings of this machine and needs root`, {
+      hint: "run it with sudo, or add --root DIR to work on a copy of a snapshot",
+    });
+  }
+}
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? "EUNKNOWN";
+}
+
+/** Test hook: die by SIGKILL after N writes, to prove revert works after a crash mid-apply. */
+function killHook(): (() => void) | undefined {
+  const n = Number(process.env.KVM4NFV_TEST_KILL_AFTER_WRITES ?? "");
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  let writes = 0;
+  return () => {
+    writes += 1;
+    if (writes >= n) process.kill(process.pid, "SIGKILL");
+  };
+}
+
+export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
+  const plan = loadPlanFile(options.plan);
+  const fs = openHostFs(options.root);
+  const io = options.io ?? nodeIo;
+  const exec = options.exec ?? realExec;
+  // Root first: on a live machine without it nothing else is worth reading.
+  if (options.yes) requireRoot(fs, options.isRoot, "apply --yes");
+  const here = machineFingerprint(readHost(fs));
+  const mismatch = fingerprintMismatch(plan.machine, here);
+  if (mismatch !== null) {
+    throw new InputError(
+      "BAD_INPUT",
+      `${options.plan} was made for another machine (${mismatch}): refused`,
+      "make a plan on this machine with kvm4nfv plan",
+    );
+  }
+  const planned = planChanges(fs, io, plan.runtime, plan.cmdline);
+  const running = fs.read("/proc/cmdline") ?? "";
+  const missing = missingParams(plan.cmdline, running);
+  const report: ApplyReport = {
+    dryRun: !options.yes,
+    changes: planned.changes.map(describeChange),
+    tolerated: [],
+    skipped: planned.skipped,
+    notes: [],
+    rebootRequired: missing.length > 0,
+    missingParams: missing,
+    journal: null,
+  };
+  if (!options.yes || planned.changes.length === 0) {
+    if (options.yes) report.notes.push("nothing to change: the machine already matches the plan");
+    return report;
+  }
+  const path = journalPath(fs, options.journal);
+  const journal = Journal.open(path, here);
+  report.journal = path;
+  const afterWrite = killHook();
+  const tolerated = new Set<Change>();
+  try {
+    for (const c of planned.changes) {
+      if (c.kind === "sched") {
+        journal.append({
+          kind: "sched",
+          pid: c.pid,
+          comm: c.comm,
+          oldPolicy: c.oldPolicy,
+          oldPriority: c.oldPriority,
+          newPriority: c.priority,
+        });
+        await exec.run("chrt", ["-f", "-p", String(c.priority), String(c.pid)]);
+        afterWrite?.();
+        continue;
+      }
+      for (const d of c.mkdirs) {
+        journal.append({ kind: "mkdir", path: d });
+        io.mkdir(fs.resolve(d));
+      }
+      const entry = {
+        kind: "file" as const,
+        path: c.path,
+        existed: c.old !== undefined,
+        old: c.old === undefined ? null : c.old.toString("base64"),
+        new: c.next,
+        ...(c.restore === undefined ? {} : { restore: c.restore }),
+      };
+      journal.append(entry);
+      try {
+        if (c.kernel) io.writeKernel(c.real, c.next);
+        else io.writeConfig(c.real, c.next);
+      } catch (err) {
+        const code = errnoOf(err);
+        if (c.tolerate?.includes(code)) {
+          // The kernel keeps this one (a managed IRQ): skipped, not failed.
+          tolerated.add(c);
+          report.tolerated.push(`${c.path}: ${code} (the kernel manages this IRQ's affinity)`);
+          continue;
+        }
+        throw new Kvm4nfvError(
+          code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
+          `writing ${c.path} failed: ${code}; apply stopped there`,
+          { hint: `kvm4nfv revert${options.root ? ` --root ${options.root}` : ""} restores what was written` },
+        );
+      }
+      afterWrite?.();
+    }
+  } finally {
+    journal.close();
+  }
+  report.changes = planned.changes.filter((c) => !tolerated.has(c)).map(describeChange);
+  await liveActions(fs, exec, planned.live, planned.changes, report);
+  return report;
+}
+
+async function liveActions(
+  fs: HostFs,
+  exec: Exec,
+  live: ReturnType<typeof planChanges>["live"],
+  changes: Change[],
+  report: ApplyReport,
+): Promise<void> {
+  const grubChanged = changes.some((c) => c.kind === "file" && c.path === "/etc/default/grub");
+  if (!fs.live) {
+    if (grubChanged) report.notes.push("bootloader not regenerated under --root (live machine only)");
+    return;
+  }
+  for (const item of live) {
+    if (item.kind === "service") {
+      const active = await exec.run("systemctl", ["-q", "is-active", item.name], { allowFailure: true });
+      if (active.exitCode === 0) await exec.run("systemctl", [item.action, item.name]);
+    } else if (item.kind === "mount") {
+      const mounted = await exec.run("mountpoint", ["-q", item.target], { allowFailure: true });
+      if (mounted.exitCode !== 0) {
+        await exec.run("mkdir", ["-p", item.target]);
+        await exec.run("mount", ["-t", item.fstype, "-o", item.options, "none", item.target]);
+      }
+    }
+  }
+  if (grubChanged) report.notes.push(await regenerateBootloader(exec));
+}
+
+export async function regenerateBootloader(exec: Exec): Promise<string> {
+  if (exec.which("update-grub")) {
+    await exec.run("update-grub", []);
+    return "bootloader regenerated with update-grub";
+  }
+  if (exec.which("grub2-mkconfig")) {
+    await exec.run("grub2-mkconfig", ["-o", "/boot/grub2/grub.cfg"]);
+    return "bootloader regenerated with grub2-mkconfig";
+  }
+  return "no update-grub or grub2-mkconfig found: regenerate your bootloader configuration";
+}
+
+export function formatApplyReport(r: ApplyReport): string {
+  const lines: string[] = [];
+  const verb = r.dryRun ? "would change" : "changed";
+  for (const c of r.changes) lines.push(`${verb} ${c}`);
+  for (const t of r.tolerated) lines.push(`skipped ${t}`);
+  for (const s of r.skipped) lines.push(`skipped ${s}`);
+  for (const n of r.notes) lines.push(n);
+  if (r.changes.length === 0) lines.push("no change needed");
+  if (r.dryRun && r.changes.length > 0) lines.push(`${r.changes.length} change(s); run again with --yes to apply`);
+  if (r.journal) lines.push(`journal: ${r.journal} (undo with kvm4nfv revert)`);
+  if (r.rebootRequired) {
+    lines.push(`reboot required: the running kernel command line lacks ${r.missingParams.join(" ")}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

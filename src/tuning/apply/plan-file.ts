@@ -1,0 +1,92 @@
+/**
+ * Reading PLAN.json back for apply: only what apply acts on is validated (machine, cmdline, runtime items); a file
+ * that is not a kvm4nfv plan, or is damaged, is one clear line and exit 2.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { InputError } from "../../errors.js";
+import { PLAN_KIND, PLAN_VERSION } from "../emit/json.js";
+import type { MachineFingerprint, Role, RuntimeItem } from "../plan-types.js";
+
+const compare = z.enum(["text", "int", "cpulist", "cpumask", "selected"]);
+const machinePath = z.string().regex(/^\/[^\0]*$/, "an absolute path");
+
+const runtimeItem = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("write"),
+    path: machinePath,
+    value: z.string(),
+    compare,
+    accept: z.array(z.string()).optional(),
+    tolerate: z.array(z.string()).optional(),
+    why: z.string(),
+  }),
+  z.object({ kind: z.literal("keys"), path: machinePath, keys: z.record(z.string(), z.string()), why: z.string() }),
+  z.object({ kind: z.literal("file"), path: machinePath, content: z.string(), why: z.string() }),
+  z.object({
+    kind: z.literal("sched"),
+    comm: z.string().min(1),
+    policy: z.literal("fifo"),
+    priority: z.number().int().min(1).max(99),
+    why: z.string(),
+  }),
+  z.object({
+    kind: z.literal("service"),
+    name: z.string().regex(/^[\w@.-]+$/),
+    action: z.literal("restart"),
+    why: z.string(),
+  }),
+  z.object({
+    kind: z.literal("mount"),
+    fstype: z.string().regex(/^\w+$/),
+    target: machinePath,
+    options: z.string().regex(/^[\w=,.]+$/),
+    why: z.string(),
+  }),
+]);
+
+const planFile = z.object({
+  kind: z.literal(PLAN_KIND),
+  version: z.literal(PLAN_VERSION),
+  role: z.enum(["host", "guest"]),
+  machine: z.object({
+    vendor: z.string().nullable(),
+    model: z.string().nullable(),
+    cpus: z.number().int(),
+    nodes: z.record(z.string(), z.string()),
+    threadsPerCore: z.number().int(),
+  }),
+  cmdline: z.string().min(1),
+  runtime: z.array(runtimeItem),
+});
+
+export interface ApplyPlan {
+  role: Role;
+  machine: MachineFingerprint;
+  cmdline: string;
+  runtime: RuntimeItem[];
+}
+
+export function loadPlanFile(path: string): ApplyPlan {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new InputError("BAD_INPUT", `cannot read plan ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw new InputError("BAD_INPUT", `${path} is not JSON`, "make a plan with: kvm4nfv plan --emit json -o PLAN.json");
+  }
+  if ((data as { kind?: unknown } | null)?.kind !== PLAN_KIND) {
+    throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv plan (kind is not "${PLAN_KIND}")`);
+  }
+  const parsed = planFile.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError("BAD_INPUT", `${path}: ${issue.path.join(".") || "plan"}: ${issue.message}`);
+  }
+  return parsed.data as ApplyPlan;
+}
