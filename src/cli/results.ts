@@ -52,4 +52,18 @@ export function register(program: Command): void {
     .option("--format <format>", "json, junit or influx", "json")
     .option("--store <path>", STORE_HELP)
     .action(async (ids, opts) => emit((await actions()).exportAction(ids, opts)));
+
+  results
+    .command("import")
+    .description(
+      "store tool outputs measured elsewhere (cyclictest --json/-h/-q, oslat) or kvm4nfv JSON exports",
+    )
+    .argument("<file...>", "files to import, one run each")
+    .option("--label <label>", "label for the imported runs (default: the file name)")
+    .option("--sla <limits>", "SLA to judge them by, e.g. min=50,avg=100,max=1000,p99.99=30 (µs)")
+    .option("--store <path>", STORE_HELP)
+    .action(async (files, opts) => {
+      const { importAction } = await import("../results/import.js");
+      emit(importAction(files, opts));
+    });
 }

@@ -1,0 +1,119 @@
+/**
+ * `kvm4nfv results import FILE…`: bring tool outputs measured elsewhere (cyclictest --json, -h histograms,
+ * -q lines, oslat) into the store, so they can be compared and reported next to kvm4nfv's own runs. A
+ * kvm4nfv JSON export (a RunRecord) is accepted too, to move runs between stores.
+ *
+ * Nothing about the host is known for a plain tool output: the environment is left null/unknown rather than
+ * guessed from this machine. The verdict is the SLA (default the seeds' min=50,avg=100,max=1000) applied to the
+ * imported figures. All files are parsed before anything is saved: one bad file stores nothing.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { InputError, UsageError } from "../errors.js";
+import { detectAndParse } from "../measure/parse/detect.js";
+import { DEFAULT_SLA, evaluateSla, parseSla } from "../measure/sla.js";
+import type { RunRecord, TestType } from "../measure/types.js";
+import { type Outcome, type StoreOption, withStore } from "./actions.js";
+
+export interface ImportOptions extends StoreOption {
+  label?: string | undefined;
+  sla?: string | undefined;
+}
+
+function readInput(path: string): { content: string; mtime: Date } {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new UsageError(`${path} is a directory; give the tool output files`);
+    return { content: readFileSync(path, "utf8"), mtime: st.mtime };
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ENOENT") throw new UsageError(`cannot import ${path}: no such file`);
+    throw new InputError("BAD_INPUT", `cannot read ${path}: ${e.message}`);
+  }
+}
+
+const TYPES: readonly TestType[] = ["timer", "oslat", "migration"];
+
+/** A kvm4nfv `results export --format json` file: checked just enough to be stored and read back safely. */
+function asExportedRun(name: string, content: string): RunRecord | null {
+  if (!content.trimStart().startsWith("{")) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(content);
+  } catch {
+    return null; // let the tool parsers say what is wrong with it
+  }
+  const r = data as Partial<RunRecord>;
+  if (typeof r !== "object" || r === null || !("verdict" in r) || !("environment" in r)) return null;
+  const ok =
+    TYPES.includes(r.type as TestType) &&
+    typeof r.label === "string" &&
+    typeof r.startedAt === "string" &&
+    typeof r.endedAt === "string" &&
+    Array.isArray(r.cpus) &&
+    typeof r.metrics === "object" &&
+    typeof r.params === "object" &&
+    typeof r.raw === "object" &&
+    typeof r.environment === "object" &&
+    typeof r.verdict?.status === "string";
+  if (!ok)
+    throw new InputError("BAD_INPUT", `${name}: looks like a kvm4nfv run export but fields are missing`);
+  return { ...(r as RunRecord), id: null };
+}
+
+export function buildImportedRun(
+  path: string,
+  content: string,
+  mtime: Date,
+  options: { label?: string | undefined; sla?: string | undefined } = {},
+): RunRecord {
+  const name = basename(path);
+  const exported = asExportedRun(name, content);
+  if (exported) return options.label ? { ...exported, label: options.label } : exported;
+  const parsed = detectAndParse(name, content);
+  const limits = parseSla(options.sla ?? DEFAULT_SLA);
+  const when = mtime.toISOString();
+  const params: Record<string, unknown> = {
+    importedFrom: resolve(path),
+    format: parsed.format,
+    // The file's modification time is the only clue to when it was measured (startedAt/endedAt carry it).
+    timesFrom: "file modification time",
+  };
+  if (parsed.cmdline) params.cmdline = parsed.cmdline;
+  return {
+    id: null,
+    type: parsed.tool === "oslat" ? "oslat" : "timer",
+    label: options.label ?? name.replace(/\.(json|txt|log|out)$/, ""),
+    startedAt: when,
+    endedAt: when,
+    params,
+    environment: {
+      hostname: null,
+      kernelRelease: null,
+      kernelCmdline: null,
+      cpuModel: null,
+      realtimeKernel: null,
+      toolVersions: parsed.toolVersion ? { [parsed.tool]: parsed.toolVersion } : {},
+      where: "host",
+    },
+    cpus: parsed.cpus,
+    metrics: parsed.extra,
+    raw: { [name]: content },
+    verdict: evaluateSla(limits, parsed.cpus),
+  };
+}
+
+export function importAction(files: string[], opts: ImportOptions): Outcome {
+  const runs = files.map((f) => {
+    const { content, mtime } = readInput(f);
+    return { file: f, run: buildImportedRun(f, content, mtime, opts) };
+  });
+  return withStore(opts, (store) => {
+    const lines = runs.map(({ file, run }) => {
+      const id = store.saveRun(run);
+      return `imported ${file} as run ${id} (${run.type}, ${run.cpus.length} CPU${run.cpus.length === 1 ? "" : "s"}, ${run.verdict.status})`;
+    });
+    return { text: lines.join("\n"), exitCode: 0 };
+  });
+}
