@@ -134,6 +134,7 @@ export class MigrationSession {
     let destination: MigrationVm | undefined;
     let q: QueryMigrate = {};
     let failure: string | undefined;
+    let uri: string | null = null;
     const extra: Metrics = { config: config.name };
     const token = `r${process.pid}x${++this.runCounter}`;
     opts.onProgress?.(`migrating (${config.name})`);
@@ -149,7 +150,7 @@ export class MigrationSession {
         qmpTimeout,
       );
       for (const qmp of [sq, dq]) await applyConfig(qmp, config, this.defaults, qmpTimeout.timeoutMs);
-      const uri = `tcp:127.0.0.1:${await freePort()}`;
+      uri = `tcp:127.0.0.1:${await freePort()}`;
       await dq.execute("migrate-incoming", { uri }, qmpTimeout);
       await sq.execute("migrate", { uri }, qmpTimeout);
       await opts.hooks?.afterMigrateStarted?.(vms);
@@ -196,7 +197,7 @@ export class MigrationSession {
         workload: workloadText(opts.workload),
         workingSetMiB: opts.workload.kind === "dirty" ? workingSetMiB(opts.workload, opts.memoryMiB) : null,
         sla: opts.sla,
-        transport: "tcp loopback",
+        uri,
       },
       environment: this.environment,
       cpus: [],

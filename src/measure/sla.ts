@@ -63,21 +63,22 @@ export function evaluateSla(limits: readonly SlaLimit[], cpus: readonly CpuResul
   const phrases: string[] = [];
   const missing: string[] = [];
   for (const limit of limits) {
+    // Among the CPUs that break the limit, the worst one is named (a value beyond the histogram ranks just
+    // above its width, since it is larger than the width).
     let worst: { cpu: CpuResult; obs: Observation } | undefined;
     let absent = false;
+    const rank = (o: Observation) => o.valueUs + (o.beyond ? 0.5 : 0);
     for (const cpu of cpus) {
       const obs = observe(cpu, limit.metric);
       if (!obs) {
         absent = true;
         continue;
       }
-      const rank = (o: Observation) => o.valueUs + (o.beyond ? 0.5 : 0);
-      if (!worst || rank(obs) > rank(worst.obs)) worst = { cpu, obs };
+      const broken = obs.beyond || obs.valueUs > limit.limitUs;
+      if (broken && (!worst || rank(obs) > rank(worst.obs))) worst = { cpu, obs };
     }
     if (absent) missing.push(limit.metric);
     if (!worst) continue;
-    const broken = worst.obs.beyond || worst.obs.valueUs > limit.limitUs;
-    if (!broken) continue;
     breaches.push({
       metric: limit.metric,
       limitUs: limit.limitUs,
