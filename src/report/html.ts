@@ -184,7 +184,10 @@ function comparisonSection(runs: readonly RunRecord[], thresholdPct: number): st
       rows.push(`<tr><th>CPU ${cpu}</th><th>${esc(metric)}</th>${parts.join("")}</tr>`);
     }
   }
-  const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.metrics)))];
+  // Only numeric figures compare; text metrics (tool timestamps, status words) stay in each run's own table.
+  const metricKeys = [
+    ...new Set(runs.flatMap((r) => Object.keys(r.metrics).filter((k) => typeof r.metrics[k] === "number"))),
+  ];
   for (const key of metricKeys) {
     const show = (r: RunRecord) => {
       const v = r.metrics[key];

@@ -18,7 +18,7 @@ export interface MetricComparison {
   b: number | null;
   /** B/A; null when either is missing or A is 0 (no meaningful ratio). */
   ratio: number | null;
-  /** True when B is worse than A by more than the threshold (or A was 0 and B is not). */
+  /** True when B is worse than A by more than the threshold (or A was 0 and B is not); never when A is a lower bound. */
   regression: boolean;
   /** The value is a lower bound: the percentile fell among the histogram overflows. */
   aLowerBound?: boolean;
@@ -105,8 +105,13 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?
       const va = latencyValue(ca, metric);
       const vb = latencyValue(cb, metric);
       const m = judge(metric, va.v, vb.v, thresholdPct, true);
-      if (va.lb) m.aLowerBound = true;
       if (vb.lb) m.bLowerBound = true;
+      if (va.lb) {
+        // A is only known to be above its histogram: no ratio can be claimed, nor a regression.
+        m.aLowerBound = true;
+        m.ratio = null;
+        m.regression = false;
+      }
       return m;
     }).filter((m) => m.a !== null || m.b !== null);
     return { cpu, inA: ca !== undefined, inB: cb !== undefined, metrics };

@@ -77,6 +77,23 @@ describe("compareRuns", () => {
     expect(z.cpus[1]!.metrics.every((m) => m.a === null && m.ratio === null && !m.regression)).toBe(true);
   });
 
+  it("claims no ratio or regression when A's percentile is only a lower bound (beyond its histogram)", () => {
+    const c = compareRuns(
+      makeTimerRun({ cpus: [cpu(1, 1, 2, 99, 5, 95)] }),
+      makeTimerRun({ cpus: [cpu(1, 1, 2, 99, 5, 190)] }),
+    );
+    const p = c.cpus[0]!.metrics.find((m) => m.metric === "p99.999")!;
+    expect(p).toEqual({
+      metric: "p99.999",
+      a: 95,
+      b: 190,
+      ratio: null,
+      regression: false,
+      aLowerBound: true,
+      bLowerBound: true,
+    });
+  });
+
   it("compares migration figures, judging only durations", () => {
     const m1 = makeMigrationRun({ id: 7 });
     const m2 = makeMigrationRun({
