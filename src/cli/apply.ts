@@ -5,7 +5,9 @@ import { print } from "./run.js";
 export function register(program: Command): void {
   program
     .command("apply")
-    .description("apply a plan made by kvm4nfv plan: a dry run unless --yes; every change is journaled for revert")
+    .description(
+      "apply a plan made by kvm4nfv plan: a dry run unless --yes; every change is journaled for revert",
+    )
     .argument("<plan>", "PLAN.json from kvm4nfv plan --emit json")
     .option("--root <dir>", "apply to a copy of a snapshot instead of this machine")
     .option("--yes", "make the changes (without it: only show them)")

@@ -5,7 +5,9 @@ import { print } from "./run.js";
 export function register(program: Command): void {
   program
     .command("plan")
-    .description("derive real-time tuning (isolated CPUs, kernel command line, run-time settings) for a machine")
+    .description(
+      "derive real-time tuning (isolated CPUs, kernel command line, run-time settings) for a machine",
+    )
     .requiredOption("--role <role>", "host or guest")
     .option("--root <dir>", "plan for a snapshot directory instead of this machine")
     .option("--rt-cpus <n>", "how many real-time CPUs (whole cores, one NUMA node)")

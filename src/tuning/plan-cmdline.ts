@@ -66,7 +66,11 @@ function isolation(isolated: number[], housekeeping: number[], who: string): Cmd
         "the CPUs from scheduler load balancing as plain isolcpus= did, managed_irq also keeps kernel-managed " +
         "(multi-queue driver) IRQs off them",
     },
-    { key: "nohz", value: "on", why: "tuned realtime-virtual-host/guest: make sure the tickless mode is enabled" },
+    {
+      key: "nohz",
+      value: "on",
+      why: "tuned realtime-virtual-host/guest: make sure the tickless mode is enabled",
+    },
     {
       key: "nohz_full",
       value: iso,
@@ -93,7 +97,11 @@ function hugepageParams(h: { sizeKiB: number; count?: number }, who: string): Cm
       value: size,
       why: `seeds §2.1.2 ${who} boot line and §2.2.2 Memory allocation: hugepages cut page faults and TLB misses`,
     },
-    { key: "hugepagesz", value: size, why: `seeds §2.1.2 ${who} boot line: the pool size to reserve at boot` },
+    {
+      key: "hugepagesz",
+      value: size,
+      why: `seeds §2.1.2 ${who} boot line: the pool size to reserve at boot`,
+    },
   ];
   if (h.count !== undefined) {
     params.push({

@@ -10,9 +10,9 @@ import { parseCpuList } from "../host/parse/cpulist.js";
 import { readHost } from "../host/read.js";
 import { emit } from "./emit/index.js";
 import { emitTunedFiles, tunedProfileName } from "./emit/tuned.js";
+import { derivePlan } from "./plan.js";
 import { parseHugepagesOption } from "./plan-cmdline.js";
 import type { Plan, PlanOptions } from "./plan-types.js";
-import { derivePlan } from "./plan.js";
 
 export interface PlanFlags {
   role?: string;

@@ -4,8 +4,8 @@
  * Performance Profile Creator works the same way (whole cores, NUMA cell by cell, odd counts rejected with SMT).
  */
 import { InputError, UsageError } from "../errors.js";
-import { formatCpuList } from "../host/parse/cpulist.js";
 import type { Host } from "../host/model.js";
+import { formatCpuList } from "../host/parse/cpulist.js";
 
 export interface CpuLayout {
   online: number[];
@@ -45,7 +45,11 @@ export function cpuLayout(host: Host): CpuLayout {
       const id = topo.cpus.find((e) => e.cpu === c)?.node ?? 0;
       byEntry.set(id, [...(byEntry.get(id) ?? []), c]);
     }
-    for (const [id, cpus] of byEntry) nodes.set(id, [...(nodes.get(id) ?? []), ...cpus].sort((a, b) => a - b));
+    for (const [id, cpus] of byEntry)
+      nodes.set(
+        id,
+        [...(nodes.get(id) ?? []), ...cpus].sort((a, b) => a - b),
+      );
   }
   const coreOf = new Map<number, number[]>();
   let threadsPerCore = 1;
@@ -62,7 +66,8 @@ export function cpuLayout(host: Host): CpuLayout {
 /** CPU 0's core plus the first core of every node: the kernel, IRQs and the emulator need somewhere to run. */
 export function reservedCpus(layout: CpuLayout): number[] {
   const reserved = new Set<number>(layout.coreOf.get(layout.online[0]!) ?? [layout.online[0]!]);
-  for (const cpus of layout.nodes.values()) for (const c of layout.coreOf.get(cpus[0]!) ?? []) reserved.add(c);
+  for (const cpus of layout.nodes.values())
+    for (const c of layout.coreOf.get(cpus[0]!) ?? []) reserved.add(c);
   return [...reserved].sort((a, b) => a - b);
 }
 
@@ -99,7 +104,8 @@ export function chooseCpus(
   if (opts.cpus !== undefined) return explicit(layout, opts.cpus, reservedSet, opts.numaNode);
 
   const n = opts.rtCpus!;
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--rt-cpus ${n}: expected a positive whole number`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(`--rt-cpus ${n}: expected a positive whole number`);
   const node = opts.numaNode ?? bestNode(layout, reservedSet);
   const free = freeOn(layout, node, reservedSet);
   if (layout.threadsPerCore > 1 && n % layout.threadsPerCore !== 0) {
@@ -155,7 +161,9 @@ function bestNode(layout: CpuLayout, reserved: Set<number>): number {
 
 function explicit(layout: CpuLayout, cpus: number[], reserved: Set<number>, numaNode?: number): CpuChoice {
   if (cpus.length === 0) {
-    throw new UsageError("--cpus is empty: there must be at least one real-time CPU (never a bare isolcpus=)");
+    throw new UsageError(
+      "--cpus is empty: there must be at least one real-time CPU (never a bare isolcpus=)",
+    );
   }
   const online = new Set(layout.online);
   const offline = cpus.filter((c) => !online.has(c));
@@ -188,7 +196,9 @@ function explicit(layout: CpuLayout, cpus: number[], reserved: Set<number>, numa
   }
   const node = [...nodes][0] ?? 0;
   if (numaNode !== undefined && node !== numaNode) {
-    throw new UsageError(`--cpus ${formatCpuList(cpus)} is on NUMA node ${node}, not --numa-node ${numaNode}`);
+    throw new UsageError(
+      `--cpus ${formatCpuList(cpus)} is on NUMA node ${node}, not --numa-node ${numaNode}`,
+    );
   }
   const isolated = [...chosen].sort((a, b) => a - b);
   return { node, isolated, housekeeping: rest(layout, isolated) };

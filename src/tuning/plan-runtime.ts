@@ -32,7 +32,11 @@ export function runtimeItems(args: {
   const { role, isolated, housekeeping, hugepages } = args;
   const hk = formatCpuList(housekeeping);
   const items: RuntimeItem[] = [
-    sysctl("kernel.watchdog", "0", "host-setup1.sh/guest-setup1.sh: disable the watchdogs to reduce overhead"),
+    sysctl(
+      "kernel.watchdog",
+      "0",
+      "host-setup1.sh/guest-setup1.sh: disable the watchdogs to reduce overhead",
+    ),
     sysctl(
       "kernel.nmi_watchdog",
       "0",
@@ -51,7 +55,12 @@ export function runtimeItems(args: {
     ),
     sysctl("vm.stat_interval", "10", "tuned realtime: vmstat updates every 10 s instead of every second"),
   ];
-  items.push({ kind: "file", path: "/etc/sysctl.d/90-kvm4nfv.conf", content: sysctlFile(items), why: "the same sysctls at every boot" });
+  items.push({
+    kind: "file",
+    path: "/etc/sysctl.d/90-kvm4nfv.conf",
+    content: sysctlFile(items),
+    why: "the same sysctls at every boot",
+  });
   items.push(
     {
       kind: "write",
@@ -76,7 +85,12 @@ export function runtimeItems(args: {
       keys: { IRQBALANCE_BANNED_CPULIST: formatCpuList(isolated) },
       why: "seeds §2.2.2 (irqbalance) and tuned realtime (banned CPUs): irqbalance keeps running for housekeeping CPUs but never moves an IRQ onto an isolated one",
     },
-    { kind: "service", name: "irqbalance", action: "restart", why: "irqbalance reads its banned CPUs only at start" },
+    {
+      kind: "service",
+      name: "irqbalance",
+      action: "restart",
+      why: "irqbalance reads its banned CPUs only at start",
+    },
     {
       kind: "write",
       path: "/sys/devices/virtual/workqueue/cpumask",

@@ -6,8 +6,8 @@
 import { UsageError } from "../errors.js";
 import type { Host } from "../host/model.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
-import { chooseCpus, cpuLayout } from "./plan-cpus.js";
 import { guestCmdline, hostCmdline } from "./plan-cmdline.js";
+import { chooseCpus, cpuLayout } from "./plan-cpus.js";
 import { HUGETLBFS_MOUNT, runtimeItems } from "./plan-runtime.js";
 import type { GuestSpec, Hugepages, MachineFingerprint, Plan, PlanOptions } from "./plan-types.js";
 
@@ -20,7 +20,8 @@ export const DEFAULT_HUGEPAGES = { sizeKiB: 1048576, count: 2 };
 export function machineFingerprint(host: Host): MachineFingerprint {
   const layout = cpuLayout(host);
   const nodes: Record<string, string> = {};
-  for (const [id, cpus] of [...layout.nodes].sort((a, b) => a[0] - b[0])) nodes[String(id)] = formatCpuList(cpus);
+  for (const [id, cpus] of [...layout.nodes].sort((a, b) => a[0] - b[0]))
+    nodes[String(id)] = formatCpuList(cpus);
   return {
     vendor: host.cpu.vendor,
     model: host.cpu.modelName === null ? null : host.cpu.modelName.replace(/\s+/g, " ").trim(),
@@ -41,7 +42,9 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     const hp = options.hugepages ?? null;
     const params = guestCmdline(isolated, housekeeping, hp ?? { sizeKiB: DEFAULT_HUGEPAGES.sizeKiB });
     if (host.cpu.features.hypervisor === false) {
-      notes.push("this machine is not a virtual machine (no hypervisor CPU flag): --role guest is meant for the guest");
+      notes.push(
+        "this machine is not a virtual machine (no hypervisor CPU flag): --role guest is meant for the guest",
+      );
     }
     return {
       role: "guest",
@@ -103,7 +106,13 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
   };
 }
 
-function guestSpec(pins: number[], housekeeping: number[], host: Host, node: number, hp: Hugepages): GuestSpec {
+function guestSpec(
+  pins: number[],
+  housekeeping: number[],
+  host: Host,
+  node: number,
+  hp: Hugepages,
+): GuestSpec {
   const layout = cpuLayout(host);
   const nodeCpus = new Set(layout.nodes.get(node) ?? []);
   // The emulator thread does I/O for the guest: keep it near the guest's memory, off the real-time CPUs.

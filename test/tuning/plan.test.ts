@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
-import { parseHugepagesOption } from "../../src/tuning/plan-cmdline.js";
 import { derivePlan } from "../../src/tuning/plan.js";
+import { parseHugepagesOption } from "../../src/tuning/plan-cmdline.js";
 import { baseline, baselineHt, devVm, makeHost, range } from "./plan-host.js";
 
 const list = formatCpuList;
@@ -74,12 +74,16 @@ describe("derivePlan: CPU choice", () => {
     expect(usage(() => derivePlan(baseline(), { role: "host", cpus: [0, 1] }))).toMatch(/stay housekeeping/);
     expect(usage(() => derivePlan(baseline(), { role: "host", cpus: [18, 19] }))).toMatch(/includes 18/);
     expect(usage(() => derivePlan(baseline(), { role: "host", cpus: [] }))).toMatch(/never a bare isolcpus=/);
-    expect(usage(() => derivePlan(baseline(), { role: "host", cpus: [40] }))).toMatch(/40 is not an online CPU/);
+    expect(usage(() => derivePlan(baseline(), { role: "host", cpus: [40] }))).toMatch(
+      /40 is not an online CPU/,
+    );
   });
 
   it("needs exactly one of --rt-cpus and --cpus, and a positive count", () => {
     expect(usage(() => derivePlan(baseline(), { role: "host" }))).toMatch(/exactly one of/);
-    expect(usage(() => derivePlan(baseline(), { role: "host", rtCpus: 2, cpus: [20] }))).toMatch(/exactly one/);
+    expect(usage(() => derivePlan(baseline(), { role: "host", rtCpus: 2, cpus: [20] }))).toMatch(
+      /exactly one/,
+    );
     expect(usage(() => derivePlan(baseline(), { role: "host", rtCpus: 0 }))).toMatch(/positive/);
   });
 
@@ -160,7 +164,9 @@ describe("derivePlan: run-time settings", () => {
     const paths = p.runtime.flatMap((i) => (i.kind === "write" ? [i.path] : []));
     expect(paths).toContain("/proc/sys/kernel/sched_rt_runtime_us");
     expect(paths).not.toContain("/proc/sys/kernel/sched_rt_period_us");
-    const wq = p.runtime.find((i) => i.kind === "write" && i.path === "/sys/devices/virtual/workqueue/cpumask");
+    const wq = p.runtime.find(
+      (i) => i.kind === "write" && i.path === "/sys/devices/virtual/workqueue/cpumask",
+    );
     expect(wq).toMatchObject({ value: "fffff", compare: "cpumask" });
     const sched = p.runtime.filter((i) => i.kind === "sched").map((i) => (i.kind === "sched" ? i : null));
     expect(sched.map((s) => `${s!.comm}:${s!.priority}`)).toEqual([

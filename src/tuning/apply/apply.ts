@@ -8,8 +8,8 @@ import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
 import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
-import type { MachineFingerprint } from "../plan-types.js";
 import { machineFingerprint } from "../plan.js";
+import type { MachineFingerprint } from "../plan-types.js";
 import { type Change, describeChange, planChanges } from "./changes.js";
 import { missingParams } from "./grub.js";
 import { nodeIo, type WriteIo } from "./io.js";
@@ -160,7 +160,9 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         throw new Kvm4nfvError(
           code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
           `writing ${c.path} failed: ${code}; apply stopped there`,
-          { hint: `kvm4nfv revert${options.root ? ` --root ${options.root}` : ""} restores what was written` },
+          {
+            hint: `kvm4nfv revert${options.root ? ` --root ${options.root}` : ""} restores what was written`,
+          },
         );
       }
       afterWrite?.();
@@ -220,7 +222,8 @@ export function formatApplyReport(r: ApplyReport): string {
   for (const s of r.skipped) lines.push(`skipped ${s}`);
   for (const n of r.notes) lines.push(n);
   if (r.changes.length === 0) lines.push("no change needed");
-  if (r.dryRun && r.changes.length > 0) lines.push(`${r.changes.length} change(s); run again with --yes to apply`);
+  if (r.dryRun && r.changes.length > 0)
+    lines.push(`${r.changes.length} change(s); run again with --yes to apply`);
   if (r.journal) lines.push(`journal: ${r.journal} (undo with kvm4nfv revert)`);
   if (r.rebootRequired) {
     lines.push(`reboot required: the running kernel command line lacks ${r.missingParams.join(" ")}`);

@@ -50,7 +50,8 @@ function short(text: string | undefined): string {
 }
 
 export function describeChange(c: Change): string {
-  if (c.kind === "sched") return `${c.comm} (pid ${c.pid}): policy ${c.oldPolicy}/${c.oldPriority} -> FIFO ${c.priority}`;
+  if (c.kind === "sched")
+    return `${c.comm} (pid ${c.pid}): policy ${c.oldPolicy}/${c.oldPriority} -> FIFO ${c.priority}`;
   return `${c.path}: ${short(c.old?.toString("utf8"))} -> ${short(c.next)}`;
 }
 
@@ -73,7 +74,10 @@ function expand(fs: HostFs, path: string): string[] {
 
 /** /proc/PID/stat: rt_priority is field 40 and policy field 41 (1-based), counted after the ")" of the comm. */
 export function schedOf(stat: string): { policy: number; priority: number } | undefined {
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).trim().split(/\s+/);
+  const fields = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .trim()
+    .split(/\s+/);
   const priority = Number(fields[40 - 3]);
   const policy = Number(fields[41 - 3]);
   return Number.isFinite(priority) && Number.isFinite(policy) ? { policy, priority } : undefined;
@@ -159,7 +163,8 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
       case "service":
       case "mount":
         if (fs.live) live.push(item);
-        else skipped.push(`${item.kind} ${item.kind === "mount" ? item.target : item.name}: live machine only`);
+        else
+          skipped.push(`${item.kind} ${item.kind === "mount" ? item.target : item.name}: live machine only`);
         break;
     }
   }

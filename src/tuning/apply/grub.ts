@@ -31,7 +31,9 @@ export function updateGrub(text: string, planned: string): string {
   if (current !== null && missingParams(planned, current).length === 0) return text;
   const keys = new Set(parseCmdline(planned).map((p) => p.key));
   const kept = parseCmdline(current ?? "").filter((p) => !keys.has(p.key));
-  const merged = [formatCmdline(kept.map((p) => ({ ...p, why: "" }))), planned].filter((s) => s !== "").join(" ");
+  const merged = [formatCmdline(kept.map((p) => ({ ...p, why: "" }))), planned]
+    .filter((s) => s !== "")
+    .join(" ");
   const line = `GRUB_CMDLINE_LINUX="${merged}"`;
   if (current === null) return `${text.replace(/\n?$/, "\n")}${line}\n`;
   const lines = text.split("\n");

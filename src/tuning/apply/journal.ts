@@ -3,7 +3,16 @@
  * entry per change holding the exact old bytes. Each entry is appended and fsync'd — the file and its directory —
  * BEFORE the write it describes, so after a crash at any point `revert` knows every value that may have changed.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { InputError } from "../../errors.js";
 import type { MachineFingerprint } from "../plan-types.js";
@@ -53,7 +62,10 @@ export interface SchedEntry {
 }
 
 export type JournalEntry = FileEntry | DirEntry | SchedEntry;
-export type NewEntry = Omit<FileEntry, "seq" | "time"> | Omit<DirEntry, "seq" | "time"> | Omit<SchedEntry, "seq" | "time">;
+export type NewEntry =
+  | Omit<FileEntry, "seq" | "time">
+  | Omit<DirEntry, "seq" | "time">
+  | Omit<SchedEntry, "seq" | "time">;
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
@@ -73,7 +85,11 @@ function isHeader(v: unknown): v is JournalHeader {
  * Read a journal. Anything that is not ours (no magic header) is refused before anything is written. A last line
  * cut short by a crash mid-append is dropped: its write never happened (the entry is synced before the write).
  */
-export function readJournal(path: string): { header: JournalHeader; entries: JournalEntry[]; reverted: boolean } {
+export function readJournal(path: string): {
+  header: JournalHeader;
+  entries: JournalEntry[];
+  reverted: boolean;
+} {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -90,7 +106,10 @@ export function readJournal(path: string): { header: JournalHeader; entries: Jou
     header = null;
   }
   if (!isHeader(header)) {
-    throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`);
+    throw new InputError(
+      "BAD_INPUT",
+      `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`,
+    );
   }
   if (header.version !== JOURNAL_VERSION) {
     throw new InputError("BAD_INPUT", `${path}: journal version ${header.version} is not supported`);
@@ -130,7 +149,11 @@ export class Journal {
     if (existsSync(path)) {
       const { entries } = readJournal(path);
       const fd = openSync(path, "a");
-      return new Journal(path, fd, entries.reduce((m, e) => Math.max(m, e.seq), 0));
+      return new Journal(
+        path,
+        fd,
+        entries.reduce((m, e) => Math.max(m, e.seq), 0),
+      );
     }
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true });

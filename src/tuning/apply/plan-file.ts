@@ -21,7 +21,12 @@ const runtimeItem = z.discriminatedUnion("kind", [
     tolerate: z.array(z.string()).optional(),
     why: z.string(),
   }),
-  z.object({ kind: z.literal("keys"), path: machinePath, keys: z.record(z.string(), z.string()), why: z.string() }),
+  z.object({
+    kind: z.literal("keys"),
+    path: machinePath,
+    keys: z.record(z.string(), z.string()),
+    why: z.string(),
+  }),
   z.object({ kind: z.literal("file"), path: machinePath, content: z.string(), why: z.string() }),
   z.object({
     kind: z.literal("sched"),
@@ -72,13 +77,20 @@ export function loadPlanFile(path: string): ApplyPlan {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new InputError("BAD_INPUT", `cannot read plan ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new InputError(
+      "BAD_INPUT",
+      `cannot read plan ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    throw new InputError("BAD_INPUT", `${path} is not JSON`, "make a plan with: kvm4nfv plan --emit json -o PLAN.json");
+    throw new InputError(
+      "BAD_INPUT",
+      `${path} is not JSON`,
+      "make a plan with: kvm4nfv plan --emit json -o PLAN.json",
+    );
   }
   if ((data as { kind?: unknown } | null)?.kind !== PLAN_KIND) {
     throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv plan (kind is not "${PLAN_KIND}")`);

@@ -12,7 +12,12 @@ export function selectedValue(text: string): string {
   return (m ? m[1]! : text).trim();
 }
 
-export function sameValue(compare: Compare, current: string, desired: string, accept?: readonly string[]): boolean {
+export function sameValue(
+  compare: Compare,
+  current: string,
+  desired: string,
+  accept?: readonly string[],
+): boolean {
   const cur = compare === "selected" ? selectedValue(current) : current.trim();
   if (accept?.includes(cur)) return true;
   try {

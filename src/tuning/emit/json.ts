@@ -59,7 +59,11 @@ export function toDocument(plan: Plan): PlanDocument {
     hugepages:
       plan.hugepages === null
         ? null
-        : { size: formatHugepageSize(plan.hugepages.sizeKiB), count: plan.hugepages.count, node: plan.hugepages.node },
+        : {
+            size: formatHugepageSize(plan.hugepages.sizeKiB),
+            count: plan.hugepages.count,
+            node: plan.hugepages.node,
+          },
     cmdline: formatCmdline(plan.cmdline),
     cmdlineParams: plan.cmdline.map((p) => ({ param: formatCmdline([p]), why: p.why })),
     dropped: plan.dropped,

@@ -21,7 +21,8 @@ export interface QemuSpec {
 
 export function qemuSpec(plan: Plan): QemuSpec {
   const g = plan.guest;
-  if (g === null) throw new Error("the qemu emitter needs a --role host plan (it describes the guest the host runs)");
+  if (g === null)
+    throw new Error("the qemu emitter needs a --role host plan (it describes the guest the host runs)");
   const mem = `${g.memoryMiB}M`;
   const argv = [
     "qemu-system-x86_64",
@@ -52,7 +53,9 @@ export function qemuSpec(plan: Plan): QemuSpec {
         fifoPriority: g.rtVcpus.includes(vcpu) ? g.fifoPriority : null,
       })),
     },
-    guestCmdline: g.guestCmdline.map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`)).join(" "),
+    guestCmdline: g.guestCmdline
+      .map((p) => (p.value === undefined ? p.key : `${p.key}=${p.value}`))
+      .join(" "),
     notes: [
       `hugetlbfs with pagesize=${formatHugepageSize(g.hugepages.sizeKiB)} must be mounted on ${g.mountPoint}`,
       "invtsc and migratable=off block live migration: this guest stays on this host",

@@ -126,7 +126,8 @@ function itemLines(item: RuntimeItem): string[] {
   }
 }
 
-const GRUB = String.raw`# Kernel command line (host-setup0.sh / guest-setup0.sh): GRUB_CMDLINE_LINUX keeps its other parameters;
+const GRUB =
+  String.raw`# Kernel command line (host-setup0.sh / guest-setup0.sh): GRUB_CMDLINE_LINUX keeps its other parameters;
 # a parameter the plan sets replaces any earlier value of the same key.
 grub_cmdline() {
   f="$ROOT/etc/default/grub"

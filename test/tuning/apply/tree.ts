@@ -1,0 +1,60 @@
+/** Temp copies of snapshots and whole-tree hashes, for apply/revert tests (nothing live is ever touched). */
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { openHostFs } from "../../../src/host/fs.js";
+import { readHost } from "../../../src/host/read.js";
+import { emitJson } from "../../../src/tuning/emit/json.js";
+import { derivePlan } from "../../../src/tuning/plan.js";
+import type { PlanOptions } from "../../../src/tuning/plan-types.js";
+
+export const SNAPSHOTS = join(import.meta.dirname, "../../fixtures/snapshots");
+
+export interface Scratch {
+  dir: string;
+  root: string;
+  plan: string;
+  journal: string;
+  cleanup(): void;
+}
+
+/** A temp copy of a snapshot plus a plan for it (written as `plan --emit json` would) and a journal path outside. */
+export function scratch(
+  snapshot = "baseline-untuned",
+  options: PlanOptions = { role: "host", rtCpus: 16 },
+): Scratch {
+  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-apply-"));
+  const root = join(dir, "root");
+  cpSync(join(SNAPSHOTS, snapshot), root, { recursive: true });
+  const plan = join(dir, "plan.json");
+  writeFileSync(plan, emitJson(derivePlan(readHost(openHostFs(root)), options)));
+  return {
+    dir,
+    root,
+    plan,
+    journal: join(dir, "journal.json"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** relative path → sha256 for every file, and "dir" for every directory: equal maps = byte-identical trees. */
+export function hashTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        out[`${relative(root, p)}/`] = "dir";
+        walk(p);
+      } else {
+        out[relative(root, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
+export const read = (root: string, path: string) => readFileSync(join(root, path), "utf8");
