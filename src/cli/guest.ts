@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .argument("[cmd...]", "command to run in the guest (after --); one argument is run as a shell script")
     .action(async (cmd, opts) => {
       const { parseCpuList } = await import("../host/parse/cpulist.js");
-      const { defaultSpec, parsePins } = await import("../vm/spec.js");
+      const { defaultSpec, parsePins, validateSpec } = await import("../vm/spec.js");
       const pins = opts.cpus ? parsePins(opts.cpus, (t) => parseCpuList(t, "--cpus")) : {};
       const housekeeping = opts.housekeeping ? parseCpuList(opts.housekeeping, "--housekeeping") : [];
       const script =
@@ -82,8 +82,8 @@ export function register(program: Command): void {
             : `${cmd.map(shellQuote).join(" ")}\n`;
       const { ensureGuestImages } = await import("../vm/guest-build.js");
       const { runGuest } = await import("../vm/run-guest.js");
-      const images = await ensureGuestImages({ onProgress: (m) => process.stderr.write(`${m}\n`) });
-      const spec = defaultSpec(images, {
+      const { hostOnlineCpus } = await import("../vm/launcher.js");
+      const overrides = {
         accel: opts.accel,
         vcpus: opts.vcpus,
         memoryMiB: opts.memory,
@@ -93,7 +93,11 @@ export function register(program: Command): void {
         hugepagePath: opts.hugepages ?? null,
         memLock: opts.memLock === true,
         ...(opts.cmdline ? { cmdline: opts.cmdline } : {}),
-      });
+      };
+      // Check the spec before fetching or building anything: a bad pin is exit 2 at once.
+      validateSpec(defaultSpec({ kernel: "", initrd: "" }, overrides), await hostOnlineCpus());
+      const images = await ensureGuestImages({ onProgress: (m) => process.stderr.write(`${m}\n`) });
+      const spec = defaultSpec(images, overrides);
       const r = await runGuest(
         spec,
         { script, timeoutMs: opts.timeout * 1000 },
@@ -105,7 +109,7 @@ export function register(program: Command): void {
       }
       const lines = [
         `accelerator: ${r.accel}${r.accel === "tcg" ? " (EMULATED — latencies are not real-time figures)" : ""}`,
-        `boot: ${r.bootMs} ms to /init`,
+        `boot: ${r.bootMs} ms to /init (guest uptime then: ${r.guestUptimeAtInitS ?? "?"} s)`,
         `guest kernel: ${r.guestKernelRelease ?? "?"}`,
         `guest cmdline: ${r.guestCmdline ?? "?"}`,
         `guest setup: ${r.guestSetup.trim().split("\n").join("; ")}`,

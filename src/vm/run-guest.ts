@@ -11,8 +11,8 @@ import type { Exec } from "../exec.js";
 import { TCG_NOTE } from "./argv.js";
 import { appendCpio, buildCpio } from "./cpio.js";
 import { DONE_MARKER, INIT_UP_MARKER, parseGuestStream } from "./guest-init.js";
-import { type Guest, launchGuest } from "./launcher.js";
-import type { GuestSpec } from "./spec.js";
+import { type Guest, hostOnlineCpus, launchGuest } from "./launcher.js";
+import { type GuestSpec, validateSpec } from "./spec.js";
 
 export interface GuestJob {
   /** busybox sh script run in the guest with /out as working directory; files it leaves in /out come back. */
@@ -27,8 +27,10 @@ export interface GuestRunResult {
   /** The guest's serial console (kernel messages, init markers). */
   console: string;
   accel: "kvm" | "tcg";
-  /** Host wall time from releasing the vCPUs to /init running, in ms. */
+  /** Host wall time from releasing the vCPUs to /init running, in ms (polled every 50 ms). */
   bootMs: number;
+  /** The guest's own clock (/proc/uptime) when /init started, in seconds: kernel boot time as it saw it. */
+  guestUptimeAtInitS: number | null;
   guestKernelRelease: string | null;
   guestCmdline: string | null;
   /** The script's exit status. */
@@ -104,6 +106,9 @@ export async function runGuest(
   job: GuestJob,
   options: RunGuestOptions = {},
 ): Promise<GuestRunResult> {
+  // Before the KVM probe boots anything: a bad spec is a usage error, not a failed guest.
+  const hostCpus = options.hostCpus ?? (await hostOnlineCpus());
+  validateSpec(spec, hostCpus);
   const notes: string[] = [];
   const note = (n: string) => {
     notes.push(n);
@@ -112,6 +117,9 @@ export async function runGuest(
   const { accel, note: probeNote } = await resolveAccel(spec, options);
   if (probeNote) note(probeNote);
   if (accel === "tcg") note(TCG_NOTE);
+  if (accel === "tcg" && spec.vcpuFifoPriority !== null && /\bidle=poll\b/.test(spec.cmdline)) {
+    note("vCPU threads are SCHED_FIFO under TCG with idle=poll: they spin at RT priority on their host CPUs");
+  }
 
   const jobDir = await mkdtemp(join(tmpdir(), "kvm4nfv-job-"));
   let guest: Guest | undefined;
@@ -129,7 +137,7 @@ export async function runGuest(
         accel,
         paused: true,
         ...(options.exec ? { exec: options.exec } : {}),
-        ...(options.hostCpus ? { hostCpus: options.hostCpus } : {}),
+        hostCpus,
       },
     );
     const g = guest;
@@ -176,6 +184,7 @@ export async function runGuest(
       console: consoleText,
       accel,
       bootMs: Math.round(bootMs ?? performance.now() - released),
+      guestUptimeAtInitS: uptimeAtInit(consoleText),
       guestKernelRelease: report.facts["kvm4nfv.uname"]?.trim() ?? null,
       guestCmdline: report.facts["kvm4nfv.cmdline"]?.trim() ?? null,
       exitCode: report.exitCode ?? -1,
@@ -189,6 +198,11 @@ export async function runGuest(
     await guest?.stop();
     await rm(jobDir, { recursive: true, force: true });
   }
+}
+
+function uptimeAtInit(consoleText: string): number | null {
+  const m = new RegExp(`${INIT_UP_MARKER} uptime=([\\d.]+)`).exec(consoleText);
+  return m?.[1] ? Number(m[1]) : null;
 }
 
 function tail(consoleText: string, n = 15): string {

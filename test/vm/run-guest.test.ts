@@ -100,6 +100,24 @@ describe("launchGuest", () => {
     expect(started).toEqual([]);
   });
 
+  it("runGuest refuses an impossible pinning before the KVM probe or anything else starts", async () => {
+    const started: string[] = [];
+    const exec: Exec = {
+      ...realExec,
+      start: (f, a, o) => {
+        started.push(f);
+        return realExec.start(f, a, o);
+      },
+    };
+    const spec = { ...tcg(), accel: "auto" as const, housekeepingCpus: [5] };
+    const err = await runGuest(spec, { script: "true\n", timeoutMs: 1000 }, { exec, hostCpus: [0, 1] }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe("housekeeping CPU 5 does not exist: the host has CPUs 0-1");
+    expect(started).toEqual([]);
+  });
+
   it("reports QEMU's own error when it exits at start-up, leaving nothing behind", async () => {
     const err = await launchGuest(tcg(), { extraArgs: ["-device", "no-such-device-kvm4nfv"] }).catch(
       (e: unknown) => e,
