@@ -38,6 +38,28 @@ const SUMMARY: Array<[string, SummaryKey]> = [
   ["# Histogram Overflows:", "overflows"],
 ];
 
+/**
+ * "000006 000002\t000000" → [6, 2, 0]; null when anything but digits and blanks, or fewer than 2 fields.
+ * A hand-written scan: an hour-long 4-thread -h 1000 histogram is parsed in a few milliseconds.
+ */
+function parseRow(line: string): number[] | null {
+  const row: number[] = [];
+  let value = -1;
+  for (let k = 0; k < line.length; k++) {
+    const c = line.charCodeAt(k);
+    if (c >= 48 && c <= 57) {
+      value = (value < 0 ? 0 : value * 10) + (c - 48);
+    } else if (c === 32 || c === 9 || c === 13) {
+      if (value >= 0) row.push(value);
+      value = -1;
+    } else {
+      return null;
+    }
+  }
+  if (value >= 0) row.push(value);
+  return row.length >= 2 ? row : null;
+}
+
 export function parseHistogramText(
   name: string,
   text: string,
@@ -56,11 +78,9 @@ export function parseHistogramText(
     const c = line.charCodeAt(0);
     if (c >= 48 && c <= 57) {
       if (summary.min) continue; // numbers after the summary are not histogram rows
-      const fields = line.trim().split(/\s+/);
-      const row = fields.map(Number);
-      if (fields.length < 2 || row.some((v, k) => !Number.isInteger(v) || !/^\d+$/.test(fields[k]!))) {
+      const row = parseRow(line);
+      if (!row)
         throw badOutput(name, `malformed histogram row ${JSON.stringify(line.slice(0, 60))}`, EXPECTED);
-      }
       rows.push(row);
       continue;
     }
