@@ -41,11 +41,13 @@ export function parseRole(role: string): Role {
   throw new UsageError(`unknown role "${role}"`, `expected one of: ${ROLES.join(", ")}`);
 }
 
-/** Every CPU number the machine is known to have (empty when the topology is unknown). */
+/**
+ * The CPUs an RT set may name: the online ones ("possible" often runs far past what is installed, and an
+ * offline CPU cannot run anything). Empty when the topology is unknown.
+ */
 function knownCpus(host: Host): number[] {
-  const all = new Set<number>([...host.topology.online, ...host.topology.possible]);
-  for (const c of host.topology.cpus) all.add(c.cpu);
-  return [...all].sort((a, b) => a - b);
+  if (host.topology.online.length > 0) return host.topology.online;
+  return host.topology.cpus.filter((c) => c.online).map((c) => c.cpu);
 }
 
 /** The RT set: --cpus (validated against the machine), else what the running cmdline isolates. */
@@ -62,7 +64,7 @@ export function resolveRtCpus(
     if (missing.length > 0) {
       throw new InputError(
         "BAD_CPULIST",
-        `--cpus ${cpus}: this machine has no CPU ${formatCpuList(missing)} (it has ${formatCpuList(known)})`,
+        `--cpus ${cpus}: this machine has no online CPU ${formatCpuList(missing)} (online: ${formatCpuList(known)})`,
       );
     }
     return { rtCpus: list, rtCpusSource: "--cpus" };
