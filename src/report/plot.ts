@@ -31,11 +31,21 @@ export interface RenderedPlot {
   offScale: SlaLimit[];
 }
 
-interface Point {
-  series: string;
-  color: string;
-  us: number;
-  count: number;
+/** Column-wise point data: Plot reads arrays per channel far faster than accessor strings over objects. */
+class Columns {
+  readonly x: number[] = [];
+  readonly y: number[] = [];
+  readonly z: string[] = [];
+  readonly color: string[] = [];
+  push(x: number, y: number, z: string, color: string): void {
+    this.x.push(x);
+    this.y.push(y);
+    this.z.push(z);
+    this.color.push(color);
+  }
+  get data(): { length: number } {
+    return { length: this.x.length };
+  }
 }
 
 type LinkedomDocument = ReturnType<typeof parseHTML>["document"];
@@ -49,22 +59,22 @@ function document(): LinkedomDocument {
 const LIMIT_REACH = 3;
 
 export function latencyPlot(series: readonly PlotSeries[], options: PlotOptions = {}): RenderedPlot {
-  const points: Point[] = [];
-  const lonely: Point[] = [];
+  const line = new Columns();
+  const lonely = new Columns();
   let maxUs = 0;
   for (const s of series) {
     const b = s.histogram.buckets;
     for (let i = 0; i < b.length; i++) {
       const [us, count] = b[i]!;
       if (count <= 0) continue;
-      const p = { series: s.name, color: s.color, us, count };
       // Buckets are sparse (empty ones omitted): break the line across gaps, and mark isolated tail samples
       // with a dot so a single 1-sample outlier is not invisible.
       const prev = b[i - 1];
       const next = b[i + 1];
-      if (prev && prev[0] !== us - 1) points.push({ ...p, count: Number.NaN });
-      points.push(p);
-      if ((!prev || prev[0] !== us - 1) && (!next || next[0] !== us + 1)) lonely.push(p);
+      if (prev && prev[0] !== us - 1) line.push(us, Number.NaN, s.name, s.color);
+      line.push(us, count, s.name, s.color);
+      if ((!prev || prev[0] !== us - 1) && (!next || next[0] !== us + 1))
+        lonely.push(us, count, s.name, s.color);
       if (us > maxUs) maxUs = us;
     }
   }
@@ -86,15 +96,15 @@ export function latencyPlot(series: readonly PlotSeries[], options: PlotOptions 
     y: { type: "log", label: "↑ samples (log)", grid: true, tickFormat: "~s" },
     color: { type: "categorical", domain: colors, legend: colors.length > 1 },
     marks: [
-      Plot.line(points, {
-        x: "us",
-        y: "count",
-        z: "series",
-        stroke: "color",
+      Plot.line(line.data, {
+        x: line.x,
+        y: line.y,
+        z: line.z,
+        stroke: line.color,
         curve: "step",
         strokeWidth: 1.4,
       }),
-      Plot.dot(lonely, { x: "us", y: "count", fill: "color", r: 2 }),
+      Plot.dot(lonely.data, { x: lonely.x, y: lonely.y, fill: lonely.color, r: 2 }),
       Plot.ruleX(drawn, { x: "limitUs", stroke: "#c0392b", strokeWidth: 1.5, strokeDasharray: "5,3" }),
       Plot.text(drawn, {
         x: "limitUs",
@@ -113,5 +123,9 @@ export function latencyPlot(series: readonly PlotSeries[], options: PlotOptions 
 
 /** Inline SVG in HTML needs no xmlns; leaving none keeps the report free of any URL at all. */
 function stripNamespaces(markup: string): string {
-  return markup.replace(/\s+xmlns(:\w+)?="[^"]*"/g, "");
+  return markup
+    .split(' xmlns="http://www.w3.org/2000/svg"')
+    .join("")
+    .split(' xmlns:xlink="http://www.w3.org/1999/xlink"')
+    .join("");
 }
