@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .option("--memory <MiB>", "guest memory in MiB", positiveInt("--memory"), 512)
     .option("--cpus <list>", "host CPUs for the vCPUs: cpulist (vCPU i → i-th CPU) or VCPU:CPU pairs")
     .option("--housekeeping <list>", "host CPUs for QEMU's other threads")
-    .option("--fifo <prio>", "SCHED_FIFO priority for vCPU threads", positiveInt("--fifo"))
+    .option("--fifo <prio>", "SCHED_FIFO priority for the pinned vCPU threads", positiveInt("--fifo"))
     .option("--hugepages <path>", "hugetlbfs mount to back guest memory")
     .option("--mem-lock", "lock guest memory (-overcommit mem-lock=on)")
     .option("--timeout <s>", "whole-run timeout in seconds", positiveInt("--timeout"), 180)

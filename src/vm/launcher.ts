@@ -178,7 +178,7 @@ async function pinThreads(exec: Exec, qmp: QmpClient, pid: number, spec: GuestSp
     const tid = String(c["thread-id"]);
     if (target !== undefined)
       await exec.run("taskset", ["-p", "-c", String(target), tid], { timeoutMs: 10_000 });
-    if (spec.vcpuFifoPriority !== null) {
+    if (spec.vcpuFifoPriority !== null && target !== undefined) {
       await exec.run("chrt", ["-f", "-p", String(spec.vcpuFifoPriority), tid], { timeoutMs: 10_000 });
     }
   }
@@ -211,11 +211,8 @@ async function pinThreads(exec: Exec, qmp: QmpClient, pid: number, spec: GuestSp
         `pinning did not take: thread ${tid} (${info.comm}) is allowed on ${formatCpuList(info.allowed)}, wanted ${formatCpuList(want)}`,
       );
     }
-    if (
-      vcpu !== null &&
-      spec.vcpuFifoPriority !== null &&
-      info.policy !== `SCHED_FIFO ${spec.vcpuFifoPriority}`
-    ) {
+    const fifo = vcpu !== null && spec.vcpuFifoPriority !== null && spec.vcpuPins[vcpu] !== undefined;
+    if (fifo && info.policy !== `SCHED_FIFO ${spec.vcpuFifoPriority}`) {
       throw new Kvm4nfvError(
         "GUEST_FAILED",
         `vCPU ${vcpu} thread ${tid} is ${info.policy}, wanted SCHED_FIFO ${spec.vcpuFifoPriority}`,

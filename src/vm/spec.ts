@@ -15,7 +15,10 @@ export interface GuestSpec {
   vcpuPins: Record<number, number>;
   /** Host CPUs for QEMU's other threads (main loop/emulator, IO, RCU, workers); empty = leave them alone. */
   housekeepingCpus: number[];
-  /** SCHED_FIFO priority for vCPU threads, or null to keep them SCHED_OTHER. */
+  /**
+   * SCHED_FIFO priority for the pinned vCPU threads, or null to keep them SCHED_OTHER. Unpinned vCPUs stay
+   * SCHED_OTHER: a FIFO thread free to wander could land on (and starve) any CPU, housekeeping included.
+   */
   vcpuFifoPriority: number | null;
   /** hugetlbfs mount to back guest RAM (e.g. /mnt/hugetlbfs-1g), or null for anonymous memory. */
   hugepagePath: string | null;
@@ -84,6 +87,20 @@ export function validateSpec(spec: GuestSpec, hostCpus: readonly number[]): void
     const p = spec.vcpuFifoPriority;
     if (!Number.isInteger(p) || p < 1 || p > 99) {
       throw new UsageError(`vCPU SCHED_FIFO priority must be 1..99, got ${p}`);
+    }
+  }
+  if (spec.vcpuFifoPriority !== null) {
+    // FIFO does not time-slice between equal priorities: a polling vCPU would starve its neighbour for ever.
+    const byCpu = new Map<number, number>();
+    for (const [key, cpu] of Object.entries(spec.vcpuPins)) {
+      const other = byCpu.get(cpu);
+      if (other !== undefined) {
+        throw new UsageError(
+          `vCPUs ${other} and ${key} are both pinned to CPU ${cpu} with SCHED_FIFO: one would starve the other`,
+          "give each FIFO vCPU its own host CPU, or drop the FIFO priority",
+        );
+      }
+      byCpu.set(cpu, Number(key));
     }
   }
   if (spec.cmdline.length > 2000) {

@@ -101,6 +101,12 @@ describe("validateSpec", () => {
     expect((err as UsageError).exitCode).toBe(2);
     expect((err as UsageError).message).toBe("cannot pin vCPU 1 to CPU 7: the host has CPUs 0-1");
   });
+  it("refuses two SCHED_FIFO vCPUs sharing one host CPU (equal FIFO priorities never time-slice)", () => {
+    expect(() => validateSpec({ ...spec, vcpuPins: { 0: 1, 1: 1 }, vcpuFifoPriority: 1 }, host)).toThrow(
+      "vCPUs 0 and 1 are both pinned to CPU 1 with SCHED_FIFO: one would starve the other",
+    );
+    expect(() => validateSpec({ ...spec, vcpuPins: { 0: 1, 1: 1 } }, host)).not.toThrow();
+  });
   it("refuses a pin for a vCPU the guest does not have", () => {
     expect(() => validateSpec({ ...spec, vcpuPins: { 2: 0 } }, host)).toThrow(
       "cannot pin vCPU 2: the guest has vCPUs 0-1",
