@@ -106,16 +106,23 @@ export function latencyPlot(series: readonly PlotSeries[], options: PlotOptions 
       }),
       Plot.dot(lonely.data, { x: lonely.x, y: lonely.y, fill: lonely.color, r: 2 }),
       Plot.ruleX(drawn, { x: "limitUs", stroke: "#c0392b", strokeWidth: 1.5, strokeDasharray: "5,3" }),
-      Plot.text(drawn, {
-        x: "limitUs",
-        text: (l: SlaLimit) => `${l.metric} ≤ ${l.limitUs} µs`,
-        frameAnchor: "top",
-        textAnchor: "end",
-        dx: -4,
-        dy: 4,
-        rotate: 0,
-        fill: "#c0392b",
-      }),
+      // One label per limit, each on its own row (limits can sit a few µs apart), on the side with room.
+      ...[...drawn]
+        .sort((a, b) => a.limitUs - b.limitUs)
+        .map((l, i) =>
+          Plot.text([l], {
+            x: "limitUs",
+            text: () => `${l.metric} ≤ ${l.limitUs} µs`,
+            frameAnchor: "top",
+            textAnchor: l.limitUs > xMax * 0.6 ? "end" : "start",
+            dx: l.limitUs > xMax * 0.6 ? -4 : 4,
+            dy: 4 + 14 * i,
+            fill: "#c0392b",
+            stroke: "white",
+            strokeWidth: 3,
+            paintOrder: "stroke",
+          }),
+        ),
     ],
   }) as unknown as { outerHTML: string };
   return { markup: stripNamespaces(figure.outerHTML), offScale };
