@@ -3,7 +3,7 @@
  * pins and prioritises its threads through QMP's thread ids, verifies the pinning took, then lets it run.
  * Every failure path stops QEMU: a half-started guest is never left behind.
  */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +61,23 @@ export interface LaunchOptions {
 
 let guestCounter = 0;
 
+/**
+ * Temp directories of running guests and jobs. On Ctrl-C the exec seam kills QEMU and calls process.exit, so
+ * no `finally` runs; this synchronous exit hook removes what they would have (initrd copies are ~12 MB each).
+ */
+const tempDirs = new Set<string>();
+let exitHookInstalled = false;
+export function trackTempDir(dir: string): () => void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", () => {
+      for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  tempDirs.add(dir);
+  return () => tempDirs.delete(dir);
+}
+
 export async function hostOnlineCpus(): Promise<number[]> {
   const text = await readFile("/sys/devices/system/cpu/online", "utf8");
   return parseCpuList(text, "/sys/devices/system/cpu/online");
@@ -85,6 +102,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
     });
 
   const workDir = await mkdtemp(join(tmpdir(), "kvm4nfv-vm-"));
+  const untrack = options.keepWorkDir ? () => false : trackTempDir(workDir);
   const paths = {
     qmpSocket: join(workDir, "qmp.sock"),
     consoleLog: join(workDir, "console.log"),
@@ -106,6 +124,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
     qmp?.close();
     await child?.stop(2000);
     if (!options.keepWorkDir) await rm(workDir, { recursive: true, force: true });
+    untrack();
   };
   try {
     child = exec.start(QEMU, argv);

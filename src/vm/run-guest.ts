@@ -11,7 +11,7 @@ import type { Exec } from "../exec.js";
 import { TCG_NOTE } from "./argv.js";
 import { appendCpio, buildCpio } from "./cpio.js";
 import { DONE_MARKER, INIT_UP_MARKER, parseGuestStream } from "./guest-init.js";
-import { type Guest, hostOnlineCpus, launchGuest } from "./launcher.js";
+import { type Guest, hostOnlineCpus, launchGuest, trackTempDir } from "./launcher.js";
 import { type GuestSpec, validateSpec } from "./spec.js";
 
 export interface GuestJob {
@@ -122,6 +122,7 @@ export async function runGuest(
   }
 
   const jobDir = await mkdtemp(join(tmpdir(), "kvm4nfv-job-"));
+  const untrack = trackTempDir(jobDir);
   let guest: Guest | undefined;
   try {
     const initrd = join(jobDir, "initrd.img");
@@ -197,6 +198,7 @@ export async function runGuest(
   } finally {
     await guest?.stop();
     await rm(jobDir, { recursive: true, force: true });
+    untrack();
   }
 }
 

@@ -4,6 +4,7 @@
  * QEMU of this process is left (pgrep on the unique -name prefix).
  */
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Kvm4nfvError, UsageError } from "../../src/errors.js";
 import { type Exec, liveChildren, realExec } from "../../src/exec.js";
@@ -186,9 +187,13 @@ describe("Ctrl-C", () => {
     // Wait (by polling, not by timing) until its QEMU exists.
     for (let i = 0; i < 1200 && qemusOf(pid).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemusOf(pid)).toHaveLength(1);
+    // Its temp dirs, read off QEMU's own command line: the job's initrd copy and the QMP/console dir.
+    const dirs = [...(qemusOf(pid)[0] ?? "").matchAll(/\/tmp\/kvm4nfv-(?:vm|job)-\w+/g)].map((m) => m[0]);
+    expect(new Set(dirs).size).toBe(2);
     child.kill("SIGINT");
     expect(await exited).toBe(130);
     for (let i = 0; i < 50 && qemusOf(pid).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(qemusOf(pid)).toEqual([]);
+    expect(dirs.filter((d) => existsSync(d))).toEqual([]);
   }, 180_000);
 });
