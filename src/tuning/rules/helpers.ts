@@ -69,6 +69,15 @@ export function inVm(host: Host): boolean {
   return host.cpu.features.hypervisor === true;
 }
 
+/** The platform/BIOS rules' common gate: n/a for the guest role or inside a VM, else run the check. */
+export function physical(ctx: RuleContext, expected: string, check: () => Verdict): Verdict {
+  if (ctx.role === "guest") return na("guest role: the host's BIOS and platform own this", expected);
+  if (inVm(ctx.host)) {
+    return na(`${P.cpuinfo}: hypervisor flag set: inside a VM the physical host's BIOS owns this`, expected);
+  }
+  return check();
+}
+
 /** A cmdline parameter's value ("" for a bare flag), undefined when absent, null when the cmdline is unknown. */
 export function param(host: Host, key: string): string | undefined | null {
   if (host.kernel.cmdline === null) return null;

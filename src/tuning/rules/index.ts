@@ -1,4 +1,5 @@
 /** The rule catalogue, in report order: platform, cpu, kernel, os, virt. */
+import { biosRules } from "./bios.js";
 import { cpuVirtRules } from "./cpu-virt.js";
 import { isolationRules } from "./isolation.js";
 import { kernelRules } from "./kernel.js";
@@ -9,6 +10,7 @@ import { AREAS, type Rule } from "./types.js";
 
 const all: Rule[] = [
   ...platformRules,
+  ...biosRules,
   ...cpuVirtRules,
   ...kernelRules,
   ...isolationRules,

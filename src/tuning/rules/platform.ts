@@ -9,26 +9,16 @@ import {
   cmdlineRemedy,
   cpus,
   fail,
-  inVm,
-  na,
   onlineCpus,
   P,
   param,
   pass,
+  physical,
   SRC,
   unknown,
   warn,
 } from "./helpers.js";
-import type { Rule, RuleContext, Verdict } from "./types.js";
-
-/** The platform rules' common gate: n/a for a guest or inside a VM. */
-function physical(ctx: RuleContext, expected: string, check: () => Verdict): Verdict {
-  if (ctx.role === "guest") return na("guest role: the host's BIOS and platform own this", expected);
-  if (inVm(ctx.host)) {
-    return na(`${P.cpuinfo}: hypervisor flag set: inside a VM the physical host's BIOS owns this`, expected);
-  }
-  return check();
-}
+import type { Rule, RuleContext } from "./types.js";
 
 /** CPUs whose frequency policy matters: the RT CPUs, or all online CPUs when no RT set is known. */
 function policyCpus(ctx: RuleContext): number[] {

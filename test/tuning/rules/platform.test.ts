@@ -76,3 +76,29 @@ describe("platform rules", () => {
     expect(finding(buildHost(), "platform.power-management.turbo").level).toBe("pass");
   });
 });
+
+describe("BIOS items the OS can infer", () => {
+  it("NUMA Optimized fails when two sockets show one node", () => {
+    const host = buildHost();
+    host.topology.numaNodes = [{ ...host.topology.numaNodes[0]!, cpus: host.topology.online }];
+    const f = finding(host, "platform.bios.numa-optimized");
+    expect(f.level).toBe("fail");
+    expect(f.remedy).toContain("NUMA Optimized <Enabled>");
+    expect(finding(buildHost(), "platform.bios.numa-optimized").level).toBe("pass");
+  });
+
+  it("Cluster-on-Die warns when nodes outnumber sockets", () => {
+    const host = buildHost();
+    const [n0, n1] = host.topology.numaNodes;
+    host.topology.numaNodes = [n0!, n1!, { ...n1!, id: 2 }, { ...n1!, id: 3 }];
+    expect(finding(host, "platform.bios.cluster-on-die").level).toBe("warn");
+    expect(finding(buildHost(), "platform.bios.cluster-on-die").level).toBe("pass");
+  });
+
+  it("memory RAS and TXT are unknown on bare metal, n/a in a VM", () => {
+    expect(finding(buildHost(), "platform.bios.memory-ras").level).toBe("unknown");
+    expect(finding(buildHost(), "platform.bios.memory-ras").remedy).toContain("Patrol Scrub <Disabled>");
+    expect(finding(buildVm(), "platform.bios.txt").level).toBe("n/a");
+    expect(finding(buildHost(), "platform.bios.execute-disable").level).toBe("pass");
+  });
+});
