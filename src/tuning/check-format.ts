@@ -52,7 +52,7 @@ const TAG: Record<Level, string> = {
   pass: "PASS",
   warn: "WARN",
   fail: "FAIL",
-  unknown: "????",
+  unknown: "UNKN",
   "n/a": "N/A ",
 };
 
@@ -78,7 +78,7 @@ export function formatText(r: CheckReport): string {
 export function formatJson(r: CheckReport): string {
   const doc = {
     role: r.role,
-    source: r.source,
+    root: r.source,
     rtCpus: formatCpuList(r.rtCpus),
     rtCpusSource: r.rtCpusSource,
     findings: r.findings.map((f) => ({

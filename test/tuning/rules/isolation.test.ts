@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseCpuMask } from "../../../src/host/parse/cpulist.js";
 import { buildHost, buildVm, HK, RT, withCmdline } from "../host-builder.js";
 import { finding } from "./find.js";
 
@@ -144,6 +145,15 @@ describe("os.cpu-isolation.consistency / housekeeping / numa / workqueue", () =>
     );
     expect(f.level).toBe("warn");
     expect(f.remedy).toContain("echo fffff > /sys/devices/virtual/workqueue/cpumask");
+  });
+
+  it("never fails the workqueue mask over leading zeros or comma groups", () => {
+    for (const mask of ["000fffff", "00000000,000fffff", "fffff"]) {
+      const host = buildHost({
+        runtime: { workqueue: { cpumask: parseCpuMask(mask), writebackCpumask: parseCpuMask(mask) } },
+      });
+      expect(finding(host, "os.workqueue.cpumask").level, mask).toBe("pass");
+    }
   });
 
   it("takes the RT set from isolcpus, then nohz_full, and housekeeping is the rest", () => {
