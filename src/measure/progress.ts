@@ -1,7 +1,7 @@
 /**
  * Progress for long measurements, on stderr so `--json` stdout stays clean. cyclictest -q prints nothing
  * until it ends, so progress is elapsed/remaining time:
- *  - on a terminal (and not CI=true): a listr2 task whose output line updates every second;
+ *  - on a terminal of a known width (and not CI=true): a listr2 task whose output line updates every second;
  *  - otherwise: plain lines, at the start and every 10 % (at most every 10 s), for CI logs.
  */
 export interface ProgressOptions {
@@ -31,7 +31,9 @@ export async function withProgress<T>(
 ): Promise<T> {
   if (options.silent) return fn();
   const ci = process.env.CI === "true" || process.env.CI === "1";
-  const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && !ci);
+  // A pty without a size (script(1), some CI runners) reports 0 columns: listr2 would wrap every character.
+  const sized = (process.stderr.columns ?? 0) >= 40;
+  const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && sized && !ci);
   const started = Date.now();
   if (!interactive) {
     const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -51,6 +53,7 @@ export async function withProgress<T>(
       {
         title,
         task: async (_ctx, task) => {
+          task.output = progressText(0, totalMs);
           const timer = setInterval(() => {
             task.output = progressText(Date.now() - started, totalMs);
           }, 1000);
