@@ -87,7 +87,8 @@ function latencyValue(
   return p ? { v: p.valueUs, lb: p.inOverflow } : { v: null, lb: false };
 }
 
-const DURATION_NAME = /(^|_)(ms|us|ns|s|time|downtime)$/;
+// snake_case (total_time_ms, downtime_ms) and camelCase (worstMaxUs, durationMs) duration names.
+const DURATION_NAME = /(^|_)(ms|us|ns|s|time|downtime)$|[a-z](Ms|Us|Ns|Time|Downtime)$/;
 
 function ref(r: RunRecord): RunRef {
   return { id: r.id, type: r.type, label: r.label, startedAt: r.startedAt };

@@ -44,11 +44,19 @@ export function formatRun(run: RunRecord): string {
   const out: string[] = [
     `run ${run.id ?? "-"}: ${run.type} "${run.label}"  ${run.startedAt} .. ${run.endedAt}`,
     `verdict: ${run.verdict.status.toUpperCase()}  ${run.verdict.summary}`,
-    `host: ${env.hostname ?? "unknown"}  kernel ${env.kernelRelease ?? "unknown"}${
-      env.realtimeKernel === null ? "" : env.realtimeKernel ? " (RT)" : " (not RT)"
-    }  ${env.where}${env.accelerator ? ` ${env.accelerator}` : ""}`,
+    `measured on ${env.where === "guest" ? `a ${env.accelerator ? `${env.accelerator.toUpperCase()} ` : ""}guest of ` : ""}host ${
+      env.hostname ?? "(unknown)"
+    }, kernel ${env.kernelRelease ?? "unknown"}${
+      env.realtimeKernel === null ? "" : env.realtimeKernel ? " (PREEMPT_RT)" : " (not RT)"
+    }`,
   ];
-  if (env.accelerator === "tcg") out.push("NOTE: latencies emulated under TCG, not real");
+  if (env.accelerator === "tcg") {
+    out.push(
+      run.type === "migration"
+        ? "NOTE: guest emulated under TCG, not KVM: timings are not those of a real KVM guest"
+        : "NOTE: latencies emulated under TCG, not real",
+    );
+  }
   if (env.cpuModel) out.push(`cpu: ${env.cpuModel}`);
   if (env.kernelCmdline) out.push(`cmdline: ${env.kernelCmdline}`);
   const tools = Object.entries(env.toolVersions);

@@ -77,6 +77,16 @@ describe("renderReport", () => {
     expect(out).toContain("<tr><th>total_time_ms</th><td>1522</td></tr>");
     expect(out).toContain("<tr><th>status</th><td>completed</td></tr>");
     expect(out).not.toContain("<svg");
+    expect(out).not.toContain("SLA:");
+  });
+
+  it("words the TCG note for migrations as timings, not latencies", () => {
+    const m = makeMigrationRun({ id: 10 });
+    const out = renderReport([{ ...m, environment: { ...m.environment, accelerator: "tcg" } }], FIXED);
+    expect(out).toContain(
+      "Guest emulated under TCG, not KVM: these migration timings are not those of a real KVM guest.",
+    );
+    expect(out).not.toContain("Latencies emulated under TCG");
   });
 
   it("compares several runs side by side with ratios and an overlaid plot", () => {

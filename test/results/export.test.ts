@@ -100,6 +100,24 @@ describe("junit", () => {
     expect(xml).toContain('<testcase classname="kvm4nfv.migration" name="verdict" time="0"/>');
   });
 
+  it("gives a migration one verdict case, failing with the summary, whatever its limits", () => {
+    const mig = makeMigrationRun({ id: 6 });
+    mig.verdict = {
+      status: "fail",
+      limits: [
+        { metric: "max", limitUs: 2_000_000 },
+        { metric: "max", limitUs: 10_000 },
+      ],
+      breaches: [{ metric: "max", limitUs: 10_000, observedUs: 38_000, cpu: -1 }],
+      summary: "downtime 38 ms > 10 ms",
+    };
+    const xml = exportRuns([mig], "junit");
+    expect(xml).toContain('tests="1" failures="1" errors="0"');
+    expect(xml).toContain(
+      '<testcase classname="kvm4nfv.migration" name="verdict" time="0">\n      <failure type="sla" message="downtime 38 ms &gt; 10 ms"/>',
+    );
+  });
+
   it("drops characters XML cannot carry", () => {
     expect(xmlEscape("a\u0001b'\"")).toBe("ab&apos;&quot;");
   });
