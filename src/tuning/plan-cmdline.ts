@@ -168,7 +168,7 @@ export function hostCmdline(
     {
       key: "skew_tick",
       value: "1",
-      why: "tuned realtime and PerformanceProfile: offset per-CPU ticks so they do not contend on one lock",
+      why: "PerformanceProfile (OpenShift renders skew_tick=1): offset per-CPU ticks so they do not contend on one lock",
     },
   );
   const dropped: DroppedParam[] = [

@@ -113,6 +113,27 @@ export function runtimeItems(args: {
       why: "PerformanceProfile: THP compaction and khugepaged scanning add latency; the guest uses explicit hugepages",
     },
     {
+      kind: "write",
+      path: "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor",
+      value: "performance",
+      compare: "text",
+      why: "seeds §2.2.1 Power management (SpeedStep/P-states off) and tuned latency-performance: run at full frequency",
+    },
+    {
+      kind: "write",
+      path: "/sys/devices/system/cpu/intel_pstate/no_turbo",
+      value: "1",
+      compare: "int",
+      why: "seeds §2.2.1 Power management: Turbo Boost changes the frequency under load (intel_pstate)",
+    },
+    {
+      kind: "write",
+      path: "/sys/devices/system/cpu/cpufreq/boost",
+      value: "0",
+      compare: "int",
+      why: "seeds §2.2.1 Power management: no boost frequencies (acpi-cpufreq / amd-pstate)",
+    },
+    {
       kind: "sched",
       comm: "ksoftirqd/*",
       policy: "fifo",
@@ -166,11 +187,11 @@ function hostOnly(vendor: string | null, hugepages: Hugepages | null): RuntimeIt
     {
       kind: "write",
       path: "/sys/module/kvm/parameters/halt_poll_ns",
-      value: "200000",
+      value: "0",
       compare: "int",
       why:
-        "each vCPU owns an isolated CPU, so polling a little before giving up a halted vCPU costs no other task " +
-        "anything and cuts its wake-up latency: keep KVM's default 200 us (a vCPU polling with idle=poll never halts)",
+        "the real-time guest polls itself (idle=poll, seeds' guest line) and never halts; host-side polling for " +
+        "halted vCPUs only burns CPU time (the check rule virt.kvm.halt-poll-ns asks for the same)",
     },
   ];
   const v = vendorOf(vendor);

@@ -62,13 +62,22 @@ function missingDirs(fs: HostFs, io: WriteIo, path: string): string[] {
   return out;
 }
 
-function expand(fs: HostFs, path: string): string[] {
-  if (!path.includes("/*/")) return [path];
-  const [dir, file] = path.split("/*/") as [string, string];
+/** Expand the one `*` segment of a path ("/proc/irq/*", "/sys/devices/system/cpu/cpu*"): a `*` stands for a number. */
+export function expand(fs: HostFs, path: string): string[] {
+  const parts = path.split("/");
+  const at = parts.findIndex((p) => p.includes("*"));
+  if (at < 0) return [path];
+  const dir = parts.slice(0, at).join("/") || "/";
+  const rest = parts.slice(at + 1).join("/");
+  const [pre, post] = parts[at]!.split("*") as [string, string];
+  const re = new RegExp(`^${pre}(\\d+)${post}$`);
   return (fs.list(dir) ?? [])
-    .filter((n) => /^\d+$/.test(n))
-    .sort((a, b) => Number(a) - Number(b))
-    .map((n) => `${dir}/${n}/${file}`)
+    .flatMap((n) => {
+      const m = re.exec(n);
+      return m ? [{ n, k: Number(m[1]) }] : [];
+    })
+    .sort((a, b) => a.k - b.k)
+    .map(({ n }) => `${dir}/${n}/${rest}`)
     .filter((p) => fs.exists(p));
 }
 

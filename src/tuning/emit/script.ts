@@ -83,10 +83,14 @@ function itemLines(item: RuntimeItem): string[] {
   switch (item.kind) {
     case "write":
       if (item.path.includes("*")) {
-        const [dir, file] = item.path.split("/*/") as [string, string];
+        // one "*" segment standing for a number, as apply expands it: irq/*/ → irq/[0-9]*, cpu*/ → cpu[0-9]*
+        const parts = item.path.split("/");
+        const at = parts.findIndex((p) => p.includes("*"));
+        const dir = parts.slice(0, at).join("/");
+        const file = parts.slice(at + 1).join("/");
         return [
           why,
-          `for d in "$ROOT"${shq(dir)}/[0-9]*; do`,
+          `for d in "$ROOT"${shq(dir)}/${parts[at]!.replace("*", "[0-9]*")}; do`,
           `  [ -e "$d/${file}" ] || continue`,
           `  setval "\${d#"$ROOT"}/${file}" ${shq(item.value)}${item.tolerate ? " tolerate" : ""}`,
           "done",
