@@ -35,15 +35,33 @@ function readInput(path: string): { content: string; mtime: Date } {
 
 const TYPES: readonly TestType[] = ["timer", "oslat", "migration"];
 
-/** A kvm4nfv `results export --format json` file: checked just enough to be stored and read back safely. */
-function asExportedRun(name: string, content: string): RunRecord | null {
-  if (!content.trimStart().startsWith("{")) return null;
+/**
+ * A kvm4nfv `results export --format json` file (one run, or an array of runs): checked just enough to be
+ * stored and read back safely. Null when the file is not one, so the tool parsers get their turn.
+ */
+function asExportedRuns(name: string, content: string): RunRecord[] | null {
+  const head = content.trimStart();
+  if (!head.startsWith("{") && !head.startsWith("[")) return null;
   let data: unknown;
   try {
     data = JSON.parse(content);
   } catch {
+    if (head.startsWith("[")) throw new InputError("BAD_INPUT", `${name}: not valid JSON`);
     return null; // let the tool parsers say what is wrong with it
   }
+  if (Array.isArray(data)) {
+    if (data.length === 0) throw new InputError("BAD_INPUT", `${name}: an empty list of runs`);
+    return data.map((d, i) => {
+      const run = asExportedRun(`${name} [${i}]`, d);
+      if (!run) throw new InputError("BAD_INPUT", `${name} [${i}]: not a kvm4nfv run export`);
+      return run;
+    });
+  }
+  const run = asExportedRun(name, data);
+  return run ? [run] : null;
+}
+
+function asExportedRun(name: string, data: unknown): RunRecord | null {
   const r = data as Partial<RunRecord>;
   if (typeof r !== "object" || r === null || !("verdict" in r) || !("environment" in r)) return null;
   const ok =
@@ -62,6 +80,19 @@ function asExportedRun(name: string, content: string): RunRecord | null {
   return { ...(r as RunRecord), id: null };
 }
 
+/** The runs one file holds: one for a tool output, one or more for a kvm4nfv JSON export. */
+export function buildImportedRuns(
+  path: string,
+  content: string,
+  mtime: Date,
+  options: { label?: string | undefined; sla?: string | undefined } = {},
+): RunRecord[] {
+  const exported = asExportedRuns(basename(path), content);
+  if (exported)
+    return options.label ? exported.map((r) => ({ ...r, label: options.label as string })) : exported;
+  return [buildImportedRun(path, content, mtime, options)];
+}
+
 export function buildImportedRun(
   path: string,
   content: string,
@@ -69,8 +100,8 @@ export function buildImportedRun(
   options: { label?: string | undefined; sla?: string | undefined } = {},
 ): RunRecord {
   const name = basename(path);
-  const exported = asExportedRun(name, content);
-  if (exported) return options.label ? { ...exported, label: options.label } : exported;
+  const exported = asExportedRuns(name, content);
+  if (exported?.length === 1) return options.label ? { ...exported[0]!, label: options.label } : exported[0]!;
   const parsed = detectAndParse(name, content);
   const limits = parseSla(options.sla ?? DEFAULT_SLA);
   const when = mtime.toISOString();
@@ -105,9 +136,9 @@ export function buildImportedRun(
 }
 
 export function importAction(files: string[], opts: ImportOptions): Outcome {
-  const runs = files.map((f) => {
+  const runs = files.flatMap((f) => {
     const { content, mtime } = readInput(f);
-    return { file: f, run: buildImportedRun(f, content, mtime, opts) };
+    return buildImportedRuns(f, content, mtime, opts).map((run) => ({ file: f, run }));
   });
   return withStore(opts, (store) => {
     const lines = runs.map(({ file, run }) => {

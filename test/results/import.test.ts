@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildImportedRun, importAction } from "../../src/results/import.js";
+import { buildImportedRun, buildImportedRuns, importAction } from "../../src/results/import.js";
 import { openStore } from "../../src/results/store.js";
 import { makeTimerRun } from "./run-factory.js";
 
@@ -56,6 +56,18 @@ describe("buildImportedRun", () => {
     const original = makeTimerRun({ id: 12 });
     const run = buildImportedRun("x.json", JSON.stringify(original), MTIME);
     expect(run).toEqual({ ...original, id: null });
+  });
+
+  it("accepts a multi-run JSON export as several runs, and refuses a broken one", () => {
+    const a = makeTimerRun({ id: 1 });
+    const b = makeTimerRun({ id: 2, label: "b" });
+    expect(buildImportedRuns("all.json", JSON.stringify([a, b]), MTIME).map((r) => [r.id, r.label])).toEqual([
+      [null, "idle_idle"],
+      [null, "b"],
+    ]);
+    expect(() => buildImportedRuns("all.json", JSON.stringify([a, { x: 1 }]), MTIME)).toThrow(
+      "all.json [1]: not a kvm4nfv run export",
+    );
   });
 
   it("refuses a file that is no tool output, naming it (exit 2)", () => {
