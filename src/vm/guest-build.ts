@@ -57,20 +57,29 @@ interface Inputs {
   packages: Record<string, string>;
 }
 
+let realInputs: Promise<Inputs> | undefined;
+
 /** Ask apt/dpkg (cheap, no download) what would go into the image, to compute the cache key. */
 async function resolveInputs(exec: Exec): Promise<Inputs> {
-  const deps = await exec.run("apt-cache", ["depends", KERNEL_META], { timeoutMs: 30_000 });
-  const m = /Depends:\s*(linux-image-[\w.+-]+-rt-amd64)/.exec(deps.stdout);
-  if (!m?.[1]) {
+  // One apt-cache call (each loads the whole package cache: seconds on a busy host). The meta package pins
+  // its kernel exactly: "Depends: linux-image-6.1.0-56-rt-amd64 (= 6.1.192-2)".
+  const show = await exec.run("apt-cache", ["show", "--no-all-versions", KERNEL_META], { timeoutMs: 60_000 });
+  const dep = /^Depends:.*?\b(linux-image-[\w.+-]+-rt-amd64)(?:\s*\(=\s*([^)\s]+)\))?/m.exec(show.stdout);
+  if (!dep?.[1]) {
     throw new Kvm4nfvError("TOOL_FAILED", `apt-cache does not know which kernel ${KERNEL_META} depends on`, {
       hint: "run apt-get update",
     });
   }
-  const kernelPackage = m[1];
-  const packages: Record<string, string> = {};
-  for (const pkg of [KERNEL_META, kernelPackage]) {
-    const show = await exec.run("apt-cache", ["show", "--no-all-versions", pkg], { timeoutMs: 30_000 });
-    packages[pkg] = /^Version:\s*(\S+)/m.exec(show.stdout)?.[1] ?? "unknown";
+  const kernelPackage = dep[1];
+  const packages: Record<string, string> = {
+    [KERNEL_META]: /^Version:\s*(\S+)/m.exec(show.stdout)?.[1] ?? "unknown",
+  };
+  if (dep[2]) packages[kernelPackage] = dep[2];
+  else {
+    const real = await exec.run("apt-cache", ["show", "--no-all-versions", kernelPackage], {
+      timeoutMs: 60_000,
+    });
+    packages[kernelPackage] = /^Version:\s*(\S+)/m.exec(real.stdout)?.[1] ?? "unknown";
   }
   for (const pkg of TOOL_PACKAGES) {
     // A dpkg-query format string, not a template: "$" + "{Version}".
@@ -99,7 +108,14 @@ export async function ensureGuestImages(options: BuildOptions = {}): Promise<Gue
   const exec = options.exec ?? realExec;
   const progress = options.onProgress ?? (() => {});
   const root = options.outDir ?? defaultGuestCacheDir();
-  const inputs = await resolveInputs(exec);
+  // Package versions do not change under a running kvm4nfv: ask apt once per process (real exec only).
+  const inputs =
+    exec === realExec
+      ? await (realInputs ??= resolveInputs(exec).catch((e: unknown) => {
+          realInputs = undefined; // a failure (apt not updated yet…) is not remembered
+          throw e;
+        }))
+      : await resolveInputs(exec);
   const key = cacheKey(inputs);
   const dir = join(root, key);
   const manifestPath = join(dir, "manifest.json");
