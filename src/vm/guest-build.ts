@@ -58,6 +58,15 @@ interface Inputs {
 }
 
 let realInputs: Promise<Inputs> | undefined;
+function memoInputs(): Promise<Inputs> {
+  if (!realInputs) {
+    realInputs = resolveInputs(realExec).catch((e: unknown) => {
+      realInputs = undefined; // a failure (apt not updated yet…) is not remembered
+      throw e;
+    });
+  }
+  return realInputs;
+}
 
 /** Ask apt/dpkg (cheap, no download) what would go into the image, to compute the cache key. */
 async function resolveInputs(exec: Exec): Promise<Inputs> {
@@ -109,13 +118,7 @@ export async function ensureGuestImages(options: BuildOptions = {}): Promise<Gue
   const progress = options.onProgress ?? (() => {});
   const root = options.outDir ?? defaultGuestCacheDir();
   // Package versions do not change under a running kvm4nfv: ask apt once per process (real exec only).
-  const inputs =
-    exec === realExec
-      ? await (realInputs ??= resolveInputs(exec).catch((e: unknown) => {
-          realInputs = undefined; // a failure (apt not updated yet…) is not remembered
-          throw e;
-        }))
-      : await resolveInputs(exec);
+  const inputs = exec === realExec ? await memoInputs() : await resolveInputs(exec);
   const key = cacheKey(inputs);
   const dir = join(root, key);
   const manifestPath = join(dir, "manifest.json");
