@@ -156,7 +156,7 @@ function defaultHost(): Host {
         params: {
           "kvm.kvmclock_periodic_sync": "N",
           "kvm.nx_huge_pages": "N",
-          "kvm.halt_poll_ns": "200000",
+          "kvm.halt_poll_ns": "0",
           "kvm_intel.ple_gap": "0",
           "kvm_intel.enable_apicv": "Y",
         },
