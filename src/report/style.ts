@@ -25,6 +25,9 @@ section { border-top: 2px solid var(--line); padding-top: 18px; margin-top: 26px
 .badtext { color: var(--fail); }
 .plot { margin: 6px 0; overflow-x: auto; }
 .plot figure { margin: 0; }
+.legend { font-size: 12px; margin: 2px 0 4px 56px; }
+.legend span { margin-right: 14px; white-space: nowrap; }
+.legend i { display: inline-block; width: 12px; height: 12px; margin-right: 5px; vertical-align: -1px; border-radius: 2px; }
 table { border-collapse: collapse; margin: 10px 0; }
 caption { text-align: left; font-weight: 600; padding-bottom: 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 9px; }
