@@ -15,7 +15,7 @@ export function formatTimerRun(run: RunRecord, storePath?: string): string {
   const kernel = `${env.kernelRelease ?? "unknown kernel"}${env.realtimeKernel ? ", PREEMPT_RT" : env.realtimeKernel === false ? ", not PREEMPT_RT" : ""}`;
   const length = p.loops != null ? `${p.loops} loops` : `${Number(p.durationMs) / 1000}s`;
   const lines = [
-    `timer test on ${env.where} ${env.hostname ?? ""} (${kernel}): CPU ${p.cpus}, ${length}, interval ${p.intervalUs} µs, load ${p.load}`,
+    `timer test on ${env.where}${env.hostname ? ` ${env.hostname}` : ""} (${kernel}): CPU ${p.cpus}, ${length}, interval ${p.intervalUs} µs, load ${p.load}`,
     "",
   ];
   const rows = [["CPU", "samples", "min", "avg", "max", "p99", "p99.99", "overflows"]];
@@ -32,6 +32,10 @@ export function formatTimerRun(run: RunRecord, storePath?: string): string {
     ]);
   }
   lines.push(...table(rows), "", "latencies in µs");
+  const brk = run.metrics.breakValueUs;
+  if (typeof brk === "number") {
+    lines.push(`stopped early by --breaktrace: a ${brk} µs latency exceeded ${p.breaktraceUs} µs`);
+  }
   lines.push(`verdict: ${run.verdict.status.toUpperCase()} — ${run.verdict.summary}`);
   if (run.id !== null) lines.push(`stored as run ${run.id}${storePath ? ` in ${storePath}` : ""}`);
   return lines.join("\n");

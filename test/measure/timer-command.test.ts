@@ -100,4 +100,20 @@ describe("human summary", () => {
       "stored as run 7 in /s.db",
     ]);
   });
+
+  it("says when --breaktrace stopped the run", () => {
+    const run = {
+      id: null,
+      params: { cpus: "1", loops: 1500, intervalUs: 1000, load: "idle", breaktraceUs: 200 },
+      environment: { where: "host", hostname: null, kernelRelease: null, realtimeKernel: null },
+      cpus: [],
+      metrics: { breakValueUs: 690 },
+      verdict: { status: "pass", summary: "SLA met (max=1000)" },
+    } as unknown as RunRecord;
+    const text = formatTimerRun(run);
+    expect(text).toContain("stopped early by --breaktrace: a 690 µs latency exceeded 200 µs");
+    expect(text.split("\n")[0]).toBe(
+      "timer test on host (unknown kernel): CPU 1, 1500 loops, interval 1000 µs, load idle",
+    );
+  });
 });
