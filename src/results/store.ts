@@ -103,7 +103,14 @@ function checkOwnership(db: Database.Database, path: string): void {
 }
 
 export function openStore(path: string = defaultStorePath()): Store {
-  mkdirSync(dirname(path), { recursive: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new Kvm4nfvError("PERMISSION", `cannot create the results store directory ${dirname(path)}`, {
+      hint: (err as Error).message,
+      cause: err,
+    });
+  }
   checkHeader(path);
   let db: Database.Database;
   try {

@@ -87,6 +87,14 @@ describe("openStore", () => {
     again.close();
   });
 
+  it("says which directory it could not create", () => {
+    const file = join(dir, "plain-file");
+    writeFileSync(file, "");
+    const err = thrown(() => openStore(join(file, "sub", "results.db")));
+    expect(err.code).toBe("PERMISSION");
+    expect(err.message).toBe(`cannot create the results store directory ${join(file, "sub")}`);
+  });
+
   it("refuses a store written by a newer kvm4nfv", () => {
     const path = join(dir, "new.db");
     openStore(path).close();
