@@ -83,6 +83,25 @@ export async function hostOnlineCpus(): Promise<number[]> {
   return parseCpuList(text, "/sys/devices/system/cpu/online");
 }
 
+/** The files a spec names must exist: a typo is bad input (exit 2), not a QEMU crash. */
+export function checkSpecFiles(spec: GuestSpec): void {
+  for (const [what, path] of [
+    ["guest kernel", spec.kernel],
+    ["guest initrd", spec.initrd],
+  ] as const) {
+    if (!existsSync(path)) {
+      throw new Kvm4nfvError("BAD_INPUT", `${what} ${path} does not exist`, {
+        hint: "run: kvm4nfv guest build",
+      });
+    }
+  }
+  if (spec.hugepagePath !== null && !existsSync(spec.hugepagePath)) {
+    throw new Kvm4nfvError("BAD_INPUT", `hugepage path ${spec.hugepagePath} does not exist`, {
+      hint: "mount hugetlbfs there first, e.g. mount -t hugetlbfs -o pagesize=1G none /mnt/hugetlbfs-1g",
+    });
+  }
+}
+
 export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}): Promise<Guest> {
   const exec = options.exec ?? realExec;
   validateSpec(spec, options.hostCpus ?? (await hostOnlineCpus()));
@@ -92,14 +111,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
     throw new Kvm4nfvError("TOOL_MISSING", `${QEMU} is not installed`, {
       hint: "apt-get install qemu-system-x86",
     });
-  if (!existsSync(spec.kernel))
-    throw new Kvm4nfvError("BAD_INPUT", `guest kernel ${spec.kernel} does not exist`, {
-      hint: "run: kvm4nfv guest build",
-    });
-  if (!existsSync(spec.initrd))
-    throw new Kvm4nfvError("BAD_INPUT", `guest initrd ${spec.initrd} does not exist`, {
-      hint: "run: kvm4nfv guest build",
-    });
+  checkSpecFiles(spec);
 
   const workDir = await mkdtemp(join(tmpdir(), "kvm4nfv-vm-"));
   const untrack = options.keepWorkDir ? () => false : trackTempDir(workDir);

@@ -11,7 +11,7 @@ import type { Exec } from "../exec.js";
 import { TCG_NOTE } from "./argv.js";
 import { appendCpio, buildCpio } from "./cpio.js";
 import { DONE_MARKER, INIT_UP_MARKER, parseGuestStream } from "./guest-init.js";
-import { type Guest, hostOnlineCpus, launchGuest, trackTempDir } from "./launcher.js";
+import { checkSpecFiles, type Guest, hostOnlineCpus, launchGuest, trackTempDir } from "./launcher.js";
 import { type GuestSpec, validateSpec } from "./spec.js";
 
 export interface GuestJob {
@@ -109,6 +109,7 @@ export async function runGuest(
   // Before the KVM probe boots anything: a bad spec is a usage error, not a failed guest.
   const hostCpus = options.hostCpus ?? (await hostOnlineCpus());
   validateSpec(spec, hostCpus);
+  checkSpecFiles(spec);
   const notes: string[] = [];
   const note = (n: string) => {
     notes.push(n);

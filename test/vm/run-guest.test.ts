@@ -119,6 +119,35 @@ describe("launchGuest", () => {
     expect(started).toEqual([]);
   });
 
+  it("a missing hugepage mount is bad input (exit 2) with a mount hint, before anything starts", async () => {
+    const err = await runGuest(
+      { ...tcg(), hugepagePath: "/nonexistent/hugetlbfs-1g" },
+      { script: "true\n", timeoutMs: 1000 },
+    ).catch((e: unknown) => e);
+    expect((err as Kvm4nfvError).code).toBe("BAD_INPUT");
+    expect((err as Kvm4nfvError).exitCode).toBe(2);
+    expect((err as Error).message).toBe("hugepage path /nonexistent/hugetlbfs-1g does not exist");
+    expect((err as Kvm4nfvError).hint).toMatch(/^mount hugetlbfs there first/);
+    expect(qemusOf(process.pid)).toEqual([]);
+  });
+
+  it("file-backed guest RAM (the hugepage argv) is accepted by the real QEMU: memdev preallocated and shared", async () => {
+    // No hugetlbfs on the CI host: /dev/shm exercises the same memory-backend-file argv.
+    const g = await launchGuest({ ...tcg(), memoryMiB: 128, hugepagePath: "/dev/shm" }, { paused: true });
+    try {
+      const memdevs =
+        await g.qmp.execute<Array<{ id: string; size: number; prealloc: boolean; share: boolean }>>(
+          "query-memdev",
+        );
+      expect(memdevs).toEqual([
+        expect.objectContaining({ id: "mem", size: 128 * 1024 * 1024, prealloc: true, share: true }),
+      ]);
+    } finally {
+      await g.stop();
+    }
+    expect(qemusOf(process.pid)).toEqual([]);
+  });
+
   it("reports QEMU's own error when it exits at start-up, leaving nothing behind", async () => {
     const err = await launchGuest(tcg(), { extraArgs: ["-device", "no-such-device-kvm4nfv"] }).catch(
       (e: unknown) => e,
