@@ -131,9 +131,12 @@ describe("launchGuest", () => {
     expect(qemusOf(process.pid)).toEqual([]);
   });
 
-  it("file-backed guest RAM (the hugepage argv) is accepted by the real QEMU: memdev preallocated and shared", async () => {
+  it("file-backed guest RAM (the hugepage argv) is accepted by the real QEMU (with mem-lock): memdev preallocated and shared", async () => {
     // No hugetlbfs on the CI host: /dev/shm exercises the same memory-backend-file argv.
-    const g = await launchGuest({ ...tcg(), memoryMiB: 128, hugepagePath: "/dev/shm" }, { paused: true });
+    const g = await launchGuest(
+      { ...tcg(), memoryMiB: 128, hugepagePath: "/dev/shm", memLock: true },
+      { paused: true },
+    );
     try {
       const memdevs =
         await g.qmp.execute<Array<{ id: string; size: number; prealloc: boolean; share: boolean }>>(
