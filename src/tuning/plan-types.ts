@@ -25,7 +25,7 @@ export interface DroppedParam {
  * How `apply` decides a file already holds the planned value (idempotence): kernel files print the same set in several
  * spellings ("0003" vs "3" masks, "always madvise [never]" for THP), so comparison is by meaning, not by bytes.
  */
-export type Compare = "text" | "int" | "cpulist" | "cpumask" | "selected";
+export type Compare = "text" | "int" | "min" | "cpulist" | "cpumask" | "selected";
 
 /**
  * Write `value` to a file. A `*` path segment is expanded at apply time (IRQs come and go).

@@ -155,7 +155,8 @@ describe("derivePlan: run-time settings", () => {
     expect(hp).toMatchObject({
       path: "/sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages",
       value: "2",
-      compare: "int",
+      // at least 2: a larger pool already in use is never shrunk
+      compare: "min",
     });
   });
 

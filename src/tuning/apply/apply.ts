@@ -69,6 +69,14 @@ function errnoOf(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? "EUNKNOWN";
 }
 
+function writeFailed(path: string, code: string, root: string | undefined): Kvm4nfvError {
+  return new Kvm4nfvError(
+    code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
+    `writing ${path} failed: ${code}; apply stopped there`,
+    { hint: `kvm4nfv revert${root ? ` --root ${root}` : ""} restores what was written` },
+  );
+}
+
 /** Test hook: die by SIGKILL after N writes, to prove revert works after a crash mid-apply. */
 function killHook(): (() => void) | undefined {
   const n = Number(process.env.KVM4NFV_TEST_KILL_AFTER_WRITES ?? "");
@@ -134,8 +142,14 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         continue;
       }
       for (const d of c.mkdirs) {
+        // an earlier change may have created it already (two new files under a new /etc)
+        if (io.exists(fs.resolve(d))) continue;
         journal.append({ kind: "mkdir", path: d });
-        io.mkdir(fs.resolve(d));
+        try {
+          io.mkdir(fs.resolve(d));
+        } catch (err) {
+          throw writeFailed(d, errnoOf(err), options.root);
+        }
       }
       const entry = {
         kind: "file" as const,
@@ -157,13 +171,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
           report.tolerated.push(`${c.path}: ${code} (the kernel manages this IRQ's affinity)`);
           continue;
         }
-        throw new Kvm4nfvError(
-          code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
-          `writing ${c.path} failed: ${code}; apply stopped there`,
-          {
-            hint: `kvm4nfv revert${options.root ? ` --root ${options.root}` : ""} restores what was written`,
-          },
-        );
+        throw writeFailed(c.path, code, options.root);
       }
       afterWrite?.();
     }

@@ -5,7 +5,7 @@
 import { dirname } from "node:path";
 import type { HostFs } from "../../host/fs.js";
 import type { RuntimeItem } from "../plan-types.js";
-import { updateGrub } from "./grub.js";
+import { grubCmdline, missingParams, updateGrub } from "./grub.js";
 import type { WriteIo } from "./io.js";
 import { isKernelPath, sameValue, selectedValue, setKeys } from "./values.js";
 
@@ -21,6 +21,8 @@ export interface FileChange {
   restore?: string;
   /** directories to create first, outermost first */
   mkdirs: string[];
+  /** what changes, when the whole file would say too little ("GRUB_CMDLINE_LINUX += …") */
+  summary?: string;
 }
 
 export interface SchedChange {
@@ -52,6 +54,7 @@ function short(text: string | undefined): string {
 export function describeChange(c: Change): string {
   if (c.kind === "sched")
     return `${c.comm} (pid ${c.pid}): policy ${c.oldPolicy}/${c.oldPriority} -> FIFO ${c.priority}`;
+  if (c.summary !== undefined) return `${c.path}: ${c.summary}`;
   return `${c.path}: ${short(c.old?.toString("utf8"))} -> ${short(c.next)}`;
 }
 
@@ -139,7 +142,8 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
       case "keys": {
         const cur = io.readBytes(fs.resolve(item.path))?.toString("utf8") ?? "";
         const next = setKeys(cur, item.keys);
-        if (next !== cur) file(item.path, next);
+        const set = Object.entries(item.keys).map(([k, v]) => `${k}=${v}`);
+        if (next !== cur) file(item.path, next, { summary: `set ${set.join(" ")}` });
         break;
       }
       case "file": {
@@ -182,7 +186,8 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
     skipped.push(`/etc/default/grub: absent; put this on your bootloader's kernel command line: ${cmdline}`);
   } else {
     const next = updateGrub(grub, cmdline);
-    if (next !== grub) file("/etc/default/grub", next);
+    const add = missingParams(cmdline, grubCmdline(grub) ?? "");
+    if (next !== grub) file("/etc/default/grub", next, { summary: `GRUB_CMDLINE_LINUX += ${add.join(" ")}` });
   }
   return { changes, skipped, live };
 }

@@ -8,7 +8,7 @@ import { InputError } from "../../errors.js";
 import { PLAN_KIND, PLAN_VERSION } from "../emit/json.js";
 import type { MachineFingerprint, Role, RuntimeItem } from "../plan-types.js";
 
-const compare = z.enum(["text", "int", "cpulist", "cpumask", "selected"]);
+const compare = z.enum(["text", "int", "min", "cpulist", "cpumask", "selected"]);
 const machinePath = z.string().regex(/^\/[^\0]*$/, "an absolute path");
 
 const runtimeItem = z.discriminatedUnion("kind", [

@@ -24,6 +24,8 @@ export function sameValue(
     switch (compare) {
       case "int":
         return cur !== "" && Number(cur) === Number(desired.trim());
+      case "min":
+        return cur !== "" && Number(cur) >= Number(desired.trim());
       case "cpulist":
         return sameCpus(parseCpuList(cur), parseCpuList(desired));
       case "cpumask":

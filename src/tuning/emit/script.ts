@@ -27,7 +27,9 @@ if [ "$LIVE" = 1 ] && [ "$(id -u)" != 0 ]; then
 fi
 changed=0
 
-# setval PATH VALUE [tolerate]: write VALUE when the file holds something else. Kernel files are never created.
+masknorm() { printf '%s' "$1" | tr -d ',' | sed 's/^0*//'; }
+
+# setval PATH VALUE [tolerate|mask]: write VALUE when the file holds something else. Kernel files are never created.
 setval() {
   f="$ROOT$1"
   if [ ! -e "$f" ]; then echo "skip $1: not present on this machine"; return 0; fi
@@ -35,6 +37,8 @@ setval() {
   case "$cur" in
     "$2" | *"[$2]"*) return 0 ;;
   esac
+  # hex CPU masks: "00000000,000fffff" is "fffff" (groups are zero-padded, so dropping commas keeps the value)
+  if [ "@{3:-}" = mask ] && [ "$(masknorm "$cur")" = "$(masknorm "$2")" ]; then return 0; fi
   if (printf '%s\n' "$2" > "$f") 2>/dev/null; then
     echo "set $1: $cur -> $2"; changed=$((changed + 1))
   elif [ "@{3:-}" = tolerate ]; then
@@ -96,6 +100,13 @@ function itemLines(item: RuntimeItem): string[] {
           "done",
         ];
       }
+      if (item.compare === "min") {
+        return [
+          why,
+          `[ "$(cat "$ROOT"${shq(item.path)} 2>/dev/null || echo 0)" -ge ${Number(item.value)} ] 2>/dev/null ||`,
+          `  setval ${shq(item.path)} ${shq(item.value)}`,
+        ];
+      }
       if (item.accept) {
         return [
           why,
@@ -105,7 +116,7 @@ function itemLines(item: RuntimeItem): string[] {
           "esac",
         ];
       }
-      return [why, `setval ${shq(item.path)} ${shq(item.value)}`];
+      return [why, `setval ${shq(item.path)} ${shq(item.value)}${item.compare === "cpumask" ? " mask" : ""}`];
     case "keys":
       return [why, ...Object.entries(item.keys).map(([k, v]) => `setkey ${shq(item.path)} ${k} ${shq(v)}`)];
     case "file":

@@ -81,6 +81,29 @@ describe("apply", () => {
     expect(readJournal(s.journal).entries).toHaveLength(entries.length);
   });
 
+  it("on the dev VM (guest role, no /etc at all) creates /etc once and revert removes it again", async () => {
+    s = scratch("dev-vm", { role: "guest", rtCpus: 1 });
+    const before = hashTree(s.root);
+    const r = await runApply({ plan: s.plan, root: s.root, yes: true, journal: s.journal });
+    expect(r.changes).toContain("/etc/default/irqbalance: set IRQBALANCE_BANNED_CPULIST=1");
+    expect(
+      readJournal(s.journal)
+        .entries.filter((e) => e.kind === "mkdir")
+        .map((e) => e.path),
+    ).toEqual(["/etc", "/etc/sysctl.d", "/etc/default"]);
+    await runRevert({ root: s.root, journal: s.journal });
+    expect(hashTree(s.root)).toEqual(before);
+  });
+
+  it("never shrinks a larger hugepage pool, and shows the grub change as the parameters it adds", async () => {
+    s = scratch("baseline-tuned");
+    const r = await runApply({ plan: s.plan, root: s.root, journal: s.journal });
+    expect(r.changes.some((c) => c.includes("nr_hugepages"))).toBe(false);
+    expect(r.changes).toContain(
+      "/etc/default/grub: GRUB_CMDLINE_LINUX += isolcpus=managed_irq,domain,20-35 hugepages=2",
+    );
+  });
+
   it("keeps its journal under the root by default", async () => {
     s = scratch();
     const r = await runApply({ plan: s.plan, root: s.root, yes: true });
