@@ -115,8 +115,9 @@ const irqAffinity: Rule = {
       if (a.length === 0 && e.length === 0) continue;
       const name = irq.actions ? ` (${irq.actions})` : "";
       const eff = irq.effective === null ? "" : `, effective ${cpus(irq.effective)}`;
+      const hit = cpus([...new Set([...a, ...e])].sort((x, y) => x - y));
       offenders.push(
-        `IRQ ${irq.irq}${name} affinity ${irq.affinity === null ? "?" : cpus(irq.affinity)}${eff}`,
+        `IRQ ${irq.irq}${name} affinity ${irq.affinity === null ? "?" : cpus(irq.affinity)}${eff} (reaches ${hit})`,
       );
       numbers.push(irq.irq);
     }
