@@ -143,11 +143,19 @@ function influxString(text: string): string {
   return `"${text.replace(/\r?\n/g, " ").replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** Floats (the line protocol's default numeric type); non-finite values are not representable and skipped. */
-function fieldSet(fields: Array<[string, number | string | null | undefined]>): string {
+type FieldValue = number | string | boolean | null | undefined;
+
+/** Numbers as floats (the line protocol's default numeric type; non-finite ones are not representable and
+ * skipped), strings quoted, booleans as true/false. */
+function fieldSet(fields: Array<[string, FieldValue]>): string {
   return fields
-    .filter(([, v]) => (typeof v === "number" ? Number.isFinite(v) : typeof v === "string"))
-    .map(([k, v]) => `${influxKey(k)}=${typeof v === "number" ? String(v) : influxString(v as string)}`)
+    .filter(([, v]) =>
+      typeof v === "number" ? Number.isFinite(v) : typeof v === "string" || typeof v === "boolean",
+    )
+    .map(([k, v]) => {
+      const value = typeof v === "string" ? influxString(v) : String(v);
+      return `${influxKey(k)}=${value}`;
+    })
     .join(",");
 }
 
@@ -180,6 +188,11 @@ function toInflux(runs: readonly RunRecord[]): string {
         ["samples", c.samples],
         ["overflows", c.overflows],
         ...PERCENTILE_KEYS.map((k): [string, number | undefined] => [k, c.percentiles[k]?.valueUs]),
+        // A percentile beyond the histogram is only a lower bound: say so next to the value.
+        ...PERCENTILE_KEYS.filter((k) => c.percentiles[k]?.inOverflow).map((k): [string, boolean] => [
+          `${k}_lower_bound`,
+          true,
+        ]),
       ]);
       lines.push(`${measurement}${tagSet({ ...base, cpu: String(c.cpu) })} ${fields} ${ts}`);
     }

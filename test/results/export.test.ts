@@ -33,7 +33,7 @@ describe("influx line protocol", () => {
     run.metrics = {};
     expect(exportRuns([run], "influx")).toBe(
       "kvm4nfv_timer,cpu=2,host=pod\\ 1,label=memory\\ stress\\,a\\=b,test=timer " +
-        "min=3,avg=5.25,max=16,samples=120000,overflows=0,p50=5,p99=8,p99.999=90 1795298400000000000\n",
+        "min=3,avg=5.25,max=16,samples=120000,overflows=0,p50=5,p99=8,p99.999=90,p99.999_lower_bound=true 1795298400000000000\n",
     );
   });
 
