@@ -156,12 +156,12 @@ export async function runGuest(
       consoleText = await readFile(g.consoleLog, "utf8").catch(() => "");
       outText = await readFile(g.outputFile, "utf8").catch(() => "");
       if (bootMs === null && consoleText.includes(INIT_UP_MARKER)) bootMs = performance.now() - released;
-      if (outText.includes(DONE_MARKER) || consoleText.includes(DONE_MARKER)) break;
+      if (isDone(outText) || isDone(consoleText)) break;
       if (exited) {
         // Read once more: QEMU flushes its files as it exits.
         consoleText = await readFile(g.consoleLog, "utf8").catch(() => "");
         outText = await readFile(g.outputFile, "utf8").catch(() => "");
-        if (outText.includes(DONE_MARKER) || consoleText.includes(DONE_MARKER)) break;
+        if (isDone(outText) || isDone(consoleText)) break;
         const err = g.stderrTail();
         throw new Kvm4nfvError(
           "GUEST_FAILED",
@@ -180,7 +180,7 @@ export async function runGuest(
     // The guest powers itself off right after DONE; give it a moment, then stop() kills it regardless.
     await Promise.race([g.child.exited, new Promise((r) => setTimeout(r, 5000))]);
     // Frames may have gone to the console if the virtio port was missing; the port wins when both exist.
-    const report = parseGuestStream(outText.includes(DONE_MARKER) ? outText : consoleText);
+    const report = parseGuestStream(isDone(outText) ? outText : consoleText);
     return {
       outputs: report.outputs,
       console: consoleText,
@@ -201,6 +201,12 @@ export async function runGuest(
     await rm(jobDir, { recursive: true, force: true });
     untrack();
   }
+}
+
+/** The final line, complete (with its newline): a half-written "KVM4NFV-DONE 1" must not read as exit 1. */
+const DONE_LINE = new RegExp(`^${DONE_MARKER} -?\\d+\\r?\\n`, "m");
+function isDone(text: string): boolean {
+  return DONE_LINE.test(text);
 }
 
 function uptimeAtInit(consoleText: string): number | null {
