@@ -49,6 +49,8 @@ export interface GuestRunResult {
 export interface RunGuestOptions {
   exec?: Exec;
   hostCpus?: number[];
+  /** Limit for the KVM probe boot (default 15 s). */
+  probeTimeoutMs?: number;
   /** Called once the accelerator is known (e.g. to print the TCG note before a long run). */
   onNote?: (note: string) => void;
 }
@@ -66,14 +68,16 @@ export async function resolveAccel(
   options: RunGuestOptions = {},
 ): Promise<{ accel: "kvm" | "tcg"; note: string | null }> {
   if (spec.accel === "kvm" || spec.accel === "tcg") return { accel: spec.accel, note: null };
-  const cached = probeCache.get(spec.kernel);
+  // The verdict is remembered per kernel for this process; an injected exec (tests) always probes afresh.
+  const cacheable = options.exec === undefined;
+  const cached = cacheable ? probeCache.get(spec.kernel) : undefined;
   if (cached) return cached;
   let result: { accel: "kvm" | "tcg"; note: string | null };
   try {
     await access("/dev/kvm", constants.R_OK | constants.W_OK);
   } catch {
     result = { accel: "tcg", note: "KVM unavailable (/dev/kvm missing or not accessible): using TCG" };
-    probeCache.set(spec.kernel, result);
+    if (cacheable) probeCache.set(spec.kernel, result);
     return result;
   }
   try {
@@ -86,7 +90,7 @@ export async function resolveAccel(
     };
     const r = await runGuest(
       probeSpec,
-      { script: "true\n", timeoutMs: PROBE_TIMEOUT_MS },
+      { script: "true\n", timeoutMs: options.probeTimeoutMs ?? PROBE_TIMEOUT_MS },
       { ...options, onNote: () => {} },
     );
     result =
@@ -97,7 +101,7 @@ export async function resolveAccel(
     const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
     result = { accel: "tcg", note: `KVM probe boot failed (${why}): falling back to TCG` };
   }
-  probeCache.set(spec.kernel, result);
+  if (cacheable) probeCache.set(spec.kernel, result);
   return result;
 }
 

@@ -200,6 +200,33 @@ describe("accelerator choice", () => {
     expect(qemusOf(process.pid)).toEqual([]);
   }, 60_000);
 
+  it("a KVM guest that hangs is caught by the probe's time limit: TCG, with the reason, and QEMU killed", async () => {
+    // Stand-in for "Linux hangs under KVM here": the probe's KVM argv is rewritten into a TCG guest whose
+    // first process (cat on the console) never exits, so the init marker never comes.
+    const hanging: Exec = {
+      ...realExec,
+      start: (file, args, o) => {
+        const a = args.map((x) =>
+          x === "q35,accel=kvm"
+            ? "q35,accel=tcg"
+            : x.startsWith("host,")
+              ? "max"
+              : x.startsWith("console=")
+                ? `${x} rdinit=/bin/cat`
+                : x,
+        );
+        return realExec.start(file, a, o);
+      },
+    };
+    const r = await resolveAccel({ ...tcg(), accel: "auto" }, { exec: hanging, probeTimeoutMs: 3000 });
+    expect(r.accel).toBe("tcg");
+    expect(r.note).toMatch(
+      /^KVM probe boot failed \(guest \(kvm\) did not come up within 3000 ms; last console lines:/,
+    );
+    expect(r.note).toMatch(/falling back to TCG$/);
+    expect(qemusOf(process.pid)).toEqual([]);
+  }, 60_000);
+
   it("forced accelerators are not probed", async () => {
     await expect(resolveAccel({ ...tcg(), accel: "tcg" })).resolves.toEqual({ accel: "tcg", note: null });
   });
