@@ -13,7 +13,7 @@ import type { MachineFingerprint } from "../plan-types.js";
 import { type Change, describeChange, planChanges } from "./changes.js";
 import { missingParams } from "./grub.js";
 import { nodeIo, type WriteIo } from "./io.js";
-import { DEFAULT_JOURNAL, Journal } from "./journal.js";
+import { DEFAULT_JOURNAL, Journal, readJournal } from "./journal.js";
 import { loadPlanFile } from "./plan-file.js";
 
 export interface ApplyOptions {
@@ -25,6 +25,8 @@ export interface ApplyOptions {
   exec?: Exec;
   /** for tests: pretend to be (or not be) root on a live machine */
   isRoot?: boolean;
+  /** for tests: a machine view (e.g. a temp directory that claims to be live, with a fake Exec) */
+  fs?: HostFs;
 }
 
 export interface ApplyReport {
@@ -90,7 +92,7 @@ function killHook(): (() => void) | undefined {
 
 export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
   const plan = loadPlanFile(options.plan);
-  const fs = openHostFs(options.root);
+  const fs = options.fs ?? openHostFs(options.root);
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   // Root first: on a live machine without it nothing else is worth reading.
@@ -123,6 +125,11 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
   }
   const path = journalPath(fs, options.journal);
   const journal = Journal.open(path, here);
+  const journaled = readJournal(path).header.machine;
+  if (fingerprintMismatch(journaled, here) !== null) {
+    journal.close();
+    throw new InputError("BAD_INPUT", `${path} is the journal of another machine: refused`);
+  }
   report.journal = path;
   const afterWrite = killHook();
   const tolerated = new Set<Change>();
@@ -137,7 +144,11 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
           oldPriority: c.oldPriority,
           newPriority: c.priority,
         });
-        await exec.run("chrt", ["-f", "-p", String(c.priority), String(c.pid)]);
+        const r = await exec.run("chrt", ["-f", "-p", String(c.priority), String(c.pid)], {
+          allowFailure: true,
+        });
+        // a kernel thread cannot vanish, but a CPU can go offline with its threads: note it, go on
+        if (r.exitCode !== 0) report.notes.push(`chrt ${c.comm} (pid ${c.pid}) failed: ${r.stderr.trim()}`);
         afterWrite?.();
         continue;
       }

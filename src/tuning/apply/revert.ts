@@ -6,7 +6,7 @@
  */
 import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { openHostFs } from "../../host/fs.js";
+import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
 import { machineFingerprint } from "../plan.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "./apply.js";
@@ -20,6 +20,8 @@ export interface RevertOptions {
   io?: WriteIo;
   exec?: Exec;
   isRoot?: boolean;
+  /** for tests: a machine view (see ApplyOptions.fs) */
+  fs?: HostFs;
 }
 
 export interface RevertReport {
@@ -30,7 +32,7 @@ export interface RevertReport {
 }
 
 export async function runRevert(options: RevertOptions): Promise<RevertReport> {
-  const fs = openHostFs(options.root);
+  const fs = options.fs ?? openHostFs(options.root);
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);

@@ -1,0 +1,99 @@
+/**
+ * The live-machine branches of apply/revert (kernel thread priorities, service restart, hugetlbfs mount, bootloader
+ * regeneration) on a temp copy that claims to be live, with a fake Exec recording what would run. Paths still
+ * resolve into the temp copy: the real machine is never touched.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Exec, RunResult } from "../../../src/exec.js";
+import { type HostFs, RootFs } from "../../../src/host/fs.js";
+import { runApply } from "../../../src/tuning/apply/apply.js";
+import { schedOf } from "../../../src/tuning/apply/changes.js";
+import { runRevert } from "../../../src/tuning/apply/revert.js";
+import { type Scratch, scratch } from "./tree.js";
+
+let s: Scratch;
+afterEach(() => s?.cleanup());
+
+/** A HostFs that says "live" but resolves every path into `root` (RootFs(root) is never live). */
+function liveLike(root: string): HostFs {
+  const inner = new RootFs(root);
+  return {
+    root: inner.root,
+    live: true,
+    read: (p) => inner.read(p),
+    list: (p) => inner.list(p),
+    readlink: (p) => inner.readlink(p),
+    exists: (p) => inner.exists(p),
+    resolve: (p) => inner.resolve(p),
+  };
+}
+
+function fakeExec(exitCodes: Record<string, number> = {}): Exec & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    which: (f) => (f === "update-grub" ? "/usr/sbin/update-grub" : undefined),
+    start: () => {
+      throw new Error("not used");
+    },
+    async run(file, args): Promise<RunResult> {
+      const command = [file, ...args].join(" ");
+      calls.push(command);
+      return { command, exitCode: exitCodes[command] ?? 0, stdout: "", stderr: "", durationMs: 0 };
+    },
+  };
+}
+
+/** /proc/PID/{comm,stat} of a kernel thread with the given policy and rt_priority (fields 41 and 40). */
+function kthread(root: string, pid: number, comm: string, policy: number, prio: number): void {
+  const dir = join(root, "proc", String(pid));
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "comm"), `${comm}\n`);
+  const fields = Array.from({ length: 50 }, () => "0");
+  fields[40 - 3] = String(prio);
+  fields[41 - 3] = String(policy);
+  writeFileSync(join(dir, "stat"), `${pid} (${comm}) S ${fields.slice(1).join(" ")}\n`);
+}
+
+describe("apply/revert on a live machine (simulated)", () => {
+  it("reads policy and priority from /proc/PID/stat", () => {
+    expect(
+      schedOf(
+        "12 (rcuc/3) S 2 0 0 0 -1 69238880 0 0 0 0 0 0 0 0 -5 0 1 0 36 0 0 18446744073709551615 0 0 0 0 0 0 0 2147483647 0 0 0 0 17 3 4 1 0 0 0",
+      ),
+    ).toEqual({
+      policy: 1,
+      priority: 4,
+    });
+  });
+
+  it("sets kthread priorities by PID, restarts irqbalance, mounts hugetlbfs, regenerates grub; revert undoes chrt and files", async () => {
+    s = scratch();
+    kthread(s.root, 3000, "ksoftirqd/20", 0, 0);
+    kthread(s.root, 3001, "rcuc/20", 0, 0);
+    kthread(s.root, 3002, "ktimers/20", 1, 2); // already as planned
+    const fs = liveLike(s.root);
+    const exec = fakeExec({ "mountpoint -q /mnt/hugetlbfs-1g": 1 });
+    const r = await runApply({ plan: s.plan, fs, exec, yes: true, isRoot: true, journal: s.journal });
+    expect(exec.calls).toEqual([
+      "chrt -f -p 2 3000",
+      "chrt -f -p 4 3001",
+      "systemctl -q is-active irqbalance",
+      "systemctl restart irqbalance",
+      "mountpoint -q /mnt/hugetlbfs-1g",
+      "mkdir -p /mnt/hugetlbfs-1g",
+      "mount -t hugetlbfs -o pagesize=1G none /mnt/hugetlbfs-1g",
+      "update-grub",
+    ]);
+    expect(r.notes).toContain("bootloader regenerated with update-grub");
+
+    exec.calls.length = 0;
+    await runRevert({ fs, exec, isRoot: true, journal: s.journal });
+    expect(exec.calls).toEqual(["chrt -o -p 0 3001", "chrt -o -p 0 3000", "update-grub"]);
+    // a live kernel file takes the selected value back, not the listing it printed
+    expect(readFileSync(join(s.root, "sys/kernel/mm/transparent_hugepage/enabled"), "utf8")).toBe("always\n");
+    expect(readFileSync(join(s.root, "proc/sys/kernel/watchdog"), "utf8")).toBe("1\n");
+  });
+});
