@@ -5,7 +5,7 @@
  * every input (package versions, /init, kvm4nfv version), so it is rebuilt only when one of them changes.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -118,7 +118,19 @@ export async function ensureGuestImages(options: BuildOptions = {}): Promise<Gue
   const progress = options.onProgress ?? (() => {});
   const root = options.outDir ?? defaultGuestCacheDir();
   // Package versions do not change under a running kvm4nfv: ask apt once per process (real exec only).
-  const inputs = exec === realExec ? await memoInputs() : await resolveInputs(exec);
+  let inputs: Inputs;
+  try {
+    inputs = exec === realExec ? await memoInputs() : await resolveInputs(exec);
+  } catch (err) {
+    // apt metadata gone (offline box, lists cleaned): an image already built is still good to use.
+    const fallback =
+      err instanceof Kvm4nfvError && err.code !== "TOOL_MISSING" ? await newestCached(root) : null;
+    if (!fallback) throw err;
+    progress(
+      `cannot check package versions (${(err as Error).message}); using the cached guest ${fallback.key}`,
+    );
+    return fallback;
+  }
   const key = cacheKey(inputs);
   const dir = join(root, key);
   const manifestPath = join(dir, "manifest.json");
@@ -170,6 +182,24 @@ export async function ensureGuestImages(options: BuildOptions = {}): Promise<Gue
     await rm(dl, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The most recently built image under `root`, if any. */
+async function newestCached(root: string): Promise<GuestImages | null> {
+  const found: Array<{ at: number; images: GuestImages }> = [];
+  for (const key of await readdir(root).catch(() => [] as string[])) {
+    const path = join(root, key, "manifest.json");
+    try {
+      const manifest = JSON.parse(await readFile(path, "utf8")) as Omit<GuestImages, "cached">;
+      if (existsSync(manifest.kernel) && existsSync(manifest.initrd)) {
+        found.push({ at: statSync(path).mtimeMs, images: { ...manifest, cached: true } });
+      }
+    } catch {
+      // not an image directory (or a half-built one): skip
+    }
+  }
+  found.sort((a, b) => b.at - a.at);
+  return found[0]?.images ?? null;
 }
 
 /** The `depends=` field of a .ko's .modinfo section (NUL-separated key=value strings). */

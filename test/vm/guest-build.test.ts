@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Kvm4nfvError } from "../../src/errors.js";
 import { type Exec, realExec } from "../../src/exec.js";
@@ -30,6 +31,32 @@ describe("guest image cache", () => {
     expect(second.key).toBe(first.key);
     expect(second.initrd).toBe(first.initrd);
     expect(statSync(second.initrd).mtimeMs).toBe(mtime);
+  }, 300_000);
+
+  it("falls back to the newest cached image when apt cannot answer (offline), and fails when there is none", async () => {
+    const built = await ensureGuestImages();
+    const offline: Exec = {
+      ...realExec,
+      run: async (file, args, options) => {
+        if (file === "apt-cache") throw new Kvm4nfvError("TOOL_FAILED", "apt-cache show failed: no lists");
+        return realExec.run(file, args, options);
+      },
+    };
+    const messages: string[] = [];
+    const root = dirname(dirname(built.initrd));
+    const again = await ensureGuestImages({
+      exec: offline,
+      outDir: root,
+      onProgress: (m) => messages.push(m),
+    });
+    expect(again.key).toBe(built.key);
+    expect(again.cached).toBe(true);
+    expect(messages).toEqual([
+      `cannot check package versions (apt-cache show failed: no lists); using the cached guest ${built.key}`,
+    ]);
+    await expect(ensureGuestImages({ exec: offline, outDir: "/nonexistent-kvm4nfv-cache" })).rejects.toThrow(
+      "apt-cache show failed: no lists",
+    );
   }, 300_000);
 
   it("names the Debian package when a tool the image needs is missing", async () => {
