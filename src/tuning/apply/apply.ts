@@ -179,7 +179,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         if (c.tolerate?.includes(code)) {
           // The kernel keeps this one (a managed IRQ): skipped, not failed.
           tolerated.add(c);
-          report.tolerated.push(`${c.path}: ${code} (the kernel manages this IRQ's affinity)`);
+          report.tolerated.push(`${c.path}: ${code} (the kernel keeps this IRQ's affinity)`);
           continue;
         }
         throw writeFailed(c.path, code, options.root);
@@ -190,7 +190,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
     journal.close();
   }
   report.changes = planned.changes.filter((c) => !tolerated.has(c)).map(describeChange);
-  await liveActions(fs, exec, planned.live, planned.changes, report);
+  await liveActions(fs, exec, planned.live, planned.changes, report, path);
   return report;
 }
 
@@ -200,6 +200,7 @@ async function liveActions(
   live: ReturnType<typeof planChanges>["live"],
   changes: Change[],
   report: ApplyReport,
+  journalFile: string,
 ): Promise<void> {
   const grubChanged = changes.some((c) => c.kind === "file" && c.path === "/etc/default/grub");
   if (!fs.live) {
@@ -209,16 +210,29 @@ async function liveActions(
   for (const item of live) {
     if (item.kind === "service") {
       const active = await exec.run("systemctl", ["-q", "is-active", item.name], { allowFailure: true });
-      if (active.exitCode === 0) await exec.run("systemctl", [item.action, item.name]);
+      if (active.exitCode === 0) {
+        appendAction(journalFile, "service", item.name);
+        await exec.run("systemctl", [item.action, item.name]);
+      }
     } else if (item.kind === "mount") {
       const mounted = await exec.run("mountpoint", ["-q", item.target], { allowFailure: true });
       if (mounted.exitCode !== 0) {
+        appendAction(journalFile, "mount", item.target);
         await exec.run("mkdir", ["-p", item.target]);
         await exec.run("mount", ["-t", item.fstype, "-o", item.options, "none", item.target]);
       }
     }
   }
   if (grubChanged) report.notes.push(await regenerateBootloader(exec));
+}
+
+function appendAction(journalFile: string, action: "mount" | "service", target: string): void {
+  const j = Journal.open(journalFile, readJournal(journalFile).header.machine);
+  try {
+    j.append({ kind: "action", action, target });
+  } finally {
+    j.close();
+  }
 }
 
 export async function regenerateBootloader(exec: Exec): Promise<string> {

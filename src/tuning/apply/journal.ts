@@ -61,11 +61,21 @@ export interface SchedEntry {
   time: string;
 }
 
-export type JournalEntry = FileEntry | DirEntry | SchedEntry;
+/** A live-machine action: revert unmounts what apply mounted and restarts a service after its config is back. */
+export interface ActionEntry {
+  seq: number;
+  kind: "action";
+  action: "mount" | "service";
+  target: string;
+  time: string;
+}
+
+export type JournalEntry = FileEntry | DirEntry | SchedEntry | ActionEntry;
 export type NewEntry =
   | Omit<FileEntry, "seq" | "time">
   | Omit<DirEntry, "seq" | "time">
-  | Omit<SchedEntry, "seq" | "time">;
+  | Omit<SchedEntry, "seq" | "time">
+  | Omit<ActionEntry, "seq" | "time">;
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
@@ -125,8 +135,9 @@ export function readJournal(path: string): {
       throw new InputError("BAD_INPUT", `${path} line ${i + 2} is not a journal entry: refused`);
     }
     if (v.reverted !== undefined) reverted = true;
-    else if (v.kind === "file" || v.kind === "mkdir" || v.kind === "sched") entries.push(v as JournalEntry);
-    else throw new InputError("BAD_INPUT", `${path} line ${i + 2} is not a journal entry: refused`);
+    else if (v.kind === "file" || v.kind === "mkdir" || v.kind === "sched" || v.kind === "action") {
+      entries.push(v as JournalEntry);
+    } else throw new InputError("BAD_INPUT", `${path} line ${i + 2} is not a journal entry: refused`);
   }
   return { header, entries, reverted };
 }

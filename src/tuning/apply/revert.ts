@@ -45,21 +45,41 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
   const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
+  // services reread their configuration: restart them after every file is back, not when their entry comes up
+  const services = newestFirst.flatMap((e) =>
+    e.kind === "action" && e.action === "service" ? [e.target] : [],
+  );
   for (const e of newestFirst) {
+    if (e.kind === "action" && e.action === "service") continue;
     try {
       if (await undo(e, fs.resolve.bind(fs), fs.live, io, exec)) {
-        report.restored.push(e.kind === "sched" ? `${e.comm} (pid ${e.pid})` : e.path);
+        report.restored.push(
+          e.kind === "sched"
+            ? `${e.comm} (pid ${e.pid})`
+            : e.kind === "action"
+              ? `unmounted ${e.target}`
+              : e.path,
+        );
         if (e.kind === "file" && e.path === "/etc/default/grub") grubTouched = true;
       } else {
         report.unchanged += 1;
       }
     } catch (err) {
-      const where = e.kind === "sched" ? `${e.comm} (pid ${e.pid})` : e.path;
+      const where = e.kind === "sched" ? `${e.comm} (pid ${e.pid})` : e.kind === "action" ? e.target : e.path;
       throw new Kvm4nfvError(
         "TOOL_FAILED",
         `restoring ${where} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ` +
           "the journal is kept, fix the cause and run revert again",
       );
+    }
+  }
+  if (fs.live) {
+    for (const name of new Set(services)) {
+      const active = await exec.run("systemctl", ["-q", "is-active", name], { allowFailure: true });
+      if (active.exitCode === 0) {
+        await exec.run("systemctl", ["restart", name], { allowFailure: true });
+        report.restored.push(`${name} (restarted)`);
+      }
     }
   }
   if (grubTouched) {
@@ -84,6 +104,12 @@ async function undo(
       e.oldPolicy === 1 ? ["-f", "-p", prio] : e.oldPolicy === 2 ? ["-r", "-p", prio] : ["-o", "-p", "0"];
     const r = await exec.run("chrt", [...args, String(e.pid)], { allowFailure: true });
     // a thread that is gone has nothing to restore
+    return r.exitCode === 0;
+  }
+  if (e.kind === "action") {
+    // only mounts reach here (services are restarted at the end)
+    if (!live) return false;
+    const r = await exec.run("umount", [e.target], { allowFailure: true });
     return r.exitCode === 0;
   }
   const real = resolve(e.path);

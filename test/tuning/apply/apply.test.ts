@@ -182,7 +182,7 @@ describe("apply", () => {
       io: failingIo("/proc/irq/56/smp_affinity_list", "EIO"),
     });
     expect(r.tolerated).toEqual([
-      "/proc/irq/56/smp_affinity_list: EIO (the kernel manages this IRQ's affinity)",
+      "/proc/irq/56/smp_affinity_list: EIO (the kernel keeps this IRQ's affinity)",
     ]);
     expect(r.changes.some((c) => c.startsWith("/proc/irq/56/"))).toBe(false);
     expect(read(s.root, "proc/irq/57/smp_affinity_list")).toBe("0-19\n");

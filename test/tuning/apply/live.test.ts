@@ -91,7 +91,15 @@ describe("apply/revert on a live machine (simulated)", () => {
 
     exec.calls.length = 0;
     await runRevert({ fs, exec, isRoot: true, journal: s.journal });
-    expect(exec.calls).toEqual(["chrt -o -p 0 3001", "chrt -o -p 0 3000", "update-grub"]);
+    expect(exec.calls).toEqual([
+      "umount /mnt/hugetlbfs-1g",
+      "chrt -o -p 0 3001",
+      "chrt -o -p 0 3000",
+      // irqbalance rereads its restored banned-CPU list
+      "systemctl -q is-active irqbalance",
+      "systemctl restart irqbalance",
+      "update-grub",
+    ]);
     // a live kernel file takes the selected value back, not the listing it printed
     expect(readFileSync(join(s.root, "sys/kernel/mm/transparent_hugepage/enabled"), "utf8")).toBe("always\n");
     expect(readFileSync(join(s.root, "proc/sys/kernel/watchdog"), "utf8")).toBe("1\n");
