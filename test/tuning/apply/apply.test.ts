@@ -6,7 +6,7 @@ import { runApply } from "../../../src/tuning/apply/apply.js";
 import { nodeIo, type WriteIo } from "../../../src/tuning/apply/io.js";
 import { JOURNAL_MAGIC, readJournal } from "../../../src/tuning/apply/journal.js";
 import { runRevert } from "../../../src/tuning/apply/revert.js";
-import { hashTree, read, type Scratch, scratch } from "./tree.js";
+import { hashTree, liveLike, read, type Scratch, scratch } from "./tree.js";
 
 let s: Scratch;
 afterEach(() => s?.cleanup());
@@ -136,7 +136,10 @@ describe("apply", () => {
 
   it("explains NOT_ROOT (exit 3) on the live machine without root, before reading or writing anything", async () => {
     s = scratch();
-    const e = await rejects(runApply({ plan: s.plan, yes: true, isRoot: false }));
+    // a live-claiming view of the temp copy: were the guard broken, the writes would still land in the copy
+    const before = hashTree(s.root);
+    const e = await rejects(runApply({ plan: s.plan, fs: liveLike(s.root), yes: true, isRoot: false }));
+    expect(hashTree(s.root)).toEqual(before);
     expect(e.code).toBe("NOT_ROOT");
     expect(e.exitCode).toBe(3);
   });

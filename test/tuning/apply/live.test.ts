@@ -7,28 +7,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Exec, RunResult } from "../../../src/exec.js";
-import { type HostFs, RootFs } from "../../../src/host/fs.js";
 import { runApply } from "../../../src/tuning/apply/apply.js";
 import { schedOf } from "../../../src/tuning/apply/changes.js";
 import { runRevert } from "../../../src/tuning/apply/revert.js";
-import { type Scratch, scratch } from "./tree.js";
+import { liveLike, type Scratch, scratch } from "./tree.js";
 
 let s: Scratch;
 afterEach(() => s?.cleanup());
-
-/** A HostFs that says "live" but resolves every path into `root` (RootFs(root) is never live). */
-function liveLike(root: string): HostFs {
-  const inner = new RootFs(root);
-  return {
-    root: inner.root,
-    live: true,
-    read: (p) => inner.read(p),
-    list: (p) => inner.list(p),
-    readlink: (p) => inner.readlink(p),
-    exists: (p) => inner.exists(p),
-    resolve: (p) => inner.resolve(p),
-  };
-}
 
 function fakeExec(exitCodes: Record<string, number> = {}): Exec & { calls: string[] } {
   const calls: string[] = [];

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { openHostFs } from "../../../src/host/fs.js";
+import { type HostFs, openHostFs, RootFs } from "../../../src/host/fs.js";
 import { readHost } from "../../../src/host/read.js";
 import { emitJson } from "../../../src/tuning/emit/json.js";
 import { derivePlan } from "../../../src/tuning/plan.js";
@@ -58,3 +58,20 @@ export function hashTree(root: string): Record<string, string> {
 }
 
 export const read = (root: string, path: string) => readFileSync(join(root, path), "utf8");
+
+/**
+ * A HostFs that says "live" but resolves every path into `root` (a RootFs on a directory is never live): the live
+ * branches run, the real machine is never touched, even if a guard under test were broken.
+ */
+export function liveLike(root: string): HostFs {
+  const inner = new RootFs(root);
+  return {
+    root: inner.root,
+    live: true,
+    read: (p) => inner.read(p),
+    list: (p) => inner.list(p),
+    readlink: (p) => inner.readlink(p),
+    exists: (p) => inner.exists(p),
+    resolve: (p) => inner.resolve(p),
+  };
+}
