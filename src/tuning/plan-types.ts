@@ -119,6 +119,10 @@ export interface GuestSpec {
   /** Guest vCPUs that are real-time inside the guest (vCPU 0 stays the guest's housekeeping CPU). */
   rtVcpus: number[];
   fifoPriority: number;
+  /** QEMU -cpu: the host CPU with an invariant TSC and the TSC-deadline timer, no PMU, not migratable (invtsc) */
+  cpuModel: string;
+  /** guest memory locked in RAM (QEMU -overcommit mem-lock=on, libvirt <locked/>): no page is ever swapped */
+  memLock: boolean;
   hugepages: Hugepages;
   mountPoint: string;
   node: number;

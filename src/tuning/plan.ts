@@ -133,6 +133,9 @@ function guestSpec(
     emulatorCpus,
     rtVcpus,
     fifoPriority: 1,
+    // host-run-qemu.sh's -cpu line: invtsc + tsc-deadline for a stable guest clock and timer, no PMU (its NMIs)
+    cpuModel: "host,+invtsc,+tsc-deadline,pmu=off,migratable=off",
+    memLock: true,
     hugepages: hp,
     mountPoint: HUGETLBFS_MOUNT,
     node,

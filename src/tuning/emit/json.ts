@@ -35,6 +35,9 @@ export interface PlanDocument {
     emulatorCpus: string;
     rtVcpus: string;
     fifoPriority: number;
+    cpuModel: string;
+    memLock: boolean;
+    hugepages: string;
     mountPoint: string;
     cmdline: string;
   } | null;
@@ -79,6 +82,9 @@ export function toDocument(plan: Plan): PlanDocument {
             emulatorCpus: formatCpuList(g.emulatorCpus),
             rtVcpus: formatCpuList(g.rtVcpus),
             fifoPriority: g.fifoPriority,
+            cpuModel: g.cpuModel,
+            memLock: g.memLock,
+            hugepages: `${g.hugepages.count}x${formatHugepageSize(g.hugepages.sizeKiB)} on node ${g.hugepages.node}`,
             mountPoint: g.mountPoint,
             cmdline: formatCmdline(g.guestCmdline),
           },

@@ -27,7 +27,7 @@ export function emitLibvirt(plan: Plan): string {
     `      <page size='${pageKiB}' unit='KiB' nodeset='0'/>`,
     "    </hugepages>",
     "    <nosharepages/>",
-    "    <locked/>",
+    ...(g.memLock ? ["    <locked/>"] : []),
     "  </memoryBacking>",
     `  <vcpu placement='static'>${g.vcpus}</vcpu>`,
     "  <cputune>",

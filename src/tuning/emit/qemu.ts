@@ -31,7 +31,7 @@ export function qemuSpec(plan: Plan): QemuSpec {
     "-machine",
     "q35,accel=kvm,memory-backend=mem0",
     "-cpu",
-    "host,+invtsc,+tsc-deadline,pmu=off,migratable=off",
+    g.cpuModel,
     "-smp",
     String(g.vcpus),
     "-m",
@@ -39,7 +39,7 @@ export function qemuSpec(plan: Plan): QemuSpec {
     "-object",
     `memory-backend-file,id=mem0,size=${mem},mem-path=${g.mountPoint},prealloc=on,share=off,host-nodes=${g.node},policy=bind`,
     "-overcommit",
-    "mem-lock=on",
+    `mem-lock=${g.memLock ? "on" : "off"}`,
     "-nodefaults",
     "-nographic",
   ];

@@ -39,6 +39,14 @@ describe("json", () => {
       threadsPerCore: 1,
     });
     expect(doc.guest?.pins).toEqual({ "0": 20, "1": 21 });
+    expect(doc.guest).toMatchObject({
+      emulatorCpus: "18-19",
+      rtVcpus: "1",
+      cpuModel: "host,+invtsc,+tsc-deadline,pmu=off,migratable=off",
+      memLock: true,
+      hugepages: "2x1G on node 1",
+      mountPoint: "/mnt/hugetlbfs-1g",
+    });
   });
 
   it("is read back by apply unchanged", () => {
