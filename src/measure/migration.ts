@@ -168,7 +168,14 @@ export class MigrationSession {
       if (err instanceof Kvm4nfvError && err.code === "TIMEOUT") throw err;
       failure = err instanceof Error ? err.message : String(err);
     }
-    const srcStatus = await statusOf(sq, qmpTimeout.timeoutMs);
+    let srcStatus = await statusOf(sq, qmpTimeout.timeoutMs);
+    if (failure !== undefined && q.status === "completed" && srcStatus === "postmigrate") {
+      // QEMU said "completed" but the guest is not alive on the destination (seen with QEMU 7.2 TCG and a
+      // dirtying guest): the source still holds a consistent guest, so resume it and say so.
+      failure = `guest not alive on the destination although QEMU reported the migration completed (${failure}); source resumed`;
+      await sq.execute("cont", undefined, qmpTimeout).catch(() => {});
+      srcStatus = await statusOf(sq, qmpTimeout.timeoutMs);
+    }
     extra.source_status_after = srcStatus;
     if (failure !== undefined) {
       // The source must have survived: a failed migration that also lost the guest is the worst outcome.
