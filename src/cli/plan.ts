@@ -19,6 +19,8 @@ export function register(program: Command): void {
     .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
     .action(async (opts) => {
       const { runPlan } = await import("../tuning/plan-command.js");
-      print(runPlan(opts).stdout);
+      const { stdout, notes } = runPlan(opts);
+      for (const note of notes) process.stderr.write(`kvm4nfv: note: ${note}\n`);
+      print(stdout);
     });
 }

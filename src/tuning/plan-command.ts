@@ -55,11 +55,13 @@ export function makePlan(flags: PlanFlags): Plan {
 }
 
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */
-export function runPlan(flags: PlanFlags): { stdout: string } {
+export function runPlan(flags: PlanFlags): { stdout: string; notes: string[] } {
   const plan = makePlan(flags);
+  // the json format carries the notes itself; the others would lose them
+  const notes = (flags.emit ?? "json") === "json" ? [] : plan.notes;
   const format = flags.emit ?? "json";
   const text = emit(plan, format);
-  if (flags.output === undefined) return { stdout: text };
+  if (flags.output === undefined) return { stdout: text, notes };
   try {
     if (format === "tuned") {
       mkdirSync(flags.output, { recursive: true });
@@ -68,11 +70,12 @@ export function runPlan(flags: PlanFlags): { stdout: string } {
       }
       return {
         stdout: `wrote tuned profile to ${flags.output} (install as /etc/tuned/${tunedProfileName(plan)})\n`,
+        notes,
       };
     }
     writeFileSync(flags.output, text, { mode: format === "script" ? 0o755 : 0o644 });
   } catch (err) {
     throw new UsageError(`-o ${flags.output}: cannot write: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  return { stdout: `wrote ${format} plan to ${flags.output}\n` };
+  return { stdout: `wrote ${format} plan to ${flags.output}\n`, notes };
 }
