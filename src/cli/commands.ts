@@ -7,6 +7,7 @@ import { register as registerApply } from "./apply.js";
 import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
+import { register as registerJobs } from "./jobs.js";
 import { register as registerPlan } from "./plan.js";
 import { register as registerReport } from "./report.js";
 import { register as registerResults } from "./results.js";
@@ -27,6 +28,7 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerApply,
     registerRevert,
     registerTest,
+    registerJobs,
   ];
   for (const r of registers) r(program as Command);
 }

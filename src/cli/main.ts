@@ -9,6 +9,11 @@ import { VERSION } from "./version.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const debug = argv.includes("--debug");
+  // `kvm4nfv … | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = new Command("kvm4nfv")
     .description(
       "Make KVM hosts and their real-time guests deterministic for NFV, and prove it with measurements.",

@@ -14,7 +14,9 @@ export function testGroup(program: Command): Command {
   if (existing) return existing as unknown as Command;
   return program
     .command("test")
-    .description("measure latency on this host (timer) — exit 0 SLA met, 1 SLA broken") as unknown as Command;
+    .description(
+      "measure latency on this host (timer, migration) — exit 0 SLA met, 1 SLA broken",
+    ) as unknown as Command;
 }
 
 export function register(program: Command): void {
@@ -31,10 +33,17 @@ export function register(program: Command): void {
     .option("--loops <n>", "run this many cycles per thread instead of a duration")
     .option("--interval <us>", "wake-up interval (default 1000us)")
     .option("--priority <n>", "SCHED_FIFO priority of the measuring threads (default 99)")
+    .option(
+      "--load <kind>",
+      "stress-ng load: idle|cpu|memory|io on the host; for --where guest HOST_GUEST, e.g. memorystress_idle",
+      "idle",
+    )
     .addOption(
-      new Option("--load <kind>", "stress-ng load on the other CPUs")
-        .choices(["idle", "cpu", "memory", "io"])
-        .default("idle"),
+      new Option("--accel <accel>", "guest accelerator: auto probes KVM and falls back to TCG").choices([
+        "auto",
+        "kvm",
+        "tcg",
+      ]),
     )
     .option("--sla <spec>", "limits in µs (default min=50,avg=100,max=1000; also p99, p99.99, …)")
     .option("--breaktrace <us>", "stop and mark the trace when a latency exceeds this")

@@ -14,10 +14,19 @@ export function formatTimerRun(run: RunRecord, storePath?: string): string {
   const p = run.params;
   const kernel = `${env.kernelRelease ?? "unknown kernel"}${env.realtimeKernel ? ", PREEMPT_RT" : env.realtimeKernel === false ? ", not PREEMPT_RT" : ""}`;
   const length = p.loops != null ? `${p.loops} loops` : `${Number(p.durationMs) / 1000}s`;
-  const lines = [
-    `timer test on ${env.where}${env.hostname ? ` ${env.hostname}` : ""} (${kernel}): CPU ${p.cpus}, ${length}, interval ${p.intervalUs} µs, load ${p.load}`,
-    "",
-  ];
+  const lines =
+    env.where === "guest"
+      ? [
+          `timer test in a ${(env.accelerator ?? "?").toUpperCase()} guest (kernel ${env.guestKernelRelease ?? "unknown"}) ` +
+            `on host ${env.hostname ?? "?"} (${kernel}): vCPU ${p.cpus}, ${length}, interval ${p.intervalUs} µs, load ${p.load}`,
+          `guest cmdline: ${env.guestCmdline ?? "unknown"}`,
+        ]
+      : [
+          `timer test on ${env.where}${env.hostname ? ` ${env.hostname}` : ""} (${kernel}): CPU ${p.cpus}, ${length}, interval ${p.intervalUs} µs, load ${p.load}`,
+        ];
+  if (env.accelerator === "tcg")
+    lines.push("NOTE: the guest ran under TCG: its latencies are emulated, not real");
+  lines.push("");
   const rows = [["CPU", "samples", "min", "avg", "max", "p99", "p99.99", "overflows"]];
   for (const c of run.cpus) {
     rows.push([

@@ -6,6 +6,7 @@ import { UsageError } from "../errors.js";
 import type { Exec } from "../exec.js";
 import { parseCpuList } from "../host/parse/cpulist.js";
 import { formatTimerRun } from "./format.js";
+import { parseLoadCombo } from "./guest-timer.js";
 import { parseLoadKind } from "./load.js";
 import { DEFAULT_SLA, parseSla } from "./sla.js";
 import { runTimerTest, type TimerTestOptions } from "./timer.js";
@@ -26,6 +27,7 @@ export interface TimerFlags {
   label?: string;
   store?: string;
   json?: boolean;
+  accel?: string;
 }
 
 export interface CommandOutcome {
@@ -45,7 +47,7 @@ export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
   }
   const options: TimerTestOptions = {
     where,
-    load: parseLoadKind(flags.load ?? "idle"),
+    ...loadsFromFlag(where, flags.load),
     sla: parseSla(flags.sla ?? DEFAULT_SLA),
     intervalUs: parseMicros(flags.interval ?? "1000us", "--interval"),
     priority: parsePositiveInt(flags.priority ?? "99", "--priority", [1, 99]),
@@ -60,7 +62,25 @@ export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
   if (flags.breaktrace !== undefined) options.breaktraceUs = parseMicros(flags.breaktrace, "--breaktrace");
   if (flags.histogram !== undefined) options.histogramUs = parseMicros(flags.histogram, "--histogram");
   if (flags.label !== undefined) options.label = flags.label;
+  if (flags.accel !== undefined) {
+    if (where !== "guest") throw new UsageError("--accel applies to --where guest only");
+    if (!["auto", "kvm", "tcg"].includes(flags.accel)) {
+      throw new UsageError(`--accel "${flags.accel}" is not an accelerator`, "expected auto, kvm or tcg");
+    }
+    options.accel = flags.accel as "auto" | "kvm" | "tcg";
+  }
   return options;
+}
+
+/**
+ * On the host --load is one stressor (idle|cpu|memory|io); for a guest run it is the seeds' HOST_GUEST pair
+ * (memorystress_idle …), and a bare stressor means that load on the host with an idle guest.
+ */
+function loadsFromFlag(where: "host" | "guest", text = "idle"): Pick<TimerTestOptions, "load" | "guestLoad"> {
+  if (where === "host") return { load: parseLoadKind(text) };
+  if (!text.includes("_")) return { load: parseLoadKind(text), guestLoad: "idle" };
+  const { host, guest } = parseLoadCombo(text);
+  return { load: host, guestLoad: guest };
 }
 
 export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {

@@ -35,6 +35,10 @@ export interface TimerTestOptions {
   intervalUs?: number;
   priority?: number;
   load?: LoadKind;
+  /** Guest runs only: the load inside the guest (the second half of HOST_GUEST). */
+  guestLoad?: LoadKind;
+  /** Guest runs only: the accelerator (auto probes KVM and falls back to TCG). */
+  accel?: "auto" | "kvm" | "tcg";
   sla?: readonly SlaLimit[];
   /** -b: stop and mark the trace when a latency exceeds this. */
   breaktraceUs?: number;
@@ -130,7 +134,12 @@ const PERMISSION_PATTERNS = [
   /Permission denied/i,
 ];
 
-function explainFailure(exitCode: number, stderr: string, stdout: string, command: string): Kvm4nfvError {
+export function explainFailure(
+  exitCode: number,
+  stderr: string,
+  stdout: string,
+  command: string,
+): Kvm4nfvError {
   const text = `${stderr}\n${stdout}`;
   if (PERMISSION_PATTERNS.some((p) => p.test(text))) {
     return new Kvm4nfvError(
@@ -160,9 +169,8 @@ export async function runTimerTest(
   exec: Exec = realExec,
 ): Promise<RunRecord> {
   if (options.where === "guest") {
-    throw new Kvm4nfvError("USAGE", "test timer --where guest is not available yet", {
-      hint: "run it on the host with --where host",
-    });
+    const { runGuestTimerTest } = await import("./guest-timer.js");
+    return runGuestTimerTest(options, exec);
   }
   const fs = options.fs ?? new RootFs("/");
   const features = await probeCyclictest(exec);
@@ -202,59 +210,99 @@ export async function runTimerTest(
         return r;
       },
     );
-    raw["cyclictest.stdout"] = result.stdout;
-    if (result.stderr.trim()) raw["cyclictest.stderr"] = result.stderr;
-    if (result.exitCode !== 0)
-      throw explainFailure(result.exitCode, result.stderr, result.stdout, result.command);
     let jsonText: string | undefined;
     try {
       jsonText = features.json ? readFileSync(jsonPath, "utf8") : undefined;
     } catch {
       jsonText = undefined;
     }
-    if (jsonText !== undefined) raw["cyclictest.json"] = jsonText;
-    const text = parseHistogramText("cyclictest stdout", result.stdout, {
-      histogramUs: plan.histogramUs,
-      cpus: plan.cpus,
-    });
-    const cpus: CpuResult[] =
-      jsonText !== undefined ? parseCyclictestJson("cyclictest --json", jsonText).cpus : text.cpus;
-    const endedAt = new Date().toISOString();
-    const metrics: Record<string, number | string | null> = {
-      samples: cpus.reduce((a, c) => a + c.samples, 0),
-      worstMaxUs: Math.max(...cpus.map((c) => c.maxUs)),
-    };
-    for (const [k, v] of Object.entries(text.extra)) metrics[k] = v;
-    return {
-      id: null,
-      type: "timer",
-      label: options.label ?? (load === "idle" ? "idle" : `${load}stress`),
+    return assembleTimerRecord({
+      options,
+      plan,
+      where: "host",
+      load,
       startedAt,
-      endedAt,
-      params: {
-        where: "host",
-        cpus: formatCpuList(plan.cpus),
-        housekeeping: formatCpuList(plan.housekeeping),
-        durationMs: options.loops === undefined ? plan.expectedMs : null,
-        loops: options.loops ?? null,
-        intervalUs: options.intervalUs ?? 1000,
-        priority: options.priority ?? 99,
-        load,
-        sla: formatSla(plan.sla),
-        histogramUs: plan.histogramUs,
-        breaktraceUs: options.breaktraceUs ?? null,
-        command: ["cyclictest", ...plan.args.map((a) => (a.startsWith("--json=") ? "--json=FILE" : a))].join(
-          " ",
-        ),
-      },
       environment,
-      cpus,
-      metrics,
       raw,
-      verdict: evaluateSla(plan.sla, cpus),
-    };
+      output: { ...result, json: jsonText },
+    });
   } finally {
     if (pin && saved !== null) await setAffinity(exec, process.pid, saved).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What one cyclictest run left behind, wherever it ran. */
+export interface CyclictestOutput {
+  command: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Content of its --json file, when it wrote one. */
+  json: string | undefined;
+}
+
+/**
+ * Turn one cyclictest run (host or guest) into the run record: cyclictest's own min/avg/max from its JSON
+ * (else its histogram text), percentiles from the histogram, the verdict against the SLA.
+ */
+export function assembleTimerRecord(input: {
+  options: TimerTestOptions;
+  plan: TimerPlan;
+  where: "host" | "guest";
+  /** The load as stored: "cpu" on the host, "memorystress_idle" for a guest run. */
+  load: string;
+  startedAt: string;
+  environment: RunRecord["environment"];
+  raw: Record<string, string>;
+  output: CyclictestOutput;
+  extraParams?: Record<string, unknown>;
+}): RunRecord {
+  const { options, plan, output, raw } = input;
+  raw["cyclictest.stdout"] = output.stdout;
+  if (output.stderr.trim()) raw["cyclictest.stderr"] = output.stderr;
+  if (output.exitCode !== 0)
+    throw explainFailure(output.exitCode, output.stderr, output.stdout, output.command);
+  if (output.json !== undefined) raw["cyclictest.json"] = output.json;
+  const text = parseHistogramText("cyclictest stdout", output.stdout, {
+    histogramUs: plan.histogramUs,
+    cpus: plan.cpus,
+  });
+  const cpus: CpuResult[] =
+    output.json !== undefined ? parseCyclictestJson("cyclictest --json", output.json).cpus : text.cpus;
+  const metrics: Record<string, number | string | null> = {
+    samples: cpus.reduce((a, c) => a + c.samples, 0),
+    worstMaxUs: Math.max(...cpus.map((c) => c.maxUs)),
+  };
+  for (const [k, v] of Object.entries(text.extra)) metrics[k] = v;
+  const load = input.load;
+  return {
+    id: null,
+    type: "timer",
+    label: options.label ?? (load === "idle" ? "idle" : load.includes("_") ? load : `${load}stress`),
+    startedAt: input.startedAt,
+    endedAt: new Date().toISOString(),
+    params: {
+      where: input.where,
+      cpus: formatCpuList(plan.cpus),
+      housekeeping: formatCpuList(plan.housekeeping),
+      durationMs: options.loops === undefined ? plan.expectedMs : null,
+      loops: options.loops ?? null,
+      intervalUs: options.intervalUs ?? 1000,
+      priority: options.priority ?? 99,
+      load,
+      sla: formatSla(plan.sla),
+      histogramUs: plan.histogramUs,
+      breaktraceUs: options.breaktraceUs ?? null,
+      command: ["cyclictest", ...plan.args.map((a) => (a.startsWith("--json=") ? "--json=FILE" : a))].join(
+        " ",
+      ),
+      ...input.extraParams,
+    },
+    environment: input.environment,
+    cpus,
+    metrics,
+    raw,
+    verdict: evaluateSla(plan.sla, cpus),
+  };
 }

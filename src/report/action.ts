@@ -1,13 +1,11 @@
 /** What `kvm4nfv report` does behind the CLI: load runs from the store, render, write the file. */
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { Kvm4nfvError, UsageError } from "../errors.js";
 import { parseRunId, withStore } from "../results/actions.js";
 import { renderReport } from "./html.js";
 
 export function reportAction(ids: string[], opts: { output: string; store?: string | undefined }): string {
-  if (!opts.output.endsWith(".html") && !opts.output.endsWith(".htm")) {
-    throw new UsageError(`-o ${opts.output}: the report is HTML, give a file name ending in .html`);
-  }
+  checkReportPath(opts.output);
   const runIds = ids.map(parseRunId);
   const { html, source } = withStore(opts, (store) => ({
     html: renderReport(
@@ -16,16 +14,30 @@ export function reportAction(ids: string[], opts: { output: string; store?: stri
     ),
     source: store.path,
   }));
+  writeReportFile(opts.output, html);
+  return `wrote ${opts.output} (${runIds.length} run${runIds.length === 1 ? "" : "s"} from ${source}, ${Math.round(html.length / 1024)} KiB)`;
+}
+
+/** Refuse a report path that is not .html before any work is done. */
+export function checkReportPath(output: string): void {
+  if (!output.endsWith(".html") && !output.endsWith(".htm")) {
+    throw new UsageError(`-o ${output}: the report is HTML, give a file name ending in .html`);
+  }
+}
+
+/** Write the report whole (a temp file renamed over the target), with one clear line when it cannot. */
+export function writeReportFile(output: string, html: string): void {
   try {
-    writeFileSync(opts.output, html);
+    const tmp = `${output}.tmp-${process.pid}`;
+    writeFileSync(tmp, html);
+    renameSync(tmp, output);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "ENOENT" || e.code === "EISDIR" || e.code === "ENOTDIR") {
       throw new UsageError(
-        `cannot write ${opts.output}: ${e.code === "ENOENT" ? "no such directory" : e.message}`,
+        `cannot write ${output}: ${e.code === "ENOENT" ? "no such directory" : e.message}`,
       );
     }
-    throw new Kvm4nfvError("PERMISSION", `cannot write ${opts.output}: ${e.message}`, { cause: err });
+    throw new Kvm4nfvError("PERMISSION", `cannot write ${output}: ${e.message}`, { cause: err });
   }
-  return `wrote ${opts.output} (${runIds.length} run${runIds.length === 1 ? "" : "s"} from ${source}, ${Math.round(html.length / 1024)} KiB)`;
 }

@@ -160,10 +160,4 @@ describe("runTimerTest failures", () => {
     expect(run.cpus[0]).toMatchObject({ cpu: 1, minUs: 6, avgUs: 27, maxUs: 1458, samples: 2999 });
     expect(run.verdict.summary).toBe("SLA broken: max 1458 µs > 100 µs on CPU 1");
   });
-
-  it("says --where guest is not available yet", async () => {
-    await expect(runTimerTest({ where: "guest" })).rejects.toThrow(
-      "test timer --where guest is not available yet",
-    );
-  });
 });
