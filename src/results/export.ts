@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../errors.js";
 import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
+import { xmlEscape } from "../xml.js";
 
 export type ExportFormat = "json" | "junit" | "influx";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["json", "junit", "influx"];
@@ -26,20 +27,6 @@ export function exportRuns(runs: readonly RunRecord[], format: ExportFormat): st
 }
 
 // ---------------------------------------------------------------- JUnit
-
-/** XML 1.0 text: escape the five specials and drop characters XML cannot carry at all. */
-export function xmlEscape(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters XML 1.0 forbids
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&apos;")
-  );
-}
 
 function seconds(run: RunRecord): string {
   const ms = Date.parse(run.endedAt) - Date.parse(run.startedAt);

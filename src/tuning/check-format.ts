@@ -4,6 +4,7 @@
  */
 import { UsageError } from "../errors.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
+import { xmlEscape } from "../xml.js";
 import type { CheckReport } from "./check.js";
 import { AREAS, type Finding, LEVELS, type Level } from "./rules/index.js";
 
@@ -94,20 +95,6 @@ export function formatJson(r: CheckReport): string {
     summary: r.summary,
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
-}
-
-/** XML 1.0 text: escape markup and drop characters XML cannot carry at all. */
-export function xmlEscape(s: string): string {
-  return (
-    s
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping the control characters XML 1.0 forbids
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&apos;")
-  );
 }
 
 function details(f: Finding): string {

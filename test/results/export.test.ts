@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { exportRuns, influxKey, parseFormat, xmlEscape } from "../../src/results/export.js";
+import { exportRuns, influxKey, parseFormat } from "../../src/results/export.js";
+import { xmlEscape } from "../../src/xml.js";
 import { makeMigrationRun, makeTimerRun } from "./run-factory.js";
 
 describe("json", () => {

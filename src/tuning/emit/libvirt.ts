@@ -5,11 +5,8 @@
  * a TSC-deadline timer and an invariant TSC, no PMU, no balloon. The disk and network are yours to add.
  */
 import { formatCpuList } from "../../host/parse/cpulist.js";
+import { xmlEscape as esc } from "../../xml.js";
 import type { Plan } from "../plan-types.js";
-
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/'/g, "&apos;");
-}
 
 export function emitLibvirt(plan: Plan): string {
   const g = plan.guest;

@@ -1,7 +1,7 @@
 /** End to end: node bin/kvm4nfv.js check … (dist/ is built by the global set-up). */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { assertWellFormedXml } from "./xml.js";
+import { assertWellFormedXml } from "../../helpers/xml.js";
 
 const SNAP = "test/fixtures/snapshots";
 

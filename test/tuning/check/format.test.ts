@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { runCheck } from "../../../src/tuning/check.js";
-import {
-  formatJson,
-  formatJunit,
-  formatReport,
-  formatText,
-  xmlEscape,
-} from "../../../src/tuning/check-format.js";
+import { formatJson, formatJunit, formatReport, formatText } from "../../../src/tuning/check-format.js";
+import { xmlEscape } from "../../../src/xml.js";
+import { assertWellFormedXml } from "../../helpers/xml.js";
 import { buildHost, buildVm } from "../host-builder.js";
-import { assertWellFormedXml } from "./xml.js";
 
 describe("check formats", () => {
   const report = runCheck(buildVm(), { role: "host" });

@@ -1,5 +1,5 @@
 /**
- * A minimal XML well-formedness check for the libvirt emitter's output (xmllint is not installed): every tag
+ * A minimal XML well-formedness check for the XML kvm4nfv writes (libvirt domain, JUnit) (xmllint is not installed): every tag
  * closes in order, attributes are quoted, entities are the five predefined ones or numeric, one root element.
  */
 export function xmlProblems(xml: string): string[] {
@@ -37,4 +37,10 @@ export function xmlProblems(xml: string): string[] {
   if (stack.length > 0) problems.push(`unclosed: ${stack.join(" > ")}`);
   if (roots !== 1) problems.push(`${roots} root elements`);
   return problems;
+}
+
+/** Throw with every problem found, for tests that only need "well-formed or not". */
+export function assertWellFormedXml(xml: string): void {
+  const problems = xmlProblems(xml);
+  if (problems.length > 0) throw new Error(`not well-formed XML: ${problems.join("; ")}`);
 }
