@@ -16,6 +16,14 @@ describe("kvm4nfv CLI", () => {
     expect(execFileSync("node", [BIN, "--version"], { encoding: "utf8" }).trim()).toBe(pkg.version);
   });
 
+  it("runs through the installed sh entry, which drops NODE_EXTRA_CA_CERTS (no TLS here, ~60 ms of start-up)", () => {
+    const out = execFileSync("bin/kvm4nfv", ["--version"], {
+      encoding: "utf8",
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: "/nonexistent/bundle.pem" },
+    });
+    expect(out.trim()).toBe(VERSION);
+  });
+
   it("answers an unknown option with one line and exit 2", () => {
     const r = cli("--no-such-flag");
     expect(r.status).toBe(2);
