@@ -157,7 +157,15 @@ export async function migrationCommand(
           entries.push({ name: config.name, why: config.why, runs: await runMany(config) });
         }
         lines.push(report.formatSweep(entries));
-        exitCode = report.recommend(entries).best ? 0 : 1;
+        const best = report.recommend(entries).best;
+        const bestConfig = sweepMatrix(plan.limits).find((c) => c.name === best?.name);
+        if (bestConfig?.caps.multifd && plan.options.workload.kind === "idle") {
+          lines.push(
+            "caution: with QEMU 7.2, multifd delivered guests that dirty memory dead on the destination in " +
+              "kvm4nfv's runs; repeat the sweep with --workload dirty:RATE before adopting it.",
+          );
+        }
+        exitCode = best ? 0 : 1;
       }
     });
   } finally {
