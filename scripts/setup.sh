@@ -28,7 +28,9 @@ export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 stamp=node_modules/.kvm4nfv-installed
 if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
   echo "setup: installing npm dependencies (better-sqlite3 compiles from source: about 90 s)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install --no-save` rather than `npm ci`: npm 11 writes only this platform's optional biome binaries
+  # into the lock and `npm ci` then rejects its own lock; install honours the lock without that check.
+  npm install --no-save --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
 
