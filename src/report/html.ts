@@ -10,6 +10,7 @@ import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types
 import { compareRuns, LATENCY_METRICS, type LatencyMetric } from "../results/compare.js";
 import { latencyPlot, type PlotSeries } from "./plot.js";
 import { STYLE } from "./style.js";
+import { transferPlot } from "./transfer-plot.js";
 
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -151,7 +152,7 @@ function runSection(run: RunRecord): string {
 ${tcgNote(run)}
 ${verdictBlock(run)}
 ${isLatency ? plotBlock(series, run.verdict.limits, "No histogram recorded for this run (cyclictest ran without -h), so no latency plot.") : ""}
-${isLatency ? overflowNote(run) : ""}
+${isLatency ? overflowNote(run) : transferPlot(run.raw["progress.jsonl"])}
 ${run.cpus.length ? percentileTable(run) : ""}
 ${metricsTable(run)}
 <h3>Host facts</h3>
@@ -227,7 +228,7 @@ function comparisonSection(runs: readonly RunRecord[], thresholdPct: number): st
 <ul class="runs">${legend}</ul>
 <p>${regressions === 0 ? "No regressions" : `<b class="badtext">${regressions} regression${regressions === 1 ? "" : "s"}</b>`} (a value worse than run #${base.id ?? "–"} by more than ${thresholdPct}% is marked).</p>
 ${series.length ? plotBlock(series, [], "") : ""}
-${rows.length ? `<table class="num compare"><caption>Side by side (µs; × = ratio to run #${base.id ?? "–"})</caption><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` : ""}
+${rows.length ? `<table class="num compare"><caption>Side by side (latencies in µs, run figures in the unit their name gives; × = ratio to run #${base.id ?? "–"})</caption><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` : ""}
 </section>`;
 }
 

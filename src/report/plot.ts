@@ -35,7 +35,7 @@ export interface RenderedPlot {
 }
 
 /** Plot's "observable10" categorical scheme. */
-const PALETTE = [
+export const PALETTE = [
   "#4269d0",
   "#efb118",
   "#ff725c",
@@ -54,7 +54,7 @@ const LIMIT_REACH = 3;
 
 type LinkedomDocument = ReturnType<typeof parseHTML>["document"];
 let doc: LinkedomDocument | undefined;
-function document(): LinkedomDocument {
+export function document(): LinkedomDocument {
   doc ??= parseHTML("<!doctype html><html><head></head><body></body></html>").document;
   return doc;
 }
@@ -159,7 +159,7 @@ export function latencyPlot(series: readonly PlotSeries[], options: PlotOptions 
 }
 
 /** Inline SVG in HTML needs no xmlns; leaving none keeps the report free of any URL at all. */
-function stripNamespaces(markup: string): string {
+export function stripNamespaces(markup: string): string {
   return markup
     .split(' xmlns="http://www.w3.org/2000/svg"')
     .join("")

@@ -89,6 +89,8 @@ function latencyValue(
 
 // snake_case (total_time_ms, downtime_ms) and camelCase (worstMaxUs, durationMs) duration names.
 const DURATION_NAME = /(^|_)(ms|us|ns|s|time|downtime)$|[a-z](Ms|Us|Ns|Time|Downtime)$/;
+// Durations where longer is not worse: how long the guest had been up, how long it took to answer a ping.
+const NOT_A_COST = /uptime|ping/i;
 
 function ref(r: RunRecord): RunRef {
   return { id: r.id, type: r.type, label: r.label, startedAt: r.startedAt };
@@ -120,7 +122,15 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?
   const keys = [...new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])];
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
   const metrics = keys
-    .map((k) => judge(k, num(a.metrics[k]), num(b.metrics[k]), thresholdPct, DURATION_NAME.test(k)))
+    .map((k) =>
+      judge(
+        k,
+        num(a.metrics[k]),
+        num(b.metrics[k]),
+        thresholdPct,
+        DURATION_NAME.test(k) && !NOT_A_COST.test(k),
+      ),
+    )
     .filter((m) => m.a !== null || m.b !== null);
   const regressions =
     cpus.reduce((n, c) => n + c.metrics.filter((m) => m.regression).length, 0) +

@@ -125,3 +125,14 @@ describe("compareRuns", () => {
     expect(text.trim().endsWith("3 regressions")).toBe(true);
   });
 });
+
+describe("run metrics that are durations but not costs", () => {
+  it("never flags the guest's uptime or ping time as a regression, but does flag total time", () => {
+    const a = makeMigrationRun({ metrics: { total_time_ms: 500, guest_uptime_s: 5, guest_ping_ms: 100 } });
+    const b = makeMigrationRun({ metrics: { total_time_ms: 900, guest_uptime_s: 9, guest_ping_ms: 180 } });
+    const c = compareRuns(a, b);
+    const byName = Object.fromEntries(c.metrics.map((m) => [m.metric, m.regression]));
+    expect(byName).toMatchObject({ total_time_ms: true, guest_uptime_s: false, guest_ping_ms: false });
+    expect(c.regressions).toBe(1);
+  });
+});
