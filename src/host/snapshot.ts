@@ -14,6 +14,9 @@ import type { HostFs } from "./fs.js";
 import type { Host } from "./model.js";
 import { readHost } from "./read.js";
 
+/** Marker that keeps a captured directory entry alive when the snapshot is committed or archived. */
+export const KEEP_FILE = ".kvm4nfv-keep";
+
 export class RecordingFs implements HostFs {
   readonly reads = new Map<string, string>();
   readonly lists = new Map<string, string[]>();
@@ -111,7 +114,11 @@ export function saveSnapshot(fs: HostFs, dir: string): SaveResult {
       if (path === "/proc") continue;
       for (const name of names) {
         const sub = `${path}/${name}`;
-        if (!existsSync(target(sub)) && isDir(fs.resolve(sub))) mkdirSync(target(sub), { recursive: true });
+        if (!existsSync(target(sub)) && isDir(fs.resolve(sub))) {
+          mkdirSync(target(sub), { recursive: true });
+          // git and tar drop empty directories, and the entry is what readHost counts (IOMMU groups, NICs).
+          writeFileSync(join(target(sub), KEEP_FILE), "");
+        }
       }
     }
     for (const path of rec.existing) {
