@@ -1,6 +1,6 @@
 /**
- * Progress for long measurements, on stderr so `--json` stdout stays clean. cyclictest -q prints nothing
- * until it ends, so progress is elapsed/remaining time:
+ * Progress for long measurements, on stderr so `--json` stdout stays clean: elapsed/remaining time, plus
+ * whatever the caller's status() says (the timer test's running max from cyclictest's live lines):
  *  - on a terminal of a known width (and not CI=true): a listr2 task whose output line updates every second;
  *  - otherwise: plain lines, at the start and every 10 % (at most every 10 s), for CI logs.
  */
@@ -11,6 +11,8 @@ export interface ProgressOptions {
   write?: (line: string) => void;
   /** Silence entirely (library use, tests). */
   silent?: boolean;
+  /** Extra live figure appended to each progress line (e.g. "max so far 27 µs"); "" for none yet. */
+  status?: () => string;
 }
 
 function seconds(ms: number): string {
@@ -35,11 +37,15 @@ export async function withProgress<T>(
   const sized = (process.stderr.columns ?? 0) >= 40;
   const interactive = options.interactive ?? (Boolean(process.stderr.isTTY) && sized && !ci);
   const started = Date.now();
+  const line = (elapsed: number) => {
+    const extra = options.status?.() ?? "";
+    return `${progressText(elapsed, totalMs)}${extra ? `, ${extra}` : ""}`;
+  };
   if (!interactive) {
     const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-    write(`${title}: ${progressText(0, totalMs)}`);
+    write(`${title}: ${line(0)}`);
     const every = Math.min(10_000, Math.max(1000, totalMs / 10));
-    const timer = setInterval(() => write(`${title}: ${progressText(Date.now() - started, totalMs)}`), every);
+    const timer = setInterval(() => write(`${title}: ${line(Date.now() - started)}`), every);
     try {
       return await fn();
     } finally {
@@ -53,9 +59,9 @@ export async function withProgress<T>(
       {
         title,
         task: async (_ctx, task) => {
-          task.output = progressText(0, totalMs);
+          task.output = line(0);
           const timer = setInterval(() => {
-            task.output = progressText(Date.now() - started, totalMs);
+            task.output = line(Date.now() - started);
           }, 1000);
           try {
             result = await fn();

@@ -68,7 +68,7 @@ describe("real cyclictest", () => {
     expect(c.samples).toBeGreaterThan(1000); // 2 s at 1 kHz, on a busy shared VM
     expect(c.percentiles.p50).toBeDefined();
     expect(stored.environment.toolVersions.cyclictest).toMatch(/^\d+\.\d+/);
-    expect(stored.params.command).toContain(`-a ${lastCpu} -h 1000000 -q`);
+    expect(stored.params.command).toContain(`-a ${lastCpu} -h 1000000 --mainaffinity`);
     expect(stored.verdict.status).toBe("pass");
     expect(pgrep(["-x", "cyclictest"])).toBe("");
   });

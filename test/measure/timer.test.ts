@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Kvm4nfvError, UsageError } from "../../src/errors.js";
-import type { Exec, RunResult } from "../../src/exec.js";
+import type { Child, Exec, RunResult } from "../../src/exec.js";
 import { RootFs } from "../../src/host/fs.js";
 import type { CyclictestFeatures } from "../../src/measure/environment.js";
 import { parseSla } from "../../src/measure/sla.js";
@@ -49,6 +50,12 @@ describe("choosing the measured CPUs", () => {
 });
 
 describe("the cyclictest command line", () => {
+  it("asks for -q only in the guest, where no one watches the live lines", () => {
+    const sets = { cpus: [1], online: [0, 1] };
+    expect(planTimerTest({ durationMs: 1000 }, V240, sets, "/x").args).not.toContain("-q");
+    expect(planTimerTest({ durationMs: 1000, where: "guest" }, V240, sets, "/x").args).toContain("-q");
+  });
+
   const sets = { cpus: [2, 3], online: [0, 1, 2, 3] };
   it("follows the seeds: -m -p 99 -i 1000, one thread per CPU, histogram, -D, main thread on housekeeping", () => {
     const plan = planTimerTest({ durationMs: 10_000 }, V240, sets, "/tmp/x.json");
@@ -64,7 +71,6 @@ describe("the cyclictest command line", () => {
       "2-3",
       "-h",
       "1000",
-      "-q",
       "--mainaffinity=0-1",
       "-D",
       "10",
@@ -95,7 +101,6 @@ describe("the cyclictest command line", () => {
       "2-3",
       "-h",
       "1000",
-      "-q",
       "-l",
       "2000",
       "-b",
@@ -115,8 +120,24 @@ describe("the cyclictest command line", () => {
 function fakeExec(cyclictest: Partial<RunResult>): Exec {
   return {
     which: () => "/usr/bin/fake",
-    start: () => {
-      throw new Error("no start in this test");
+    // cyclictest on the host is streamed (its live lines give the running max): play the canned output back.
+    start: (file, args) => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const exited = new Promise<{ exitCode: number | null; signal: string | undefined }>((resolve) =>
+        setImmediate(() => {
+          stdout.end(cyclictest.stdout ?? "");
+          stderr.end(cyclictest.stderr ?? "");
+          setImmediate(() => resolve({ exitCode: cyclictest.exitCode ?? 0, signal: undefined }));
+        }),
+      );
+      return {
+        pid: 1,
+        command: `${file} ${args.join(" ")}`,
+        process: { stdout, stderr } as unknown as Child["process"],
+        exited,
+        stop: async () => {},
+      };
     },
     async run(file, args) {
       const base = {
