@@ -3,7 +3,9 @@
  * throws a UsageError naming the flag and the accepted form (exit 2), so the CLI never starts a QEMU with a
  * value it misread.
  */
+
 import { UsageError } from "../errors.js";
+import { parseDuration, parsePositiveInt as positiveInt } from "./units.js";
 
 /** QEMU 7.2's migration capabilities (query-migrate-capabilities). */
 export const KNOWN_CAPS = [
@@ -85,14 +87,9 @@ export function parseBandwidth(text: string, flag = "--bandwidth"): number {
   return Math.round(bytes);
 }
 
-/** Duration → milliseconds: "10ms", "2s", "1.5s", "500us", "1m"; a bare number is milliseconds. */
+/** Duration → milliseconds for migration limits: a bare number is milliseconds, fractions are kept (500us). */
 export function parseDurationMs(text: string, flag = "duration"): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|min)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`${flag}: cannot read "${text}" as a duration`, "use e.g. 10ms, 2s, 500us");
-  const v = Number(m[1]);
-  const unit = (m[2] ?? "ms").toLowerCase();
-  const factor = unit === "us" || unit === "µs" ? 1e-3 : unit === "s" ? 1e3 : unit === "ms" ? 1 : 60e3;
-  return v * factor;
+  return parseDuration(text, flag, { bareUnit: "ms", fractional: true });
 }
 
 /** Memory size → MiB: "8G", "512M", "512MiB", "1.5G"; a bare number is MiB. */
@@ -224,10 +221,7 @@ export function parseWorkload(text: string): Workload {
 }
 
 export function parsePositiveInt(text: string, flag: string, max = 1000): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || Number(text) > max) {
-    throw new UsageError(`${flag}: expected a whole number 1..${max}, got "${text}"`);
-  }
-  return Number(text);
+  return positiveInt(text, flag, [1, max]);
 }
 
 function splitList(text: string): string[] {

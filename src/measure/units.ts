@@ -4,19 +4,35 @@
  */
 import { UsageError } from "../errors.js";
 
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_MS: Record<string, number> = {
+  us: 0.001,
+  µs: 0.001,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+};
 
-/** Milliseconds. A bare number is seconds (as cyclictest -D reads it). */
-export function parseDuration(text: string, flag = "--duration"): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  const ms = m ? Number(m[1]) * DURATION_MS[m[2] ?? "s"]! : Number.NaN;
-  if (!m || !Number.isFinite(ms) || ms <= 0 || !Number.isInteger(Math.round(ms))) {
+export interface DurationOptions {
+  /** Unit of a bare number: "s" for run lengths (as cyclictest -D reads it), "ms" for migration limits. */
+  bareUnit?: "s" | "ms";
+  /** Keep fractions of a millisecond (a 500us downtime limit) instead of rounding to whole ms. */
+  fractional?: boolean;
+}
+
+/** Milliseconds, from "500us", "10ms", "1.5s", "2m", "1h". The one duration parser of the command line. */
+export function parseDuration(text: string, flag = "--duration", options: DurationOptions = {}): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|min|m|h)?\s*$/i.exec(text);
+  const unit = (m?.[2] ?? options.bareUnit ?? "s").toLowerCase();
+  const ms = m ? Number(m[1]) * (DURATION_MS[unit] ?? Number.NaN) : Number.NaN;
+  if (!m || !Number.isFinite(ms) || ms <= 0) {
     throw new UsageError(
       `${flag} "${text}" is not a duration`,
-      "expected a positive number with a unit: 500ms, 10s, 2m or 1h",
+      "expected a positive number with a unit: 500us, 10ms, 10s, 2m or 1h",
     );
   }
-  return Math.round(ms);
+  return options.fractional ? ms : Math.max(1, Math.round(ms));
 }
 
 const LATENCY_US: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
