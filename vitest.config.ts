@@ -4,8 +4,11 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
-    // Real QEMU boots and real cyclictest runs share two vCPUs: at most two test files at once.
-    maxWorkers: 2,
+    // One test file at a time: real QEMU boots, cyclictest and stress-ng runs must not compete for the two vCPUs,
+    // and "nothing left behind" checks (no stress-ng, cyclictest or QEMU after a run) must not see another
+    // file's processes. Orphans reparent to init, so they cannot be told apart by parent pid.
+    fileParallelism: false,
+    maxWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: ["default", "./test/summary-reporter.ts"],
