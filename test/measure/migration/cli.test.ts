@@ -8,7 +8,7 @@ function cli(...args: string[]) {
 describe("kvm4nfv test migration: bad input", () => {
   it.each([
     [["--bandwidth", "fast"], /--bandwidth: cannot read "fast"/],
-    [["--downtime-limit", "soon"], /--downtime-limit: cannot read "soon"/],
+    [["--downtime-limit", "soon"], /--downtime-limit "soon" is not a duration/],
     [["--sla", "latency=1ms"], /--sla: cannot read "latency=1ms"/],
     [["--caps", "warp"], /unknown migration capability "warp"/],
     [["--params", "multifd-channels=many"], /whole number/],
