@@ -5,6 +5,7 @@
  * Each job: audit the host, build or reuse the RT guest, run the matrix in the guest, store every run,
  * write one HTML report with the combinations side by side, and exit with the SLA verdict.
  */
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Exec, realExec } from "../exec.js";
 import { openHostFs } from "../host/fs.js";
@@ -107,7 +108,6 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
 
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const reportPath = options.output ?? join(dirname(store.path), "reports", `${options.job}-${stamp}.html`);
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(dirname(reportPath), { recursive: true });
   writeReportFile(reportPath, renderReport(runs, { source: store.path }));
 
