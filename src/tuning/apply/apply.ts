@@ -10,10 +10,11 @@ import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
 import { machineFingerprint } from "../plan.js";
 import type { MachineFingerprint } from "../plan-types.js";
-import { type Change, describeChange, planChanges } from "./changes.js";
+import { type Change, describeChange, missingDirsOf, planChanges } from "./changes.js";
 import { missingParams } from "./grub.js";
+import { grubbyAddArgv, parseGrubbyInfo } from "./grubby.js";
 import { nodeIo, type WriteIo } from "./io.js";
-import { DEFAULT_JOURNAL, Journal, readJournal } from "./journal.js";
+import { DEFAULT_JOURNAL, Journal, type NewEntry, readJournal } from "./journal.js";
 import { loadPlanFile } from "./plan-file.js";
 
 export interface ApplyOptions {
@@ -190,15 +191,17 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
     journal.close();
   }
   report.changes = planned.changes.filter((c) => !tolerated.has(c)).map(describeChange);
-  await liveActions(fs, exec, planned.live, planned.changes, report, path);
+  await liveActions(fs, io, exec, planned.live, planned.changes, plan.cmdline, report, path);
   return report;
 }
 
 async function liveActions(
   fs: HostFs,
+  io: WriteIo,
   exec: Exec,
   live: ReturnType<typeof planChanges>["live"],
   changes: Change[],
+  cmdline: string,
   report: ApplyReport,
   journalFile: string,
 ): Promise<void> {
@@ -211,30 +214,54 @@ async function liveActions(
     if (item.kind === "service") {
       const active = await exec.run("systemctl", ["-q", "is-active", item.name], { allowFailure: true });
       if (active.exitCode === 0) {
-        appendAction(journalFile, "service", item.name);
+        appendEntries(journalFile, [{ kind: "action", action: "service", target: item.name }]);
         await exec.run("systemctl", [item.action, item.name]);
       }
     } else if (item.kind === "mount") {
       const mounted = await exec.run("mountpoint", ["-q", item.target], { allowFailure: true });
       if (mounted.exitCode !== 0) {
-        appendAction(journalFile, "mount", item.target);
-        await exec.run("mkdir", ["-p", item.target]);
+        // the mount point apply creates is journaled too, so revert removes it after the unmount
+        const dirs = missingDirsOf(fs, io, item.target);
+        appendEntries(journalFile, [
+          ...dirs.map((path) => ({ kind: "mkdir" as const, path })),
+          { kind: "action", action: "mount", target: item.target },
+        ]);
+        for (const d of dirs) io.mkdir(fs.resolve(d));
         await exec.run("mount", ["-t", item.fstype, "-o", item.options, "none", item.target]);
       }
     }
   }
-  if (grubChanged) report.notes.push(await regenerateBootloader(exec));
+  if (grubChanged) report.notes.push(await updateBootEntries(exec, cmdline, journalFile));
 }
 
-function appendAction(journalFile: string, action: "mount" | "service", target: string): void {
+/** Journal entries appended (and synced) before the live action they describe. */
+function appendEntries(journalFile: string, entries: NewEntry[]): void {
   const j = Journal.open(journalFile, readJournal(journalFile).header.machine);
   try {
-    j.append({ kind: "action", action, target });
+    for (const e of entries) j.append(e);
   } finally {
     j.close();
   }
 }
 
+/**
+ * Make the boot entries carry the planned cmdline: update-grub (Debian, Ubuntu) regenerates grub.cfg from
+ * /etc/default/grub; grubby (Fedora, RHEL: BLS entries keep their own arguments) edits every entry, each one's
+ * earlier arguments journaled first; grub2-mkconfig otherwise.
+ */
+async function updateBootEntries(exec: Exec, cmdline: string, journalFile: string): Promise<string> {
+  if (exec.which("update-grub") || !exec.which("grubby")) return regenerateBootloader(exec);
+  const info = await exec.run("grubby", ["--info=ALL"]);
+  const entries = parseGrubbyInfo(info.stdout);
+  appendEntries(
+    journalFile,
+    entries.map((e) => ({ kind: "action", action: "grubby", target: e.kernel, old: e.args, added: cmdline })),
+  );
+  await exec.run("grubby", grubbyAddArgv(cmdline));
+  return `boot entries updated with grubby (${entries.length} kernel(s))`;
+}
+
+/** Regenerate grub.cfg from /etc/default/grub (apply without grubby, and revert). */
 export async function regenerateBootloader(exec: Exec): Promise<string> {
   if (exec.which("update-grub")) {
     await exec.run("update-grub", []);
@@ -244,7 +271,7 @@ export async function regenerateBootloader(exec: Exec): Promise<string> {
     await exec.run("grub2-mkconfig", ["-o", "/boot/grub2/grub.cfg"]);
     return "bootloader regenerated with grub2-mkconfig";
   }
-  return "no update-grub or grub2-mkconfig found: regenerate your bootloader configuration";
+  return "no update-grub, grubby or grub2-mkconfig found: regenerate your bootloader configuration";
 }
 
 export function formatApplyReport(r: ApplyReport): string {

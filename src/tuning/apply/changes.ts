@@ -58,11 +58,16 @@ export function describeChange(c: Change): string {
   return `${c.path}: ${short(c.old?.toString("utf8"))} -> ${short(c.next)}`;
 }
 
-/** Parent directories of `path` that do not exist yet (machine paths, outermost first). */
-function missingDirs(fs: HostFs, io: WriteIo, path: string): string[] {
+/** `dir` and its parents that do not exist yet (machine paths, outermost first). */
+export function missingDirsOf(fs: HostFs, io: WriteIo, dir: string): string[] {
   const out: string[] = [];
-  for (let d = dirname(path); d !== "/" && !io.exists(fs.resolve(d)); d = dirname(d)) out.unshift(d);
+  for (let d = dir; d !== "/" && !io.exists(fs.resolve(d)); d = dirname(d)) out.unshift(d);
   return out;
+}
+
+/** Parent directories of the file `path` that do not exist yet. */
+function missingDirs(fs: HostFs, io: WriteIo, path: string): string[] {
+  return missingDirsOf(fs, io, dirname(path));
 }
 
 /** Expand the one `*` segment of a path ("/proc/irq/*", "/sys/devices/system/cpu/cpu*"): a `*` stands for a number. */

@@ -61,12 +61,19 @@ export interface SchedEntry {
   time: string;
 }
 
-/** A live-machine action: revert unmounts what apply mounted and restarts a service after its config is back. */
+/**
+ * A live-machine action: revert unmounts what apply mounted, restarts a service after its config is back, and gives
+ * a grubby boot entry (target: its kernel) back its earlier values of the keys apply added.
+ */
 export interface ActionEntry {
   seq: number;
   kind: "action";
-  action: "mount" | "service";
+  action: "mount" | "service" | "grubby";
   target: string;
+  /** grubby: the entry's arguments before apply */
+  old?: string;
+  /** grubby: the parameters apply added */
+  added?: string;
   time: string;
 }
 

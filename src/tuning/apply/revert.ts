@@ -10,6 +10,7 @@ import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
 import { machineFingerprint } from "../plan.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "./apply.js";
+import { grubbyRestoreArgv } from "./grubby.js";
 import { nodeIo, type WriteIo } from "./io.js";
 import { archiveJournal, type JournalEntry, readJournal } from "./journal.js";
 import { isKernelPath } from "./values.js";
@@ -57,7 +58,9 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
           e.kind === "sched"
             ? `${e.comm} (pid ${e.pid})`
             : e.kind === "action"
-              ? `unmounted ${e.target}`
+              ? e.action === "grubby"
+                ? `boot entry ${e.target} (grubby)`
+                : `unmounted ${e.target}`
               : e.path,
         );
         if (e.kind === "file" && e.path === "/etc/default/grub") grubTouched = true;
@@ -82,7 +85,9 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
       }
     }
   }
-  if (grubTouched) {
+  // grubby entries were given back their own arguments one by one: nothing to regenerate there
+  const grubby = entries.some((e) => e.kind === "action" && e.action === "grubby");
+  if (grubTouched && !grubby) {
     report.notes.push(fs.live ? await regenerateBootloader(exec) : "bootloader not regenerated under --root");
   }
   report.archived = archiveJournal(path);
@@ -107,8 +112,14 @@ async function undo(
     return r.exitCode === 0;
   }
   if (e.kind === "action") {
-    // only mounts reach here (services are restarted at the end)
+    // mounts and grubby entries reach here (services are restarted at the end)
     if (!live) return false;
+    if (e.action === "grubby") {
+      for (const argv of grubbyRestoreArgv({ kernel: e.target, args: e.old ?? "" }, e.added ?? "")) {
+        await exec.run("grubby", argv);
+      }
+      return true;
+    }
     const r = await exec.run("umount", [e.target], { allowFailure: true });
     return r.exitCode === 0;
   }

@@ -171,6 +171,7 @@ grub_cmdline() {
   echo "set GRUB_CMDLINE_LINUX: $new"; changed=$((changed + 1))
   if [ "$LIVE" = 1 ]; then
     if command -v update-grub >/dev/null; then update-grub
+    elif command -v grubby >/dev/null; then grubby --update-kernel=ALL --args="$new"
     elif command -v grub2-mkconfig >/dev/null; then grub2-mkconfig -o /boot/grub2/grub.cfg
     else echo "regenerate your bootloader configuration to use the new command line"
     fi

@@ -3,7 +3,7 @@
  * regeneration) on a temp copy that claims to be live, with a fake Exec recording what would run. Paths still
  * resolve into the temp copy: the real machine is never touched.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Exec, RunResult } from "../../../src/exec.js";
@@ -15,18 +15,28 @@ import { liveLike, type Scratch, scratch } from "./tree.js";
 let s: Scratch;
 afterEach(() => s?.cleanup());
 
-function fakeExec(exitCodes: Record<string, number> = {}): Exec & { calls: string[] } {
+function fakeExec(
+  exitCodes: Record<string, number> = {},
+  tools: string[] = ["update-grub"],
+  stdout: Record<string, string> = {},
+): Exec & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
-    which: (f) => (f === "update-grub" ? "/usr/sbin/update-grub" : undefined),
+    which: (f) => (tools.includes(f) ? `/usr/sbin/${f}` : undefined),
     start: () => {
       throw new Error("not used");
     },
     async run(file, args): Promise<RunResult> {
       const command = [file, ...args].join(" ");
       calls.push(command);
-      return { command, exitCode: exitCodes[command] ?? 0, stdout: "", stderr: "", durationMs: 0 };
+      return {
+        command,
+        exitCode: exitCodes[command] ?? 0,
+        stdout: stdout[command] ?? "",
+        stderr: "",
+        durationMs: 0,
+      };
     },
   };
 }
@@ -68,11 +78,13 @@ describe("apply/revert on a live machine (simulated)", () => {
       "systemctl -q is-active irqbalance",
       "systemctl restart irqbalance",
       "mountpoint -q /mnt/hugetlbfs-1g",
-      "mkdir -p /mnt/hugetlbfs-1g",
       "mount -t hugetlbfs -o pagesize=1G none /mnt/hugetlbfs-1g",
       "update-grub",
     ]);
     expect(r.notes).toContain("bootloader regenerated with update-grub");
+    // the mount point is made through the root, journaled, and gone again after revert
+    const mountPoint = join(s.root, "mnt/hugetlbfs-1g");
+    expect(existsSync(mountPoint)).toBe(true);
 
     exec.calls.length = 0;
     await runRevert({ fs, exec, isRoot: true, journal: s.journal });
@@ -88,5 +100,46 @@ describe("apply/revert on a live machine (simulated)", () => {
     // a live kernel file takes the selected value back, not the listing it printed
     expect(readFileSync(join(s.root, "sys/kernel/mm/transparent_hugepage/enabled"), "utf8")).toBe("always\n");
     expect(readFileSync(join(s.root, "proc/sys/kernel/watchdog"), "utf8")).toBe("1\n");
+    expect(existsSync(mountPoint)).toBe(false);
+  });
+
+  it("on a grubby machine (BLS entries) adds the cmdline to every entry and gives each its own values back", async () => {
+    s = scratch();
+    const fs = liveLike(s.root);
+    // as RHEL 9's grubby prints it; the second entry already had its own isolcpus and idle=poll
+    const info = [
+      "index=0",
+      'kernel="/boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64"',
+      'args="ro crashkernel=1G-4G:192M,4G-64G:256M,64G-:512M rd.lvm.lv=rhel/root"',
+      'root="/dev/mapper/rhel-root"',
+      'title="Red Hat Enterprise Linux (5.14.0-362.8.1.el9_3.x86_64) 9.3 (Plow)"',
+      "index=1",
+      'kernel="/boot/vmlinuz-5.14.0-284.11.1.el9_2.x86_64"',
+      'args="ro isolcpus=1-3 idle=poll rd.lvm.lv=rhel/root"',
+      'root="/dev/mapper/rhel-root"',
+      "",
+    ].join("\n");
+    const exec = fakeExec({ "mountpoint -q /mnt/hugetlbfs-1g": 0 }, ["grubby", "grub2-mkconfig"], {
+      "grubby --info=ALL": info,
+    });
+    const plan = JSON.parse(readFileSync(s.plan, "utf8")) as { cmdline: string };
+    const r = await runApply({ plan: s.plan, fs, exec, yes: true, isRoot: true, journal: s.journal });
+    expect(exec.calls.filter((c) => c.startsWith("grub"))).toEqual([
+      "grubby --info=ALL",
+      `grubby --update-kernel=ALL --args=${plan.cmdline}`,
+    ]);
+    expect(r.notes).toContain("boot entries updated with grubby (2 kernel(s))");
+
+    exec.calls.length = 0;
+    const back = await runRevert({ fs, exec, isRoot: true, journal: s.journal });
+    const keys = [...new Set(plan.cmdline.split(" ").map((p) => p.split("=")[0]))].join(" ");
+    expect(keys).toContain("isolcpus");
+    // newest entry first; grub2-mkconfig is not run over entries grubby already put back
+    expect(exec.calls.filter((c) => c.startsWith("grub"))).toEqual([
+      `grubby --update-kernel=/boot/vmlinuz-5.14.0-284.11.1.el9_2.x86_64 --remove-args=${keys}`,
+      "grubby --update-kernel=/boot/vmlinuz-5.14.0-284.11.1.el9_2.x86_64 --args=isolcpus=1-3 idle=poll",
+      `grubby --update-kernel=/boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64 --remove-args=${keys}`,
+    ]);
+    expect(back.restored).toContain("boot entry /boot/vmlinuz-5.14.0-362.8.1.el9_3.x86_64 (grubby)");
   });
 });
