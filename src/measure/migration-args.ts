@@ -7,7 +7,11 @@
 import { UsageError } from "../errors.js";
 import { parseDuration, parsePositiveInt as positiveInt } from "./units.js";
 
-/** QEMU 7.2's migration capabilities (query-migrate-capabilities). */
+/**
+ * Migration capabilities of QEMU 7.2 (Debian 12) and 10.0 (bookworm-backports), from query-migrate-capabilities.
+ * A run sets only those the running QEMU lists, and refuses to turn on one it lacks ("compress" and "block" are gone
+ * since 9.1; "mapped-ram", "switchover-ack" and "dirty-limit" are new).
+ */
 export const KNOWN_CAPS = [
   "xbzrle",
   "rdma-pin-all",
@@ -30,6 +34,9 @@ export const KNOWN_CAPS = [
   "background-snapshot",
   "zero-copy-send",
   "postcopy-preempt",
+  "switchover-ack",
+  "dirty-limit",
+  "mapped-ram",
 ] as const;
 export type Cap = (typeof KNOWN_CAPS)[number];
 
@@ -57,6 +64,10 @@ const PARAM_KINDS: Record<string, "int" | "bytes" | "ms" | "bandwidth" | "string
   "multifd-compression": "string",
   "multifd-zlib-level": "int",
   "multifd-zstd-level": "int",
+  // QEMU 9.0+
+  "zero-page-detection": "string",
+  "avail-switchover-bandwidth": "bandwidth",
+  "vcpu-dirty-limit": "int",
 };
 
 export type MigrationParams = Record<string, number | string | boolean>;
@@ -158,7 +169,7 @@ export function parseCaps(text: string): Partial<Record<Cap, boolean>> {
     if (!(KNOWN_CAPS as readonly string[]).includes(name)) {
       throw new UsageError(
         `--caps: unknown migration capability "${name}"`,
-        `QEMU 7.2 knows: ${KNOWN_CAPS.join(", ")}`,
+        `QEMU 7.2 and 10.0 know: ${KNOWN_CAPS.join(", ")}`,
       );
     }
     caps[name as Cap] = state;

@@ -126,7 +126,8 @@ export async function migrationCommand(
   try {
     await withMigrationSession({ ...plan.options, onProgress: log }, async (session: MigrationSession) => {
       lines.push(
-        `Live migration, ${plan.options.memoryMiB} MiB ${session.accel.toUpperCase()} guest, workload ` +
+        `Live migration, ${plan.options.memoryMiB} MiB ${session.accel.toUpperCase()} guest on QEMU ` +
+          `${session.qemuVersion}, workload ` +
           `${flags.workload ?? "idle"}, loopback TCP; cap ${formatBandwidth(plan.limits.bandwidth)}, ` +
           `downtime limit ${plan.limits.downtimeLimitMs} ms; SLA total ≤ ${plan.options.sla.totalMs} ms, ` +
           `downtime ≤ ${plan.options.sla.downtimeMs} ms`,
@@ -161,8 +162,8 @@ export async function migrationCommand(
         const bestConfig = sweepMatrix(plan.limits).find((c) => c.name === best?.name);
         if (bestConfig?.caps.multifd && plan.options.workload.kind === "idle") {
           lines.push(
-            "caution: with QEMU 7.2, multifd delivered guests that dirty memory dead on the destination in " +
-              "kvm4nfv's runs; repeat the sweep with --workload dirty:RATE before adopting it.",
+            "caution: multifd won on an idle guest; repeat the sweep with --workload dirty:RATE before adopting " +
+              "it (with QEMU 7.2, dirtying guests often arrived dead on the destination).",
           );
         }
         exitCode = best ? 0 : 1;

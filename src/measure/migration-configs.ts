@@ -27,6 +27,10 @@ export const MANAGED_CAPS: readonly Cap[] = [
   "multifd",
   "late-block-activate",
   "validate-uuid",
+  // QEMU 9.0+ (a QEMU that lacks one is simply not asked)
+  "switchover-ack",
+  "dirty-limit",
+  "mapped-ram",
 ];
 
 /** Parameters the runner resets to QEMU's defaults (read from a fresh destination) unless set. */
@@ -43,13 +47,15 @@ export const MANAGED_PARAMS: readonly string[] = [
   "announce-max",
   "announce-rounds",
   "announce-step",
+  "zero-page-detection",
+  "avail-switchover-bandwidth",
 ];
 
 export const QEMU_DEFAULTS: MigrationConfig = {
   name: "qemu-defaults",
   caps: {},
   params: {},
-  why: "QEMU 7.2 as shipped: 128 MiB/s bandwidth cap, 300 ms downtime limit, single stream",
+  why: "QEMU as shipped (7.2 and 10.0 alike): 128 MiB/s bandwidth cap, 300 ms downtime limit, single stream",
 };
 
 export interface Limits {
@@ -61,9 +67,9 @@ export interface Limits {
 
 /**
  * kvm4nfv's choice for the seeds' target: their 10 Gbit/s bandwidth cap and 10 ms downtime limit, one
- * stream. Not multifd, although it is ~1.5x shorter for an idle guest here: on QEMU 7.2 a guest that dirties
- * memory during a multifd migration arrived dead on the destination in every run on this machine (the
- * liveness check catches it; QEMU itself reports "completed"). `--caps multifd` opts in.
+ * stream. Not multifd: on the 2-vCPU development machine its channel threads compete with the guest's, and it
+ * was no faster (QEMU 7.2: about the same for an idle guest; QEMU 10.0: 15-20% slower idle and dirtying), while
+ * on QEMU 7.2 dirtying guests it moved arrived dead on the destination. `--caps multifd` opts in.
  */
 export function kvm4nfvConfig(limits: Limits, extra: Partial<MigrationConfig> = {}): MigrationConfig {
   return {

@@ -14,7 +14,13 @@ import { buildQemuArgv } from "./argv.js";
 import { QmpClient } from "./qmp.js";
 import { type GuestSpec, validateSpec } from "./spec.js";
 
-export const QEMU = "qemu-system-x86_64";
+/**
+ * The QEMU to run: $KVM4NFV_QEMU (a path, e.g. the QEMU 10 that scripts/qemu-backports.sh extracts from
+ * bookworm-backports), else Debian's qemu-system-x86_64 from PATH. Every result records the version that ran.
+ */
+export function qemuBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KVM4NFV_QEMU?.trim() || "qemu-system-x86_64";
+}
 
 export interface ThreadPin {
   tid: number;
@@ -107,9 +113,13 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
   validateSpec(spec, options.hostCpus ?? (await hostOnlineCpus()));
   const accel = options.accel ?? (spec.accel === "auto" ? undefined : spec.accel);
   if (!accel) throw new Kvm4nfvError("INTERNAL", "launchGuest needs a resolved accelerator (kvm or tcg)");
-  if (!exec.which(QEMU))
-    throw new Kvm4nfvError("TOOL_MISSING", `${QEMU} is not installed`, {
-      hint: "apt-get install qemu-system-x86",
+  const qemu = qemuBinary();
+  if (!exec.which(qemu))
+    throw new Kvm4nfvError("TOOL_MISSING", `${qemu} is not installed`, {
+      hint:
+        qemu === "qemu-system-x86_64"
+          ? "apt-get install qemu-system-x86"
+          : "KVM4NFV_QEMU names no executable: unset it, or run bash scripts/qemu-backports.sh",
     });
   checkSpecFiles(spec);
 
@@ -139,7 +149,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
     untrack();
   };
   try {
-    child = exec.start(QEMU, argv);
+    child = exec.start(qemu, argv);
     // Drain stdout (unused with -display none) so a chatty QEMU can never block on a full pipe.
     child.process.stdout?.resume();
     child.process.stderr?.on("data", (b: Buffer) => {

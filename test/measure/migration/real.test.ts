@@ -112,6 +112,21 @@ describe("live migration of a small TCG guest", () => {
     }
   }, 120_000);
 
+  it("refuses, as a failed run, a capability this QEMU does not have; the guest stays on the source", async () => {
+    // 7.2 has no mapped-ram (new in 9.0); 9.1 dropped compress
+    const lacking = Number(session.qemuVersion.split(".")[0]) < 9 ? "mapped-ram" : "compress";
+    const r = await session.migrate({
+      ...kvm4nfvConfig(LIMITS, { caps: { [lacking]: true } }),
+      name: "lacking",
+    });
+    expect(r.verdict.status).toBe("error");
+    expect(String(r.metrics.failure_reason)).toBe(
+      `this QEMU has no migration capability ${lacking} (configuration lacking)`,
+    );
+    expect(r.metrics.source_status_after).toBe("running");
+    expect(myQemus()).toHaveLength(1);
+  }, 60_000);
+
   it("survives a destination killed mid-migration: source still running, run failed with the reason, port freed", async () => {
     // QEMU's default 128 MiB/s cap makes the migration last long enough to be interrupted.
     hooks.afterMigrateStarted = async ({ destination }) => {
