@@ -87,7 +87,8 @@ export function buildImportedRuns(
   mtime: Date,
   options: { label?: string | undefined; sla?: string | undefined } = {},
 ): RunRecord[] {
-  const exported = asExportedRuns(basename(path), content);
+  // errors name the file as the user gave it
+  const exported = asExportedRuns(path, content);
   if (exported)
     return options.label ? exported.map((r) => ({ ...r, label: options.label as string })) : exported;
   return [buildImportedRun(path, content, mtime, options)];
@@ -100,9 +101,9 @@ export function buildImportedRun(
   options: { label?: string | undefined; sla?: string | undefined } = {},
 ): RunRecord {
   const name = basename(path);
-  const exported = asExportedRuns(name, content);
+  const exported = asExportedRuns(path, content);
   if (exported?.length === 1) return options.label ? { ...exported[0]!, label: options.label } : exported[0]!;
-  const parsed = detectAndParse(name, content);
+  const parsed = detectAndParse(path, content);
   const limits = parseSla(options.sla ?? DEFAULT_SLA);
   const when = mtime.toISOString();
   const params: Record<string, unknown> = {
