@@ -94,10 +94,13 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   "update-grub": "grub2-common",
 };
 
-export function toolMissing(tool: string): Kvm4nfvError {
+/** `hint` replaces the package hint where the tool's name came from somewhere else (an environment variable). */
+export function toolMissing(tool: string, hint?: string): Kvm4nfvError {
   const pkg = DEBIAN_PACKAGE[tool];
   return new Kvm4nfvError("TOOL_MISSING", `${tool} is not installed`, {
-    hint: pkg ? `install ${pkg}: apt-get install ${pkg}` : `install ${tool} and make sure it is on PATH`,
+    hint:
+      hint ??
+      (pkg ? `install ${pkg}: apt-get install ${pkg}` : `install ${tool} and make sure it is on PATH`),
   });
 }
 

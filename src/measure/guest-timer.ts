@@ -11,7 +11,7 @@ import { type Exec, realExec } from "../exec.js";
 import { RootFs } from "../host/fs.js";
 import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
 import { ensureGuestImages } from "../vm/guest-build.js";
-import { hostOnlineCpus, qemuBinary } from "../vm/launcher.js";
+import { hostOnlineCpus, requireQemu } from "../vm/launcher.js";
 import { resolveAccel, runGuest } from "../vm/run-guest.js";
 import { defaultSpec, type GuestSpec } from "../vm/spec.js";
 import { probeCyclictest, probeStressNg, readEnvironment } from "./environment.js";
@@ -133,7 +133,7 @@ export async function runGuestTimerTest(
     const v = await probeStressNg(exec);
     if (v) toolVersions["stress-ng"] = v;
   }
-  const qemu = await exec.run(qemuBinary(), ["--version"], { timeoutMs: 10_000 });
+  const qemu = await exec.run(requireQemu(exec), ["--version"], { timeoutMs: 10_000 });
   const qemuVersion = /version (\S+)/.exec(qemu.stdout)?.[1];
   if (qemuVersion) toolVersions.qemu = qemuVersion;
 

@@ -7,7 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kvm4nfvError } from "../errors.js";
+import { Kvm4nfvError, toolMissing } from "../errors.js";
 import { type Child, type Exec, realExec } from "../exec.js";
 import { formatCpuList, parseCpuList, sameCpus } from "../host/parse/cpulist.js";
 import { buildQemuArgv } from "./argv.js";
@@ -20,6 +20,18 @@ import { type GuestSpec, validateSpec } from "./spec.js";
  */
 export function qemuBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.KVM4NFV_QEMU?.trim() || "qemu-system-x86_64";
+}
+
+/** qemuBinary(), or a TOOL_MISSING error whose hint fits where the name came from. */
+export function requireQemu(exec: Pick<Exec, "which">, env: NodeJS.ProcessEnv = process.env): string {
+  const qemu = qemuBinary(env);
+  if (exec.which(qemu)) return qemu;
+  throw toolMissing(
+    qemu,
+    env.KVM4NFV_QEMU?.trim()
+      ? "KVM4NFV_QEMU names no executable: unset it, or run bash scripts/qemu-backports.sh"
+      : undefined,
+  );
 }
 
 export interface ThreadPin {
@@ -113,14 +125,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
   validateSpec(spec, options.hostCpus ?? (await hostOnlineCpus()));
   const accel = options.accel ?? (spec.accel === "auto" ? undefined : spec.accel);
   if (!accel) throw new Kvm4nfvError("INTERNAL", "launchGuest needs a resolved accelerator (kvm or tcg)");
-  const qemu = qemuBinary();
-  if (!exec.which(qemu))
-    throw new Kvm4nfvError("TOOL_MISSING", `${qemu} is not installed`, {
-      hint:
-        qemu === "qemu-system-x86_64"
-          ? "apt-get install qemu-system-x86"
-          : "KVM4NFV_QEMU names no executable: unset it, or run bash scripts/qemu-backports.sh",
-    });
+  const qemu = requireQemu(exec);
   checkSpecFiles(spec);
 
   const workDir = await mkdtemp(join(tmpdir(), "kvm4nfv-vm-"));
