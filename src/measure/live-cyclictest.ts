@@ -2,6 +2,7 @@
  * Run cyclictest on the host without -q, so its live status lines ("T: 0 (…) … Max: 27", redrawn ~100 times a
  * second with cursor-up escapes) give a running maximum for the progress line. Those lines are dropped as they
  * arrive — an hour would be ~50 MB — and only the rest (the histogram, the summary) is kept as stdout.
+ * With -N/--nsecs those lines are in nanoseconds: the running maximum is reported in µs all the same.
  */
 import type { Exec, RunResult } from "../exec.js";
 
@@ -10,12 +11,12 @@ const STATUS = /^T:\s*\d+\s.*\bMax:\s*(\d+)/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: cursor movement that cyclictest writes between redraws
 const ESCAPES = /\u001b\[[0-9;]*[A-Za-z]/g;
 
-/** Keep what a quiet run would have printed; report each status line's Max. Pure, for tests. */
-export function filterLiveLine(line: string, onMax: (us: number) => void): boolean {
+/** Keep what a quiet run would have printed; report each status line's Max in µs. Pure, for tests. */
+export function filterLiveLine(line: string, onMax: (us: number) => void, nsecs = false): boolean {
   const clean = line.replace(ESCAPES, "");
   const m = STATUS.exec(clean);
   if (m) {
-    onMax(Number(m[1]));
+    onMax(nsecs ? Number(m[1]) / 1000 : Number(m[1]));
     return false;
   }
   return !/^policy:/.test(clean) && clean.trim() !== "";
@@ -32,8 +33,9 @@ export async function runCyclictestLive(
   let kept = "";
   let partial = "";
   let stderr = "";
+  const nsecs = args.includes("-N") || args.includes("--nsecs");
   const take = (line: string) => {
-    if (filterLiveLine(line, onMax)) kept += `${line.replace(ESCAPES, "")}\n`;
+    if (filterLiveLine(line, onMax, nsecs)) kept += `${line.replace(ESCAPES, "")}\n`;
   };
   child.process.stdout?.on("data", (b: Buffer) => {
     const lines = (partial + b.toString()).split("\n");

@@ -35,7 +35,14 @@ export function totalSamples(h: Histogram): number {
   return n;
 }
 
-export function computePercentiles(h: Histogram): Partial<Record<PercentileKey, Percentile>> {
+/**
+ * widthKnown = false (rt-tests >= 2.7 text without its -h value): the histogram's upper edge is not known, so
+ * a percentile whose rank falls among the overflows is left out (unknown) rather than bounded by a guess.
+ */
+export function computePercentiles(
+  h: Histogram,
+  widthKnown = true,
+): Partial<Record<PercentileKey, Percentile>> {
   const n = totalSamples(h);
   const out: Partial<Record<PercentileKey, Percentile>> = {};
   if (n === 0) return out;
@@ -51,6 +58,7 @@ export function computePercentiles(h: Histogram): Partial<Record<PercentileKey, 
     }
     if (k === ranks.length) return out;
   }
+  if (!widthKnown) return out;
   for (; k < ranks.length; k++) out[PERCENTILE_KEYS[k]!] = { valueUs: h.maxUs, inOverflow: true };
   return out;
 }

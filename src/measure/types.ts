@@ -5,13 +5,17 @@
 
 export type TestType = "timer" | "oslat" | "migration";
 
-/** Latency histogram of one CPU/thread: bucket i counts samples of latency i µs (bucket width 1 µs). */
+/**
+ * Latency histogram of one CPU/thread: bucket i counts samples of latency i µs (bucket width 1 µs; finer when
+ * the tool measured finer: cyclictest -N buckets are 0.001 µs, oslat -W 500 buckets 0.5 µs).
+ */
 export interface Histogram {
   /** [latencyUs, count] pairs, ascending, only non-empty buckets. */
   buckets: Array<[number, number]>;
   /** Samples above the last bucket (cyclictest's "Histogram Overflows"). */
   overflows: number;
-  /** Width of the histogram (cyclictest -h N): buckets 0..N-1. */
+  /** Width of the histogram (cyclictest -h N): buckets 0..N-1. When the run's params say the width is
+   *  unknown (rt-tests >= 2.7 text without its -h value) this is only a lower bound. */
   maxUs: number;
 }
 

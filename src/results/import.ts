@@ -4,7 +4,10 @@
  * kvm4nfv JSON export (a RunRecord) is accepted too, to move runs between stores.
  *
  * Nothing about the host is known for a plain tool output: the environment is left null/unknown rather than
- * guessed from this machine. The verdict is the SLA (default the seeds' min=50,avg=100,max=1000) applied to the
+ * guessed from this machine. What the file itself cannot tell is stored as such (params.notes): a file in
+ * nanoseconds (cyclictest -N) is stored in µs, threads whose CPU is unknown keep their thread number with
+ * params.cpusKnown = false, a run without a histogram has no percentiles. The run's time is the tool's own
+ * start_time/end_time when the file has them, else the file's modification time (params.timesFrom says which). The verdict is the SLA (default the seeds' min=50,avg=100,max=1000) applied to the
  * imported figures. All files are parsed before anything is saved: one bad file stores nothing.
  */
 import { readFileSync, statSync } from "node:fs";
@@ -109,16 +112,19 @@ export function buildImportedRun(
   const params: Record<string, unknown> = {
     importedFrom: resolve(path),
     format: parsed.format,
-    // The file's modification time is the only clue to when it was measured (startedAt/endedAt carry it).
-    timesFrom: "file modification time",
+    // The tool's own start time when the file has one; else the modification time is the only clue.
+    timesFrom: parsed.startedAt ? "the tool's start_time/end_time" : "file modification time",
+    unitInFile: parsed.unit,
+    cpusKnown: parsed.cpusKnown,
   };
   if (parsed.cmdline) params.cmdline = parsed.cmdline;
+  if (parsed.notes.length) params.notes = parsed.notes;
   return {
     id: null,
     type: parsed.tool === "oslat" ? "oslat" : "timer",
     label: options.label ?? name.replace(/\.(json|txt|log|out)$/, ""),
-    startedAt: when,
-    endedAt: when,
+    startedAt: parsed.startedAt ?? when,
+    endedAt: parsed.endedAt ?? parsed.startedAt ?? when,
     params,
     environment: {
       hostname: null,
@@ -132,8 +138,15 @@ export function buildImportedRun(
     cpus: parsed.cpus,
     metrics: parsed.extra,
     raw: { [name]: content },
-    verdict: evaluateSla(limits, parsed.cpus),
+    verdict: judged(limits, parsed),
   };
+}
+
+/** The SLA verdict; where the file names threads only, the summary says "thread N", not "CPU N". */
+function judged(limits: ReturnType<typeof parseSla>, parsed: ReturnType<typeof detectAndParse>) {
+  const verdict = evaluateSla(limits, parsed.cpus);
+  if (parsed.cpusKnown) return verdict;
+  return { ...verdict, summary: verdict.summary.replace(/\bon CPU (\d+)/g, "on thread $1") };
 }
 
 export function importAction(files: string[], opts: ImportOptions): Outcome {
@@ -144,7 +157,13 @@ export function importAction(files: string[], opts: ImportOptions): Outcome {
   return withStore(opts, (store) => {
     const lines = runs.map(({ file, run }) => {
       const id = store.saveRun(run);
-      return `imported ${file} as run ${id} (${run.type}, ${run.cpus.length} CPU${run.cpus.length === 1 ? "" : "s"}, ${run.verdict.status})`;
+      const n = run.cpus.length;
+      const what =
+        run.params.cpusKnown === false
+          ? `${n} thread${n === 1 ? "" : "s"}, CPUs unknown`
+          : `${n} CPU${n === 1 ? "" : "s"}`;
+      const notes = Array.isArray(run.params.notes) ? (run.params.notes as string[]) : [];
+      return `imported ${file} as run ${id} (${run.type}, ${what}, ${run.verdict.status})${notes.map((x) => `\n  note: ${x}`).join("")}`;
     });
     return { text: lines.join("\n"), exitCode: 0 };
   });

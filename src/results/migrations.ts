@@ -74,6 +74,29 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // Sub-µs histogram widths are real: cyclictest -N -h 200 is 0.2 µs wide, oslat -W 500 -b 16 7.5 µs.
+    // STRICT refuses a REAL in an INTEGER column, so the table is rebuilt with max_us REAL (values kept).
+    version: 2,
+    description: "histogram width (max_us) may be fractional µs",
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE histograms_v2 (
+          run_id    INTEGER NOT NULL,
+          ord       INTEGER NOT NULL,
+          cpu       INTEGER NOT NULL,
+          max_us    REAL NOT NULL,
+          overflows INTEGER NOT NULL,
+          buckets   TEXT NOT NULL,               -- JSON [[latencyUs, count], ...], non-empty buckets only
+          PRIMARY KEY (run_id, ord),
+          FOREIGN KEY (run_id, ord) REFERENCES cpu_results (run_id, ord) ON DELETE CASCADE
+        ) STRICT;
+        INSERT INTO histograms_v2 SELECT run_id, ord, cpu, max_us, overflows, buckets FROM histograms;
+        DROP TABLE histograms;
+        ALTER TABLE histograms_v2 RENAME TO histograms;
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);

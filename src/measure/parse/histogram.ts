@@ -13,18 +13,34 @@
  *   # Histogram Overflow at cycle number:
  *   # Thread 0: 00552 00557 …
  *
- * Anything before "# Histogram" (the "# /dev/cpu_dma_latency" note, WARN lines, live "T:" lines) is ignored.
+ * Anything before "# Histogram" (the "# /dev/cpu_dma_latency" note, WARN lines, live "T:" lines) is ignored,
+ * except a command line ("$ cyclictest -a 1 -h 200 …") if the file carries one: the text itself names threads,
+ * not CPUs, has no unit (-N prints ns) and, from 2.7, no width. Those come from the options (what kvm4nfv's
+ * own timer test ran), else that command line, else they are unknown: threads are "thread N", the unit is
+ * taken as cyclictest's default µs (said in the notes), percentiles past the last printed bucket are left out.
+ * Old releases print negative minimums; they are kept.
  */
 
 import { computePercentiles } from "../stats.js";
 import type { CpuResult } from "../types.js";
-import { badOutput, cpuOfThread, type ParsedToolOutput } from "./common.js";
+import { cmdlineFacts, cmdlineInText, cpusOfThreads } from "./cmdline.js";
+import {
+  badOutput,
+  baseOutput,
+  cpuOfThread,
+  type ParsedToolOutput,
+  refuseEmptyThread,
+  toUs,
+} from "./common.js";
 
 export interface HistogramTextOptions {
   /** cyclictest -h value. Needed for the 2.7 form, where the width cannot be read from the text. */
   histogramUs?: number;
-  /** cyclictest -a CPUs, to map threads to CPUs (round robin); else thread i is reported as CPU i. */
+  /** cyclictest -a CPUs, to map threads to CPUs (round robin); else from a command line in the text, else
+   *  the CPUs are unknown (cpusKnown false, cpu = thread index). */
   cpus?: readonly number[];
+  /** cyclictest -N: the text is in nanoseconds. */
+  nsecs?: boolean;
 }
 
 const EXPECTED = "cyclictest -h histogram output ('# Histogram' rows then '# Min/Avg/Max Latencies:' lines)";
@@ -68,6 +84,20 @@ export function parseHistogramText(
   const lines = text.split("\n");
   let i = lines.findIndex((l) => l.trimEnd() === "# Histogram");
   if (i < 0) throw badOutput(name, "no '# Histogram' line", EXPECTED);
+  const runs = lines.filter((l) => l.trimEnd() === "# Histogram").length;
+  if (runs > 1)
+    throw badOutput(name, `${runs} histograms in one file (runs concatenated)`, "one run per file");
+  // cyclicdeadline --histogram prints the same table after its own "Using all CPUS"/"Using CPUS:" line.
+  if (lines.slice(0, i).some((l) => /^Using (?:all CPUS|CPUS:)/.test(l))) {
+    throw badOutput(
+      name,
+      "cyclicdeadline histogram (SCHED_DEADLINE wake-up latency), not a cyclictest timer run",
+      "cyclictest or oslat output (kvm4nfv does not import other rt-tests programs)",
+    );
+  }
+  const recorded = cmdlineInText(lines.slice(0, i).join("\n"), "cyclictest");
+  const facts = recorded ? cmdlineFacts(recorded) : null;
+  const unit = (options.nsecs ?? facts?.nsecs) ? "ns" : "us";
 
   // Rows first, kept as raw column arrays until the thread count is known from "# Min Latencies:".
   const rows: number[][] = [];
@@ -88,7 +118,7 @@ export function parseHistogramText(
     for (const [prefix, key] of SUMMARY) {
       if (line.startsWith(prefix)) {
         const fields = line.slice(prefix.length).trim().split(/\s+/).filter(Boolean);
-        if (fields.some((f) => !/^\d+$/.test(f))) {
+        if (fields.some((f) => !/^-?\d+$/.test(f))) {
           throw badOutput(name, `malformed '${prefix}' line`, EXPECTED);
         }
         summary[key] = fields.map(Number);
@@ -142,32 +172,49 @@ export function parseHistogramText(
       }
     }
   }
-  // < 2.7 prints every bucket, so the width is the row count; 2.7 leaves it to the caller (-h value).
-  const width = hasTotal
-    ? rows.length
-    : (options.histogramUs ?? (rows.length ? rows[rows.length - 1]![0]! + 1 : 0));
+  // < 2.7 prints every bucket, so the width is the row count; 2.7 leaves it to the -h value, else unknown
+  // (the last printed bucket + 1 is only a lower bound: a -h 200 run may end its rows at 196).
+  const given = options.histogramUs ?? facts?.histogram ?? null;
+  const widthKnown = hasTotal || given !== null;
+  const width = hasTotal ? rows.length : (given ?? (rows.length ? rows[rows.length - 1]![0]! + 1 : 0));
+  const notes: string[] = [];
+  if (!widthKnown) {
+    notes.push(
+      "histogram width unknown (rt-tests >= 2.7 omits empty buckets; no -h value): percentiles past the last bucket left out",
+    );
+  }
+  const cpuList = options.cpus ?? cpusOfThreads(facts, threads);
+  if (!cpuList) notes.push("the histogram names threads, not CPUs, and no -a was given: CPUs unknown");
+  if (unit === "ns") notes.push("cyclictest -N: the file is in nanoseconds; stored as µs");
+  else if (options.nsecs === undefined && !facts) {
+    notes.push("unit taken as µs (cyclictest's default; the text does not say, -N would make it ns)");
+  }
 
   const cpus: CpuResult[] = [];
   for (let t = 0; t < threads; t++) {
-    const histogram = { buckets: counts[t]!, overflows: summary.overflows![t]!, maxUs: width };
+    refuseEmptyThread(name, t, inHist[t]! + summary.overflows![t]!, EXPECTED);
+    const buckets = counts[t]!.map(([at, n]): [number, number] => [toUs(at, unit), n]);
+    const histogram = { buckets, overflows: summary.overflows![t]!, maxUs: toUs(width, unit) };
     cpus.push({
-      cpu: cpuOfThread(t, options.cpus),
+      cpu: cpuList ? cpuOfThread(t, cpuList) : t,
       thread: t,
-      minUs: summary.min![t]!,
-      avgUs: summary.avg![t]!,
-      maxUs: summary.max![t]!,
+      minUs: toUs(summary.min![t]!, unit),
+      avgUs: toUs(summary.avg![t]!, unit),
+      maxUs: toUs(summary.max![t]!, unit),
       samples: inHist[t]! + histogram.overflows,
       overflows: histogram.overflows,
       histogram,
-      percentiles: computePercentiles(histogram),
+      percentiles: computePercentiles(histogram, widthKnown),
     });
   }
-  return {
+  return baseOutput({
     tool: "cyclictest",
     format: hasTotal ? "cyclictest-histogram" : "cyclictest-histogram-2.7",
-    toolVersion: null,
-    cmdline: null,
+    cmdline: recorded,
     cpus,
     extra,
-  };
+    unit,
+    cpusKnown: cpuList !== null,
+    notes,
+  });
 }

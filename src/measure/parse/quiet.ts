@@ -2,48 +2,97 @@
  * cyclictest's per-thread status line, as -q prints it once at the end (and the live mode repeats it,
  * with cursor-movement escapes, every refresh):
  *   T: 0 ( 1234) P:99 I:1000 C:   3000 Min:      3 Act:    5 Avg:    4 Max:      12
- * The last line per thread wins. There is no histogram, so no percentiles.
+ * The last line per thread wins. There is no histogram, so no percentiles. The line names the thread, not
+ * its CPU, and has no unit (-N prints ns): those come from the options or a command line in the text, else
+ * the CPU is unknown ("thread N") and the unit cyclictest's default µs (said in the notes). Old releases
+ * print negative minimums; they are kept. A "T:" line that cannot be read is an error, never a dropped thread.
  */
 import type { CpuResult } from "../types.js";
-import { badOutput, cpuOfThread, type ParsedToolOutput } from "./common.js";
+import { cmdlineFacts, cmdlineInText, cpusOfThreads } from "./cmdline.js";
+import {
+  badOutput,
+  baseOutput,
+  cpuOfThread,
+  type ParsedToolOutput,
+  refuseEmptyThread,
+  toUs,
+} from "./common.js";
 
-const LINE =
-  /T:\s*(\d+)\s+\(\s*(\d+)\)\s+P:\s*(\d+)\s+I:\s*(\d+)\s+C:\s*(\d+)\s+Min:\s*(\d+)\s+Act:\s*(\d+)\s+Avg:\s*(\d+)\s+Max:\s*(\d+)/;
+const N = "(-?\\d+)";
+const LINE = new RegExp(
+  `T:\\s*(\\d+)\\s+\\(\\s*(\\d+)\\)\\s+P:\\s*(\\d+)\\s+I:\\s*(\\d+)\\s+C:\\s*(\\d+)\\s+Min:\\s*${N}\\s+Act:\\s*${N}\\s+Avg:\\s*${N}\\s+Max:\\s*${N}`,
+);
+/** signaltest: "T: 0 (26071) P:90 C: 200 Min: …" (no I:); cyclicdeadline: "T: 0 ( 3561) I:10000 C: …" (no P:). */
+const SIGNALTEST = /T:\s*\d+\s+\(\s*\d+\)\s+P:\s*\d+\s+C:/;
+const CYCLICDEADLINE = /T:\s*\d+\s+\(\s*\d+\)\s+I:\s*\d+\s+C:/;
 const EXPECTED =
   "cyclictest -q summary lines ('T: 0 ( 1234) P:99 I:1000 C: 3000 Min: 3 Act: 5 Avg: 4 Max: 12')";
+const OTHERS = "cyclictest or oslat output (kvm4nfv does not import other rt-tests programs)";
 
 export function parseQuietLines(
   name: string,
   text: string,
-  options: { cpus?: readonly number[] } = {},
+  options: { cpus?: readonly number[]; nsecs?: boolean } = {},
 ): ParsedToolOutput {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal escapes of live mode
   const clean = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
-  const byThread = new Map<number, CpuResult>();
+  const recorded = cmdlineInText(clean, "cyclictest");
+  const facts = recorded ? cmdlineFacts(recorded) : null;
+  const unit = (options.nsecs ?? facts?.nsecs) ? "ns" : "us";
+  const byThread = new Map<number, [number, number, number, number]>();
   for (const line of clean.split("\n")) {
+    if (!/(?:^|\s)T:\s*\d/.test(line)) continue;
     const m = LINE.exec(line);
-    if (!m) continue;
+    if (!m) {
+      if (SIGNALTEST.test(line))
+        throw badOutput(
+          name,
+          "signaltest output (signal round-trip latency), not a cyclictest timer run",
+          OTHERS,
+        );
+      if (CYCLICDEADLINE.test(line)) {
+        throw badOutput(
+          name,
+          "cyclicdeadline output (SCHED_DEADLINE wake-up latency), not a cyclictest timer run",
+          OTHERS,
+        );
+      }
+      throw badOutput(name, `unreadable status line ${JSON.stringify(line.trim().slice(0, 80))}`, EXPECTED);
+    }
     const [thread, , , , cycles, min, , avg, max] = m.slice(1).map(Number) as number[];
-    byThread.set(thread!, {
-      cpu: cpuOfThread(thread!, options.cpus),
-      thread: thread!,
-      minUs: min!,
-      avgUs: avg!,
-      maxUs: max!,
-      samples: cycles!,
+    byThread.set(thread!, [cycles!, min!, avg!, max!]);
+  }
+  if (byThread.size === 0) throw badOutput(name, "no 'T:' status line", EXPECTED);
+  const threads = [...byThread.keys()].sort((a, b) => a - b);
+  const cpuList = options.cpus ?? cpusOfThreads(facts, Math.max(...threads) + 1);
+  const cpus: CpuResult[] = threads.map((thread) => {
+    const [cycles, min, avg, max] = byThread.get(thread)!;
+    refuseEmptyThread(name, thread, cycles, EXPECTED);
+    return {
+      cpu: cpuList ? cpuOfThread(thread, cpuList) : thread,
+      thread,
+      minUs: toUs(min, unit),
+      avgUs: toUs(avg, unit),
+      maxUs: toUs(max, unit),
+      samples: cycles,
       overflows: 0,
       histogram: null,
       percentiles: {},
-    });
+    };
+  });
+  const notes = ["cyclictest status lines: no histogram, so no percentiles"];
+  if (!cpuList) notes.push("the lines name threads, not CPUs, and no -a was given: CPUs unknown");
+  if (unit === "ns") notes.push("cyclictest -N: the file is in nanoseconds; stored as µs");
+  else if (options.nsecs === undefined && !facts) {
+    notes.push("unit taken as µs (cyclictest's default; the text does not say, -N would make it ns)");
   }
-  if (byThread.size === 0) throw badOutput(name, "no 'T:' status line", EXPECTED);
-  const cpus = [...byThread.values()].sort((a, b) => a.thread - b.thread);
-  return {
+  return baseOutput({
     tool: "cyclictest",
     format: "cyclictest-quiet",
-    toolVersion: null,
-    cmdline: null,
+    cmdline: recorded,
     cpus,
-    extra: {},
-  };
+    unit,
+    cpusKnown: cpuList !== null,
+    notes,
+  });
 }
