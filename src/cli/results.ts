@@ -61,6 +61,10 @@ export function register(program: Command): void {
     .argument("<file...>", "files to import, one run each")
     .option("--label <label>", "label for the imported runs (default: the file name)")
     .option("--sla <limits>", "SLA to judge them by, e.g. min=50,avg=100,max=1000,p99.99=30 (µs)")
+    .option(
+      "--cmdline <line>",
+      "the cyclictest command line of text outputs (its -N unit, -a CPUs, -h width)",
+    )
     .option("--store <path>", STORE_HELP)
     .action(async (files, opts) => {
       const { importAction } = await import("../results/import.js");

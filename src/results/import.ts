@@ -21,6 +21,8 @@ import { type Outcome, type StoreOption, withStore } from "./actions.js";
 export interface ImportOptions extends StoreOption {
   label?: string | undefined;
   sla?: string | undefined;
+  /** The command line the text files came from (their -N, -a, -h), for outputs that do not record it. */
+  cmdline?: string | undefined;
 }
 
 function readInput(path: string): { content: string; mtime: Date } {
@@ -88,7 +90,7 @@ export function buildImportedRuns(
   path: string,
   content: string,
   mtime: Date,
-  options: { label?: string | undefined; sla?: string | undefined } = {},
+  options: { label?: string | undefined; sla?: string | undefined; cmdline?: string | undefined } = {},
 ): RunRecord[] {
   // errors name the file as the user gave it
   const exported = asExportedRuns(path, content);
@@ -101,12 +103,12 @@ export function buildImportedRun(
   path: string,
   content: string,
   mtime: Date,
-  options: { label?: string | undefined; sla?: string | undefined } = {},
+  options: { label?: string | undefined; sla?: string | undefined; cmdline?: string | undefined } = {},
 ): RunRecord {
   const name = basename(path);
   const exported = asExportedRuns(path, content);
   if (exported?.length === 1) return options.label ? { ...exported[0]!, label: options.label } : exported[0]!;
-  const parsed = detectAndParse(path, content);
+  const parsed = detectAndParse(path, content, options.cmdline ? { cmdline: options.cmdline } : {});
   const limits = parseSla(options.sla ?? DEFAULT_SLA);
   const when = mtime.toISOString();
   const params: Record<string, unknown> = {

@@ -41,6 +41,8 @@ export interface HistogramTextOptions {
   cpus?: readonly number[];
   /** cyclictest -N: the text is in nanoseconds. */
   nsecs?: boolean;
+  /** The command line the file came from, when the file itself does not carry one (`results import --cmdline`). */
+  cmdline?: string;
 }
 
 const EXPECTED = "cyclictest -h histogram output ('# Histogram' rows then '# Min/Avg/Max Latencies:' lines)";
@@ -95,7 +97,7 @@ export function parseHistogramText(
       "cyclictest or oslat output (kvm4nfv does not import other rt-tests programs)",
     );
   }
-  const recorded = cmdlineInText(lines.slice(0, i).join("\n"), "cyclictest");
+  const recorded = cmdlineInText(lines.slice(0, i).join("\n"), "cyclictest") ?? options.cmdline ?? null;
   const facts = recorded ? cmdlineFacts(recorded) : null;
   const unit = (options.nsecs ?? facts?.nsecs) ? "ns" : "us";
 

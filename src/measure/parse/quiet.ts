@@ -29,17 +29,31 @@ const EXPECTED =
   "cyclictest -q summary lines ('T: 0 ( 1234) P:99 I:1000 C: 3000 Min: 3 Act: 5 Avg: 4 Max: 12')";
 const OTHERS = "cyclictest or oslat output (kvm4nfv does not import other rt-tests programs)";
 
+/**
+ * The unit a status line was printed in, from its layout: cyclictest (0.83 to 2.x) prints "Act:%5ld Avg:%5ld"
+ * in µs and "Act:%8ld Avg:%8ld" with -N. A padded 8-wide field is ns, a 5-wide one µs; a value too wide for
+ * its field says nothing (null).
+ */
+export function printedUnit(line: string): "us" | "ns" | null {
+  const m = /Act:(\s*-?\d+) Avg:(\s*-?\d+) Max:/.exec(line);
+  if (!m) return null;
+  const [act, avg] = [m[1]!, m[2]!];
+  if (act.length === 8 && avg.length === 8 && act.startsWith(" ") && avg.startsWith(" ")) return "ns";
+  if (act.length === 5 && avg.length === 5) return "us";
+  return null;
+}
+
 export function parseQuietLines(
   name: string,
   text: string,
-  options: { cpus?: readonly number[]; nsecs?: boolean } = {},
+  options: { cpus?: readonly number[]; nsecs?: boolean; cmdline?: string } = {},
 ): ParsedToolOutput {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the terminal escapes of live mode
   const clean = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
-  const recorded = cmdlineInText(clean, "cyclictest");
+  const recorded = cmdlineInText(clean, "cyclictest") ?? options.cmdline ?? null;
   const facts = recorded ? cmdlineFacts(recorded) : null;
-  const unit = (options.nsecs ?? facts?.nsecs) ? "ns" : "us";
   const byThread = new Map<number, [number, number, number, number]>();
+  const widths = new Set<"us" | "ns">();
   for (const line of clean.split("\n")) {
     if (!/(?:^|\s)T:\s*\d/.test(line)) continue;
     const m = LINE.exec(line);
@@ -61,7 +75,12 @@ export function parseQuietLines(
     }
     const [thread, , , , cycles, min, , avg, max] = m.slice(1).map(Number) as number[];
     byThread.set(thread!, [cycles!, min!, avg!, max!]);
+    const printed = printedUnit(line);
+    if (printed) widths.add(printed);
   }
+  if (widths.size > 1)
+    throw badOutput(name, "status lines in both µs and ns (runs mixed)", "one run per file");
+  const unit = (options.nsecs ?? facts?.nsecs ?? widths.has("ns")) ? "ns" : "us";
   if (byThread.size === 0) throw badOutput(name, "no 'T:' status line", EXPECTED);
   const threads = [...byThread.keys()].sort((a, b) => a - b);
   const cpuList = options.cpus ?? cpusOfThreads(facts, Math.max(...threads) + 1);
@@ -83,8 +102,8 @@ export function parseQuietLines(
   const notes = ["cyclictest status lines: no histogram, so no percentiles"];
   if (!cpuList) notes.push("the lines name threads, not CPUs, and no -a was given: CPUs unknown");
   if (unit === "ns") notes.push("cyclictest -N: the file is in nanoseconds; stored as µs");
-  else if (options.nsecs === undefined && !facts) {
-    notes.push("unit taken as µs (cyclictest's default; the text does not say, -N would make it ns)");
+  else if (options.nsecs === undefined && !facts && widths.size === 0) {
+    notes.push("unit taken as µs (cyclictest's default; the lines do not say, -N would make it ns)");
   }
   return baseOutput({
     tool: "cyclictest",
