@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { realExec } from "../../src/exec.js";
 import { filterLiveLine, runCyclictestLive } from "../../src/measure/live-cyclictest.js";
+import { fixture } from "./fixtures.js";
 
 describe("cyclictest live lines", () => {
   it("takes the running max from status lines (escapes and all) and drops them", () => {
@@ -17,6 +18,17 @@ describe("cyclictest live lines", () => {
     expect(keep("# Max Latencies: 00135")).toBe(true);
     expect(keep("000007 000012")).toBe(true);
     expect(maxes).toEqual([11, 135]);
+  });
+
+  it("reports the running max in µs from real -N live output (rt-tests 2.4, ns on screen)", () => {
+    const maxes: number[] = [];
+    const lines = fixture("cyclictest-2.4-nsecs-live.txt").split("\n");
+    for (const l of lines) filterLiveLine(l, (us) => maxes.push(us), true);
+    const printed = [...fixture("cyclictest-2.4-nsecs-live.txt").matchAll(/Max:\s*(\d+)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(maxes).toEqual(printed.map((ns) => ns / 1000));
+    expect(maxes.at(-1)).toBe(80.962);
   });
 
   it("runs the real cyclictest, keeps its histogram and reports a running max", async () => {
