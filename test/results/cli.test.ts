@@ -47,6 +47,9 @@ describe("kvm4nfv results / report", () => {
       "import",
       join(FIX, "cyclictest-2.40-2threads.json"),
       join(FIX, "cyclictest-2.40-2threads-hist.txt"),
+      // the histogram text names threads only: its run's command line (recorded in the JSON) gives the CPUs
+      "--cmdline",
+      "cyclictest -m -p 99 -i 1000 -d 0 -D 2 -t 2 -a 0-1 -h 100 -q",
       "--store",
       store,
     );

@@ -23,7 +23,8 @@ describe("buildImportedRun", () => {
       id: null,
       type: "timer",
       label: "cyclictest-2.40-2threads",
-      startedAt: "2026-11-20T10:00:00.000Z",
+      // the JSON's own "start_time", not the file's modification time
+      startedAt: new Date(JSON.parse(content).start_time).toISOString(),
       environment: {
         hostname: null,
         kernelRelease: null,
@@ -35,6 +36,7 @@ describe("buildImportedRun", () => {
       raw: { "cyclictest-2.40-2threads.json": content },
     });
     expect(run.params.format).toBe("cyclictest-json");
+    expect(run.params.timesFrom).toBe("the tool's start_time/end_time");
     expect(run.cpus).toHaveLength(2);
     expect(run.cpus[1]!.maxUs).toBe(1173);
     expect(run.verdict.status).toBe("fail"); // the seeds' max 1000 µs, broken on CPU 1
@@ -77,7 +79,82 @@ describe("buildImportedRun", () => {
   });
 });
 
+describe("buildImportedRun on real outputs of several rt-tests releases", () => {
+  const load = (name: string) => {
+    const path = join(FIX, name);
+    return buildImportedRun(path, readFileSync(path, "utf8"), MTIME);
+  };
+
+  it("stores a -N JSON (36.9 µs, not 36887 µs) and judges the SLA on µs", () => {
+    const run = load("cyclictest-2.4-nsecs-h100000.json");
+    expect(run.params.unitInFile).toBe("ns");
+    expect(run.cpus[0]!.minUs).toBe(15.407);
+    expect(run.cpus[0]!.maxUs).toBe(4399.409);
+    expect(run.verdict.breaches).toEqual([{ metric: "max", limitUs: 1000, observedUs: 4399.409, cpu: 1 }]);
+  });
+
+  it("a run without -h has min/avg/max and no percentiles, and says so", () => {
+    const run = load("cyclictest-2.2-nohist.json");
+    expect(run.cpus[0]!.percentiles).toEqual({});
+    expect(run.params.notes).toContain(
+      "no histogram (cyclictest ran without -h): min/avg/max only, no percentiles",
+    );
+    expect(run.verdict.status).toBe("pass"); // min 16, avg 40.89, max 593 within the seeds' 50/100/1000
+  });
+
+  it("threads whose CPU is unknown are stored as threads, and the verdict says 'thread N'", () => {
+    const run = load("cyclictest-1.10-2threads-hist.txt");
+    expect(run.params.cpusKnown).toBe(false);
+    expect(run.verdict.summary).toMatch(/on thread \d/);
+    expect(run.verdict.summary).not.toMatch(/on CPU/);
+    const pinned = buildImportedRun(
+      join(FIX, "x.txt"),
+      readFileSync(join(FIX, "cyclictest-1.10-2threads-hist.txt"), "utf8"),
+      MTIME,
+      {
+        cmdline: "cyclictest -m -p 99 -i 1000 -l 1000 -t 2 -a 0,1 -h 100 -q",
+      },
+    );
+    expect(pinned.params.cpusKnown).toBe(true);
+    expect(pinned.verdict.summary).toMatch(/on CPU [01]/);
+  });
+
+  it("text without a start time keeps the file's modification time, and says so", () => {
+    const run = load("oslat-2.6-W500.txt");
+    expect(run.startedAt).toBe(MTIME.toISOString());
+    expect(run.params.timesFrom).toBe("file modification time");
+  });
+
+  it.each([
+    ["signaltest-2.0.json", /signaltest --json output/],
+    ["pmqtest-2.2.json", /pmqtest --json output/],
+    ["ptsematest-2.10.json", /ptsematest --json output/],
+    ["cyclicdeadline-2.4.json", /cyclicdeadline --json output/],
+    ["hwlatdetect-2.10-no-tracer.txt", /hwlatdetect output/],
+    ["cyclictest-2.10-verbose.txt", /cyclictest -v output/],
+  ])("never stores %s as a timer run", (name, message) => {
+    expect(() => load(name)).toThrow(message);
+  });
+});
+
 describe("importAction", () => {
+  it("round-trips sub-µs figures through the store (-N -h 200: 0.2 µs wide; oslat -W 500: 0.5 µs buckets)", () => {
+    const store = join(dir, "r.db");
+    importAction([join(FIX, "cyclictest-2.0-nsecs.json"), join(FIX, "oslat-2.10-W500.json")], { store });
+    const s = openStore(store);
+    const ns = s.getRun(1);
+    expect(ns.cpus[0]!.minUs).toBe(11.739);
+    expect(ns.cpus[0]!.histogram!.maxUs).toBe(0.2);
+    expect(ns.cpus[0]!.percentiles.p50).toEqual({ valueUs: 0.2, inOverflow: true });
+    const os = s.getRun(2);
+    expect(os.type).toBe("oslat");
+    expect(os.cpus[0]!.histogram!.buckets[0]![0]).toBe(0.5);
+    expect(os.cpus[0]!.histogram!.maxUs).toBe(7.5);
+    expect(os.cpus[0]!.overflows).toBe(709);
+    expect(os.startedAt).toBe("2026-12-01T21:21:20.000Z");
+    s.close();
+  });
+
   it("stores every file as a run, and nothing when one file is bad", () => {
     const store = join(dir, "r.db");
     const bad = join(dir, "bad.txt");
@@ -97,7 +174,9 @@ describe("importAction", () => {
     );
     expect(out.text).toBe(
       `imported ${FIX}/cyclictest-2.40-1thread.json as run 1 (timer, 1 CPU, fail)\n` +
-        `imported ${FIX}/cyclictest-2.40-2threads-hist.txt as run 2 (timer, 2 CPUs, fail)`,
+        `imported ${FIX}/cyclictest-2.40-2threads-hist.txt as run 2 (timer, 2 threads, CPUs unknown, fail)\n` +
+        "  note: the histogram names threads, not CPUs, and no -a was given: CPUs unknown\n" +
+        "  note: unit taken as µs (cyclictest's default; the text does not say, -N would make it ns)",
     );
     const s = openStore(store);
     expect(s.listRuns().map((r) => r.label)).toEqual(["lab", "lab"]);
