@@ -53,10 +53,14 @@ describe("detectAndParse", () => {
     expect(() => detectAndParse("h", fixture(name))).toThrow(message);
   });
 
-  it("refuses real hwlatdetect report text (as its source prints it)", () => {
-    const report = "hwlatdetect:  test duration 120 seconds\n   detector: tracer\n";
-    expect(() => detectAndParse("h", report)).toThrow(/^h: hwlatdetect output/);
-  });
+  it.each(["hwlatdetect-published-rhel9-edge.txt", "hwlatdetect-published-ovirt-smi.txt"])(
+    "refuses published hwlatdetect reports from real RT machines (%s)",
+    (name) => {
+      expect(() => detectAndParse(name, fixture(name))).toThrow(
+        `${name}: hwlatdetect output (hardware/firmware latency, no per-CPU timer latencies)`,
+      );
+    },
+  );
 
   it("refuses two runs concatenated in one file, whatever the format", () => {
     const q = fixture("cyclictest-0.83-quiet-2threads.txt");
