@@ -41,6 +41,19 @@ describe("cyclictest --json, real outputs of 2.0 to 2.10", () => {
     }
   });
 
+  it("-1 in 'cpu' (2.10, no -a: unpinned) is 'thread N'; 2.4 without -a pins round-robin and says so", () => {
+    const unpinned = parseCyclictestJson("u.json", fixture("cyclictest-2.10-unpinned.json"));
+    expect(unpinned.cpusKnown).toBe(false);
+    expect(unpinned.cpus.map((c) => [c.thread, c.cpu])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(unpinned.notes.join(" ")).toMatch(/not pinned/);
+    const auto = parseCyclictestJson("a.json", fixture("cyclictest-2.4-unpinned.json"));
+    expect(auto.cpusKnown).toBe(true);
+    expect(auto.cpus.map((c) => c.cpu)).toEqual([0, 1]);
+  });
+
   it("takes the tool's own start and end time", () => {
     const r = parseCyclictestJson("x.json", fixture("cyclictest-2.2-2threads.json"));
     expect(r.startedAt).toBe("2026-12-01T21:22:52.000Z"); // "Tue, 01 Dec 2026 21:22:52 +0000"
