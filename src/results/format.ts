@@ -62,12 +62,22 @@ export function formatRun(run: RunRecord): string {
   const tools = Object.entries(env.toolVersions);
   if (tools.length) out.push(`tools: ${tools.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   if (run.cpus.length) {
+    // An imported file that names threads only (params.cpusKnown false) is shown by thread, never as CPUs.
+    const byThread = run.params.cpusKnown === false;
     out.push("");
     out.push(
       table(
-        ["CPU", "MIN", "AVG", "MAX", ...PERCENTILE_KEYS.map((k) => k.toUpperCase()), "SAMPLES", "OVERFL"],
+        [
+          byThread ? "THREAD" : "CPU",
+          "MIN",
+          "AVG",
+          "MAX",
+          ...PERCENTILE_KEYS.map((k) => k.toUpperCase()),
+          "SAMPLES",
+          "OVERFL",
+        ],
         run.cpus.map((c) => [
-          String(c.cpu),
+          String(byThread ? c.thread : c.cpu),
           num(c.minUs),
           num(c.avgUs),
           num(c.maxUs),
@@ -78,6 +88,8 @@ export function formatRun(run: RunRecord): string {
       ),
     );
     out.push("(latencies in µs)");
+    const notes = Array.isArray(run.params.notes) ? (run.params.notes as string[]) : [];
+    for (const n of notes) out.push(`note: ${n}`);
   }
   const metrics = Object.entries(run.metrics);
   if (metrics.length) {
