@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { formatRun } from "../../src/results/format.js";
 import { buildImportedRun, buildImportedRuns, importAction } from "../../src/results/import.js";
 import { openStore } from "../../src/results/store.js";
 import { makeTimerRun } from "./run-factory.js";
@@ -117,6 +118,11 @@ describe("buildImportedRun on real outputs of several rt-tests releases", () => 
     );
     expect(pinned.params.cpusKnown).toBe(true);
     expect(pinned.verdict.summary).toMatch(/on CPU [01]/);
+    // `results show` says THREAD, and the notes
+    const shown = formatRun(run);
+    expect(shown).toMatch(/^THREAD +MIN/m);
+    expect(shown).toContain("note: the histogram names threads, not CPUs");
+    expect(formatRun(pinned)).toMatch(/^CPU +MIN/m);
   });
 
   it("text without a start time keeps the file's modification time, and says so", () => {
