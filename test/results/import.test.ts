@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { formatRun } from "../../src/results/format.js";
 import { buildImportedRun, buildImportedRuns, importAction } from "../../src/results/import.js";
+import { MIGRATIONS, migrate } from "../../src/results/migrations.js";
 import { openStore } from "../../src/results/store.js";
 import { makeTimerRun } from "./run-factory.js";
 
@@ -140,6 +142,40 @@ describe("buildImportedRun on real outputs of several rt-tests releases", () => 
     ["cyclictest-2.10-verbose.txt", /cyclictest -v output/],
   ])("never stores %s as a timer run", (name, message) => {
     expect(() => load(name)).toThrow(message);
+  });
+});
+
+describe("store migration 2 (fractional histogram width)", () => {
+  it("upgrades a version-1 store keeping its histograms, then stores a 0.2 µs wide one", () => {
+    const path = join(dir, "v1.db");
+    const db = new Database(path);
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version === 1),
+    );
+    db.prepare(
+      `INSERT INTO runs (id, type, label, started_at, ended_at, params, environment, metrics, verdict_status, verdict)
+       VALUES (1, 'timer', 'old', 't', 't', '{}', '{"toolVersions":{}}', '{}', 'pass', '{}')`,
+    ).run();
+    db.prepare("INSERT INTO cpu_results VALUES (1, 0, 3, 0, 5, 6, 70, 100, 2, '{}')").run();
+    db.prepare("INSERT INTO histograms VALUES (1, 0, 3, 50, 2, '[[5,60],[6,38]]')").run();
+    // why migration 2 exists: version 1 refuses a sub-µs width
+    expect(() => db.prepare("INSERT INTO histograms VALUES (1, 1, 3, 0.2, 0, '[]')").run()).toThrow(
+      /cannot store REAL value in INTEGER column/,
+    );
+    db.close();
+    importAction([join(FIX, "cyclictest-2.0-nsecs.json")], { store: path });
+    const s = openStore(path);
+    expect(s.getRun(1).cpus[0]!.histogram).toEqual({
+      buckets: [
+        [5, 60],
+        [6, 38],
+      ],
+      overflows: 2,
+      maxUs: 50,
+    });
+    expect(s.getRun(2).cpus[0]!.histogram!.maxUs).toBe(0.2);
+    s.close();
   });
 });
 
