@@ -260,6 +260,16 @@ describe("oslat text", () => {
     expect(r.extra.durationSec).toBe(3);
   });
 
+  it("1.10 (no version banner, 'CPU Freq'): -b 8 on two cores, bucket 008 is the overflows", () => {
+    const r = parseOslat("o.txt", fixture("oslat-1.10-b8-2cores.txt"));
+    expect(r.toolVersion).toBeNull();
+    expect(r.cpus.map((c) => [c.cpu, c.minUs, c.avgUs, c.maxUs, c.overflows, c.histogram!.maxUs])).toEqual([
+      [0, 1, 1.08, 84098, 264, 7],
+      [1, 1, 1.044, 95971, 713, 7],
+    ]);
+    expect(r.cpus[0]!.samples).toBe(19056882 + 155 + 123 + 20 + 3 + 16 + 11 + 264);
+  });
+
   it("2.10 -b 8 on two cores: column by column, bucket 008 is the overflows", () => {
     const r = parseOslat("o2.txt", fixture("oslat-2.10-b8-2cores.txt"));
     expect(r.cpus.map((c) => [c.cpu, c.overflows, c.histogram!.maxUs])).toEqual([
