@@ -94,15 +94,21 @@ export function parseCyclictestJson(name: string, text: string): ParsedToolOutpu
   const cmdline = typeof d["cmdline:"] === "string" ? (d["cmdline:"] as string) : null;
   const facts = cmdline ? cmdlineFacts(cmdline) : null;
   const program = facts?.program ?? "";
-  if (program !== "" && program !== "cyclictest" && program !== "oslat") refuseOtherTool(name, program);
+  // Named programs that measure something else are refused; an unknown name (a renamed binary) is judged by shape.
+  if (program in OTHER_TOOLS) refuseOtherTool(name, program);
+  const known = program === "cyclictest" || program === "oslat";
   const entries = Object.entries(threads as Record<string, JsonThread>).sort(
     (a, b) => Number(a[0]) - Number(b[0]),
   );
   // oslat's threads carry "freq" and "duration", cyclictest's "cycles"; without a command line, tell by shape.
   const first = entries[0]?.[1] as Record<string, unknown> | undefined;
-  const tool = program === "oslat" || (program === "" && first && "freq" in first) ? "oslat" : "cyclictest";
-  if (program === "" && first && !("cycles" in first) && tool !== "oslat") {
-    throw badOutput(name, "rt-tests JSON without cycles or command line: not a cyclictest run", EXPECTED);
+  const tool = program === "oslat" || (!known && first && "freq" in first) ? "oslat" : "cyclictest";
+  if (!known && first && !("cycles" in first) && tool !== "oslat") {
+    throw badOutput(
+      name,
+      `rt-tests JSON of ${program || "an unnamed program"} without cycles: not a cyclictest run`,
+      EXPECTED,
+    );
   }
   const out =
     tool === "oslat"

@@ -111,6 +111,16 @@ describe("cyclictest --json, real outputs of 2.0 to 2.10", () => {
     );
   });
 
+  it("judges a renamed binary by the file's shape: cyclictest's threads have cycles, pmqtest's do not", () => {
+    const renamed = fixture("cyclictest-2.2-nohist.json").replace(
+      /"cmdline:": "\S*cyclictest/,
+      '"cmdline:": "/opt/ct-2.2',
+    );
+    expect(parseCyclictestJson("r.json", renamed).cpus[0]!.samples).toBe(1000);
+    const anon = fixture("pmqtest-2.2.json").replace(/"cmdline:": "\S*pmqtest/, '"cmdline:": "/opt/mq');
+    expect(() => parseCyclictestJson("m.json", anon)).toThrow(/^m\.json: rt-tests JSON of mq without cycles/);
+  });
+
   it("refuses two JSON runs concatenated in one file", () => {
     const two = fixture("cyclictest-2.2-nohist.json") + fixture("cyclictest-2.10-nohist.json");
     expect(() => parseCyclictestJson("two.json", two)).toThrow(
