@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # headless browser used to look at reports.
 APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio zstd xz-utils
   chromium openssh-client util-linux procps kmod)
+APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consumers: tuned's profile loader, xmllint (JUnit XSD), shellcheck, a real InfluxDB 1.x, virt-xml-validate — emitted files are checked by the programs that read them
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +21,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # consumers: tuned and influxdb are here for tests only; their packages start and enable daemons (tuned would retune
+  # this host, influxd would listen on :8086): stop and disable what this run installed. Tests start their own influxd.
+  for s in tuned influxdb; do
+    case " ${missing[*]} " in *" $s "*)
+      if [ -d /run/systemd/system ]; then systemctl disable --now -q "$s" 2>/dev/null || true
+      elif [ -x "/etc/init.d/$s" ]; then "/etc/init.d/$s" stop >/dev/null 2>&1 || true; update-rc.d "$s" disable >/dev/null 2>&1 || true
+      fi ;;
+    esac
+  done
 fi
 
 # npm dependencies. better-sqlite3 builds from source here (no prebuilt download is reachable); node-gyp
