@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
-import { formatCmdline } from "../../src/tuning/plan-cmdline.js";
-import type { Plan } from "../../src/tuning/plan-types.js";
 import { emitTunedFiles, planSysctls, tunedProfileName } from "../../src/tuning/emit/tuned.js";
 import { derivePlan } from "../../src/tuning/plan.js";
+import { formatCmdline } from "../../src/tuning/plan-cmdline.js";
+import type { Plan } from "../../src/tuning/plan-types.js";
 import { baseline, devVm } from "../tuning/plan-host.js";
 
 const PY = "/usr/bin/python3"; // Debian's python, where the tuned package installs its modules
