@@ -97,7 +97,7 @@ const grubs: Array<[string, string, string]> = [
   ],
 ];
 
-describe.each(grubs)("applied to a copy with %s", (name, grub, kept) => {
+describe.each(grubs)("applied to a copy with %s", (_, grub, kept) => {
   const plan = hostilePlan();
   const root = mkdtempSync(join(tmp, "root-"));
   cpSync(join(FIX, "snapshots/baseline-untuned"), root, { recursive: true });

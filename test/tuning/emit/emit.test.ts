@@ -147,13 +147,13 @@ describe("libvirt", () => {
 });
 
 describe("qemu", () => {
-  it("uses QEMU 7.2 spellings: -overcommit mem-lock=on and a hugetlbfs memory-backend-file on the RT node", () => {
+  it("uses QEMU 7.2 spellings: -overcommit mem-lock=on and a hugetlb memfd backend bound to the RT node", () => {
     const q = qemuSpec(plan);
     const arg = (flag: string) => q.argv[q.argv.indexOf(flag) + 1];
     expect(arg("-cpu")).toBe("host,+invtsc,+tsc-deadline,pmu=off,migratable=off");
     expect(arg("-overcommit")).toBe("mem-lock=on");
     expect(arg("-object")).toBe(
-      "memory-backend-file,id=mem0,size=1024M,mem-path=/mnt/hugetlbfs-1g,prealloc=on,share=off,host-nodes=1,policy=bind",
+      "memory-backend-memfd,id=mem0,size=1024M,hugetlb=on,hugetlbsize=1G,prealloc=on,share=off,merge=off,host-nodes=1,policy=bind",
     );
     expect(q.argv).not.toContain("-realtime");
     expect(q.pinning).toEqual({
