@@ -4,6 +4,7 @@
  */
 import { UsageError } from "../errors.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
+import type { CheckJson } from "../schema/check.js";
 import { xmlEscape } from "../xml.js";
 import type { CheckReport } from "./check.js";
 import { AREAS, type Finding, LEVELS, type Level } from "./rules/index.js";
@@ -77,7 +78,8 @@ export function formatText(r: CheckReport): string {
 }
 
 export function formatJson(r: CheckReport): string {
-  const doc = {
+  // typed by the published schema (docs/schema/check.json): the document cannot drift from it
+  const doc: CheckJson = {
     role: r.role,
     root: r.source,
     rtCpus: formatCpuList(r.rtCpus),
