@@ -89,6 +89,31 @@ describe.each(cases)("tuned resolves the emitted profile: %s", (_, plan) => {
   });
 });
 
+describe("what `plan --emit tuned -o DIR` writes for the baseline snapshot", () => {
+  it("resolves to the same CPUs, command line and sysctls as the plan JSON says", () => {
+    const root = join(import.meta.dirname, "../fixtures/snapshots/baseline-untuned");
+    const args = ["bin/kvm4nfv.js", "plan", "--role", "host", "--rt-cpus", "16", "--root", root];
+    const doc = JSON.parse(execFileSync("node", args, { encoding: "utf8" }));
+    const dir = join(tmp, "cli", "kvm4nfv-rt-host");
+    execFileSync("node", [...args, "--emit", "tuned", "-o", dir], { encoding: "utf8" });
+    const out = execFileSync(
+      PY,
+      [join(import.meta.dirname, "tuned-resolve.py"), join(tmp, "cli"), "kvm4nfv-rt-host", "0-35", etcTuned],
+      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const r = JSON.parse(out) as Resolved;
+    expect(r.errors).toEqual([]);
+    expect(r.isolated_cores).toBe(doc.cpus.isolated);
+    expect(words(r.cmdline)).toEqual(words(doc.cmdline));
+    const sysctls = Object.fromEntries(
+      doc.runtime
+        .filter((i: { kind: string; path: string }) => i.kind === "write" && i.path.startsWith("/proc/sys/"))
+        .map((i: { path: string; value: string }) => [i.path.slice(10).replaceAll("/", "."), i.value]),
+    );
+    expect(r.sysctl).toEqual(sysctls);
+  });
+});
+
 describe("the defect this replaces", () => {
   it("a variables file beside the profile is never read: tuned takes /etc/tuned's cores", () => {
     const plan = cases[0]![1];
