@@ -20,13 +20,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
+  # consumers: tuned and influxdb are here for tests only; their packages would start daemons (tuned would retune
+  # this host, influxd would listen on :8086). A policy-rc.d (Debian's documented switch, honoured by invoke-rc.d
+  # and deb-systemd-invoke) keeps every service from starting during this install, and the two are disabled
+  # afterwards so they do not start at boot either. Tests start their own influxd.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb)\  ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
+    trap '[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # consumers: tuned and influxdb are here for tests only; their packages start and enable daemons (tuned would retune
-  # this host, influxd would listen on :8086): stop and disable what this run installed. Tests start their own influxd.
+  if [ -n "$policy" ]; then rm -f /usr/sbin/policy-rc.d; policy=""; fi
   for s in tuned influxdb; do
     case " ${missing[*]} " in *" $s "*)
       if [ -d /run/systemd/system ]; then systemctl disable --now -q "$s" 2>/dev/null || true
-      elif [ -x "/etc/init.d/$s" ]; then "/etc/init.d/$s" stop >/dev/null 2>&1 || true; update-rc.d "$s" disable >/dev/null 2>&1 || true
+      elif command -v systemctl >/dev/null; then systemctl disable -q "$s" 2>/dev/null || true
+      fi
+      if [ ! -d /run/systemd/system ] && [ -x "/etc/init.d/$s" ]; then
+        "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+        update-rc.d "$s" disable >/dev/null 2>&1 || true
       fi ;;
     esac
   done
