@@ -85,7 +85,6 @@ cmdline = effective.get("cmdline")
 print(
     json.dumps(
         {
-            "includes": [p for p in loader._profile_locator.load_directories],
             "isolated_cores": variables.expand("${isolated_cores}"),
             "cmdline": variables.expand(commands().unquote(cmdline)) if cmdline else "",
             "sysctl": expanded("sysctl"),
