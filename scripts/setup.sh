@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # headless browser used to look at reports.
 APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio zstd xz-utils
   chromium openssh-client util-linux procps kmod)
+APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consumers: tuned's profile loader, xmllint (JUnit XSD), shellcheck, a real InfluxDB 1.x, virt-xml-validate — emitted files are checked by the programs that read them
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,7 +20,28 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "setup: installing ${missing[*]}"
   apt-get update -qq
+  # consumers: tuned and influxdb are here for tests only; their packages would start daemons (tuned would retune
+  # this host, influxd would listen on :8086). A policy-rc.d (Debian's documented switch, honoured by invoke-rc.d
+  # and deb-systemd-invoke) keeps every service from starting during this install, and the two are disabled
+  # afterwards so they do not start at boot either. Tests start their own influxd.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb)\  ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
+    trap '[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$policy" ]; then rm -f /usr/sbin/policy-rc.d; policy=""; fi
+  for s in tuned influxdb; do
+    case " ${missing[*]} " in *" $s "*)
+      if [ -d /run/systemd/system ]; then systemctl disable --now -q "$s" 2>/dev/null || true
+      elif command -v systemctl >/dev/null; then systemctl disable -q "$s" 2>/dev/null || true
+      fi
+      if [ ! -d /run/systemd/system ] && [ -x "/etc/init.d/$s" ]; then
+        "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+        update-rc.d "$s" disable >/dev/null 2>&1 || true
+      fi ;;
+    esac
+  done
 fi
 
 # npm dependencies. better-sqlite3 builds from source here (no prebuilt download is reachable); node-gyp

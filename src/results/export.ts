@@ -114,15 +114,31 @@ function toJunit(runs: readonly RunRecord[]): string {
 }
 
 // ---------------------------------------------------------------- InfluxDB line protocol
+// Checked against a real InfluxDB 1.6 (Debian's influxdb, test/consumers/influx.test.ts): written through /write,
+// read back through /query.
+
+/**
+ * A backslash InfluxDB 1.x cannot carry: one that ends the text or comes right before a character the line
+ * protocol escapes. 1.x keeps other backslashes verbatim, but `\` then `,`, `=` or space reads as an escape and a
+ * tag value ending in `\` is rejected however it is escaped ("invalid tag format", influxdata/influxdb#6154).
+ * kvm4nfv writes such a backslash as `/` (the text stays readable and distinct from the one without it).
+ */
+const UNCARRIED_BACKSLASH = /\\(?=[,= ]|$)/g;
 
 /** Measurement names: escape commas and spaces. */
 export function influxMeasurement(text: string): string {
-  return text.replace(/\r?\n/g, " ").replace(/[, ]/g, (c) => `\\${c}`);
+  return text
+    .replace(/\r?\n/g, " ")
+    .replace(UNCARRIED_BACKSLASH, "/")
+    .replace(/[, ]/g, (c) => `\\${c}`);
 }
 
 /** Tag keys, tag values and field keys: escape commas, equals signs and spaces (newlines cannot be carried). */
 export function influxKey(text: string): string {
-  return text.replace(/\r?\n/g, " ").replace(/[,= ]/g, (c) => `\\${c}`);
+  return text
+    .replace(/\r?\n/g, " ")
+    .replace(UNCARRIED_BACKSLASH, "/")
+    .replace(/[,= ]/g, (c) => `\\${c}`);
 }
 
 /** String field values: double-quoted, escaping backslash and double quote. */
@@ -132,17 +148,32 @@ function influxString(text: string): string {
 
 type FieldValue = number | string | boolean | null | undefined;
 
-/** Numbers as floats (the line protocol's default numeric type; non-finite ones are not representable and
- * skipped), strings quoted, booleans as true/false. */
+/**
+ * Fields that count things are integers (`i` suffix): samples, overflows, bytes, pages, passes. InfluxDB fixes a
+ * field's type by the first point written to a shard and rejects later points of another type, so a field is an
+ * integer by its name, never by whether this run's value happens to be whole.
+ */
+export function isCountField(name: string): boolean {
+  return /^(samples|overflows|passes)$|_(bytes|pages|count)$/.test(name);
+}
+
+/** Counts as integers, other numbers as floats (non-finite ones are not representable and skipped), strings
+ * quoted, booleans as true/false. */
 function fieldSet(fields: Array<[string, FieldValue]>): string {
   return fields
     .filter(([, v]) =>
       typeof v === "number" ? Number.isFinite(v) : typeof v === "string" || typeof v === "boolean",
     )
     .map(([k, v]) => {
-      const value = typeof v === "string" ? influxString(v) : String(v);
+      let value: string;
+      if (typeof v === "string") value = influxString(v);
+      else if (typeof v === "number" && isCountField(k)) {
+        if (!Number.isInteger(v)) return null; // a count that is not whole is not a count: not written as one
+        value = `${v}i`;
+      } else value = String(v);
       return `${influxKey(k)}=${value}`;
     })
+    .filter((f) => f !== null)
     .join(",");
 }
 
@@ -150,8 +181,9 @@ function tagSet(tags: Record<string, string | null | undefined>): string {
   // Sorted by key, as InfluxDB recommends; empty tag values are invalid and left out.
   return Object.keys(tags)
     .sort()
-    .filter((k) => tags[k] !== null && tags[k] !== undefined && tags[k] !== "")
-    .map((k) => `,${influxKey(k)}=${influxKey(tags[k] as string)}`)
+    .map((k): [string, string] => [influxKey(k), influxKey(tags[k] ?? "")])
+    .filter(([, v]) => v !== "")
+    .map(([k, v]) => `,${k}=${v}`)
     .join("");
 }
 
@@ -166,7 +198,14 @@ function toInflux(runs: readonly RunRecord[]): string {
   for (const run of runs) {
     const measurement = influxMeasurement(`kvm4nfv_${run.type}`);
     const ts = timestampNs(run.startedAt);
-    const base = { host: run.environment.hostname, test: run.type, label: run.label };
+    // The run id is a tag: two runs with the same start time, host and label stay two series, never one point
+    // overwriting the other.
+    const base = {
+      host: run.environment.hostname,
+      test: run.type,
+      label: run.label,
+      run: run.id === null ? null : String(run.id),
+    };
     for (const c of run.cpus) {
       const fields = fieldSet([
         ["min", c.minUs],

@@ -67,7 +67,7 @@ describe("kvm4nfv results / report", () => {
     const influx = cli("results", "export", "1", "--format", "influx", "--store", store);
     expect(influx.status).toBe(0);
     expect(influx.stdout.split("\n")[0]).toMatch(
-      /^kvm4nfv_timer,cpu=0,label=cyclictest-2\.40-2threads,test=timer min=11,/,
+      /^kvm4nfv_timer,cpu=0,label=cyclictest-2\.40-2threads,run=1,test=timer min=11,/,
     );
 
     const junit = cli("results", "export", "1", "2", "--format", "junit", "--store", store);

@@ -11,7 +11,7 @@ describe("json", () => {
 });
 
 describe("influx line protocol", () => {
-  it("writes one line per CPU with escaped tags, float fields and a ns timestamp", () => {
+  it("writes one line per CPU with escaped tags, the run id tag, float values, integer counts and a ns timestamp", () => {
     const run = makeTimerRun({ id: 3, label: "memory stress,a=b" });
     run.environment.hostname = "pod 1";
     run.cpus = [
@@ -33,8 +33,8 @@ describe("influx line protocol", () => {
     ];
     run.metrics = {};
     expect(exportRuns([run], "influx")).toBe(
-      "kvm4nfv_timer,cpu=2,host=pod\\ 1,label=memory\\ stress\\,a\\=b,test=timer " +
-        "min=3,avg=5.25,max=16,samples=120000,overflows=0,p50=5,p99=8,p99.999=90,p99.999_lower_bound=true 1795298400000000000\n",
+      "kvm4nfv_timer,cpu=2,host=pod\\ 1,label=memory\\ stress\\,a\\=b,run=3,test=timer " +
+        "min=3,avg=5.25,max=16,samples=120000i,overflows=0i,p50=5,p99=8,p99.999=90,p99.999_lower_bound=true 1795298400000000000\n",
     );
   });
 
@@ -48,8 +48,10 @@ describe("influx line protocol", () => {
     );
   });
 
-  it("escapes keys per the spec", () => {
+  it("escapes keys per the spec; a backslash InfluxDB cannot carry (at the end, before , = or space) becomes /", () => {
     expect(influxKey("a b,c=d")).toBe("a\\ b\\,c\\=d");
+    expect(influxKey("C:\\dir\\")).toBe("C:\\dir/");
+    expect(influxKey("a\\ b\\\\")).toBe("a/\\ b\\/");
   });
 });
 

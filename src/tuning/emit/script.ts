@@ -5,7 +5,10 @@
  *   - every rcuc/rcub thread gets its priority (the original loop skipped the last CPU);
  *   - only sched_rt_runtime_us is set to -1 (the original also wrote -1 to sched_rt_period_us: EINVAL);
  *   - IRQs go to all housekeeping CPUs, not CPU 0 alone, and managed IRQs refusing the write are skipped, not fatal;
- *   - GRUB_CMDLINE_LINUX keeps its other parameters, and running the script twice changes nothing the second time.
+ *   - GRUB_CMDLINE_LINUX keeps its other parameters, however it is quoted, whatever characters they hold, and
+ *     running the script twice changes nothing the second time;
+ *   - a config file that is not there (/etc/default/irqbalance without irqbalance) is not created.
+ * shellcheck-clean (test/consumers/script.test.ts runs Debian's shellcheck on it).
  * `ROOT=/copy sh script` applies it to a copy of a machine's files (nothing live is touched: no chrt, mount, grub).
  */
 import { formatCpuList } from "../../host/parse/cpulist.js";
@@ -57,16 +60,21 @@ setfile() {
   echo "wrote $1"; changed=$((changed + 1))
 }
 
-# setkey PATH KEY VALUE: KEY=VALUE in a shell-style config file, other lines kept.
+# replace_line FILE N TEXT: line N of FILE becomes TEXT, byte for byte (awk reads TEXT from the environment:
+# no sed replacement syntax, so &, |, \ and quotes in TEXT are kept as they are). The file keeps its inode.
+replace_line() {
+  KVM4NFV_LINE=$3 awk -v n="$2" 'NR == n { print ENVIRON["KVM4NFV_LINE"]; next } { print }' "$1" > "$1.kvm4nfv.tmp"
+  cat "$1.kvm4nfv.tmp" > "$1" && rm -f "$1.kvm4nfv.tmp"
+}
+
+# setkey PATH KEY VALUE: KEY=VALUE in a shell-style config file, other lines kept. A file that is not there is
+# left alone: it belongs to a package this machine does not have.
 setkey() {
   f="$ROOT$1"
-  if [ -f "$f" ] && grep -qx "$2=$3" "$f"; then return 0; fi
-  mkdir -p "$(dirname "$f")"; touch "$f"
-  if grep -q "^$2=" "$f"; then
-    sed "s|^$2=.*|$2=$3|" "$f" > "$f.kvm4nfv.tmp" && cat "$f.kvm4nfv.tmp" > "$f" && rm -f "$f.kvm4nfv.tmp"
-  else
-    printf '%s=%s\n' "$2" "$3" >> "$f"
-  fi
+  if [ ! -f "$f" ]; then echo "skip $1: not present on this machine"; return 0; fi
+  if grep -qxF -- "$2=$3" "$f"; then return 0; fi
+  n=$(grep -n "^$2=" "$f" | tail -n 1 | cut -d: -f1)
+  if [ -n "$n" ]; then replace_line "$f" "$n" "$2=$3"; else printf '%s=%s\n' "$2" "$3" >> "$f"; fi
   echo "set $1: $2=$3"; changed=$((changed + 1))
 }
 
@@ -75,6 +83,7 @@ chrt_all() {
   [ "$LIVE" = 1 ] || { echo "skip chrt $1: process priorities are set on a live machine only"; return 0; }
   for d in /proc/[0-9]*; do
     comm=$(cat "$d/comm" 2>/dev/null || true)
+    # shellcheck disable=SC2254 # $1 is a glob on purpose (ksoftirqd/*: one thread per CPU)
     case "$comm" in
       $1) chrt -f -p "$2" "@{d#/proc/}" && echo "chrt -f $2 $comm" ;;
     esac
@@ -143,13 +152,19 @@ function itemLines(item: RuntimeItem): string[] {
 
 const GRUB =
   String.raw`# Kernel command line (host-setup0.sh / guest-setup0.sh): GRUB_CMDLINE_LINUX keeps its other parameters;
-# a parameter the plan sets replaces any earlier value of the same key.
+# a parameter the plan sets replaces any earlier value of the same key. The current value is read the way
+# grub-mkconfig reads it (the file's GRUB_CMDLINE_LINUX= lines evaluated by sh: double, single or no quotes),
+# and written back double-quoted with ", \, $ and backquote escaped.
+dq() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\"$` +
+  "`" +
+  String.raw`]/\\&/g')"; }
 grub_cmdline() {
   f="$ROOT/etc/default/grub"
   if [ ! -f "$f" ]; then
     echo "no /etc/default/grub: add to your bootloader's kernel command line: $CMDLINE"; return 0
   fi
-  old=$(sed -n 's/^GRUB_CMDLINE_LINUX="\(.*\)"$/\1/p' "$f" | tail -n 1)
+  # shellcheck disable=SC2034 # read by the evaluated lines
+  old=$(set +u; GRUB_CMDLINE_LINUX=; eval "$(grep '^[[:space:]]*GRUB_CMDLINE_LINUX=' "$f")"; printf '%s' "$GRUB_CMDLINE_LINUX")
   new=""
   set -f
   for p in $old; do
@@ -162,11 +177,11 @@ grub_cmdline() {
   new="@{new# } $CMDLINE"
   new="@{new# }"
   [ "$old" = "$new" ] && return 0
-  if grep -q '^GRUB_CMDLINE_LINUX=' "$f"; then
-    sed "s|^GRUB_CMDLINE_LINUX=.*|GRUB_CMDLINE_LINUX=\"$new\"|" "$f" > "$f.kvm4nfv.tmp"
-    cat "$f.kvm4nfv.tmp" > "$f" && rm -f "$f.kvm4nfv.tmp"
+  n=$(grep -n '^[[:space:]]*GRUB_CMDLINE_LINUX=' "$f" | tail -n 1 | cut -d: -f1)
+  if [ -n "$n" ]; then
+    replace_line "$f" "$n" "GRUB_CMDLINE_LINUX=$(dq "$new")"
   else
-    printf 'GRUB_CMDLINE_LINUX="%s"\n' "$new" >> "$f"
+    printf 'GRUB_CMDLINE_LINUX=%s\n' "$(dq "$new")" >> "$f"
   fi
   echo "set GRUB_CMDLINE_LINUX: $new"; changed=$((changed + 1))
   if [ "$LIVE" = 1 ]; then
@@ -179,6 +194,14 @@ grub_cmdline() {
 }
 grub_cmdline
 `.replaceAll("@{", "${");
+
+/** NAME='VALUE', with shellcheck told why a $ or ` in it stays literal (SC2016 would suggest expanding it). */
+function literal(name: string, value: string): string[] {
+  const directive = /[$`]/.test(value)
+    ? ["# shellcheck disable=SC2016 # the kernel parameter's text itself: nothing in it is expanded"]
+    : [];
+  return [...directive, `${name}=${shq(value)}`];
+}
 
 export function emitScript(plan: Plan): string {
   const cmdline = formatCmdline(plan.cmdline);
@@ -199,8 +222,8 @@ export function emitScript(plan: Plan): string {
   return [
     ...header,
     PRELUDE,
-    `CMDLINE=${shq(cmdline)}`,
-    `KEYS=${shq(keys)}`,
+    ...literal("CMDLINE", cmdline),
+    ...literal("KEYS", keys),
     "",
     ...body,
     GRUB,

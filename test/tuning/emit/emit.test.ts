@@ -107,14 +107,15 @@ describe("script", () => {
 });
 
 describe("tuned", () => {
-  it("includes realtime-virtual-host and sets isolated_cores", () => {
+  it("includes realtime-virtual-host and sets isolated_cores, the whole cmdline and the sysctls itself", () => {
     const files = emitTunedFiles(plan);
+    expect(Object.keys(files)).toEqual(["tuned.conf"]);
     expect(files["tuned.conf"]).toContain("[main]\n");
     expect(files["tuned.conf"]).toContain("include=realtime-virtual-host\n");
-    expect(files["tuned.conf"]).toContain(
-      "cmdline_kvm4nfv=+intel_iommu=on iommu=pt default_hugepagesz=1G hugepagesz=1G hugepages=2 mce=off idle=poll processor.max_cstate=1\n",
-    );
-    expect(files["realtime-virtual-host-variables.conf"]).toContain("isolated_cores=20-35\n");
+    expect(files["tuned.conf"]).toContain("[variables]\n");
+    expect(files["tuned.conf"]).toContain("isolated_cores=20-35\nisolate_managed_irq=Y\n");
+    expect(files["tuned.conf"]).toContain(`replace=true\ncmdline_kvm4nfv=${toDocument(plan).cmdline}\n`);
+    expect(files["tuned.conf"]).toContain("kernel.sched_rt_runtime_us=-1\n");
     expect(emitTunedFiles(guestPlan)["tuned.conf"]).toContain("include=realtime-virtual-guest\n");
   });
 });
@@ -146,13 +147,13 @@ describe("libvirt", () => {
 });
 
 describe("qemu", () => {
-  it("uses QEMU 7.2 spellings: -overcommit mem-lock=on and a hugetlbfs memory-backend-file on the RT node", () => {
+  it("uses QEMU 7.2 spellings: -overcommit mem-lock=on and a hugetlb memfd backend bound to the RT node", () => {
     const q = qemuSpec(plan);
     const arg = (flag: string) => q.argv[q.argv.indexOf(flag) + 1];
     expect(arg("-cpu")).toBe("host,+invtsc,+tsc-deadline,pmu=off,migratable=off");
     expect(arg("-overcommit")).toBe("mem-lock=on");
     expect(arg("-object")).toBe(
-      "memory-backend-file,id=mem0,size=1024M,mem-path=/mnt/hugetlbfs-1g,prealloc=on,share=off,host-nodes=1,policy=bind",
+      "memory-backend-memfd,id=mem0,size=1024M,hugetlb=on,hugetlbsize=1G,prealloc=on,share=off,merge=off,host-nodes=1,policy=bind",
     );
     expect(q.argv).not.toContain("-realtime");
     expect(q.pinning).toEqual({
