@@ -133,7 +133,7 @@ describe("InfluxDB 1.6 accepts and stores the export", () => {
     const fix = join(import.meta.dirname, "../fixtures/rt-tests");
     const files = [
       "cyclictest-2.40-2threads.json",
-      "cyclictest-2.7-2threads-hist.txt",
+      "cyclictest-2.10-2threads-hist.txt",
       "oslat-2.40-1core.json",
     ];
     const cli = (...a: string[]) => spawnSync("node", ["bin/kvm4nfv.js", ...a], { encoding: "utf8" });

@@ -85,7 +85,7 @@ describe("stored runs validate", () => {
   it("as `results show --json` and `results export --format json` print them, for real imported files", () => {
     const store = join(tmp, "results.db");
     const files = readdirSync(RT_TESTS).filter((f) =>
-      ["cyclictest-2.40-2threads.json", "cyclictest-2.7-2threads-hist.txt", "oslat-2.40-1core.txt"].includes(
+      ["cyclictest-2.40-2threads.json", "cyclictest-2.10-2threads-hist.txt", "oslat-2.40-1core.txt"].includes(
         f,
       ),
     );

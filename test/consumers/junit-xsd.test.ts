@@ -64,7 +64,7 @@ describe("results export --format junit", () => {
     const store = join(tmp, "results.db");
     const files = [
       "cyclictest-2.40-2threads.json",
-      "cyclictest-2.7-2threads-hist.txt",
+      "cyclictest-2.10-2threads-hist.txt",
       "oslat-2.40-1core.json",
     ];
     const imp = cli("results", "import", ...files.map((f) => join(RT_TESTS, f)), "--store", store);
