@@ -26,6 +26,61 @@ export function parseCpuList(text: string, what = "cpulist"): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** What the kernel makes of a cmdline CPU list: the CPUs, or why it rejects (or cannot be read). */
+export type KernelCpuList =
+  | { ok: true; cpus: number[] }
+  | { ok: false; reason: string; /** true when the list is fine but "N"/"all" needs the last CPU, unknown here */ unknownLast?: boolean };
+
+/**
+ * A cpulist as the kernel's bitmap_parselist() reads a boot parameter (Documentation/admin-guide/
+ * kernel-parameters.rst "cpu lists"): comma-separated `a`, `a-b` and `a-b:used/group`, where any number may be
+ * `N` (the last CPU, nr_cpu_ids - 1) and the case-insensitive group name `all` means `0-N`.
+ * `lastCpu` is the highest possible CPU (null when unknown). Never throws: the host is audited, not trusted.
+ */
+export function parseKernelCpuList(text: string, lastCpu: number | null): KernelCpuList {
+  const t = text.trim();
+  if (t === "") return { ok: false, reason: "an empty CPU list" };
+  const out = new Set<number>();
+  let needsLast = false;
+  const num = (s: string): number | null => {
+    if (s === "N") {
+      needsLast = true;
+      return lastCpu;
+    }
+    return /^\d+$/.test(s) ? Number(s) : Number.NaN;
+  };
+  for (const part of t.split(",")) {
+    const m = /^(all|[0-9]+|N)(?:-([0-9]+|N))?(?::([0-9]+)\/([0-9]+))?$/i.exec(part);
+    if (!m || (m[2] !== undefined && /^all$/i.test(m[1]!))) {
+      return { ok: false, reason: part === "" ? "an empty element" : `"${part}" is not a CPU, range or group` };
+    }
+    let lo: number | null;
+    let hi: number | null;
+    if (/^all$/i.test(m[1]!)) {
+      needsLast = true;
+      lo = 0;
+      hi = lastCpu;
+    } else {
+      if (m[1] === "n") return { ok: false, reason: `"${part}": only a capital N means the last CPU` };
+      lo = num(m[1]!);
+      hi = m[2] === undefined ? lo : num(m[2]);
+    }
+    if (lo === null || hi === null) continue;
+    if (Number.isNaN(lo) || Number.isNaN(hi)) return { ok: false, reason: `"${part}" is not a CPU, range or group` };
+    if (hi < lo) return { ok: false, reason: `the range "${part}" goes backwards` };
+    const used = m[3] === undefined ? 1 : Number(m[3]);
+    const group = m[4] === undefined ? 1 : Number(m[4]);
+    if (group === 0 || used === 0 || used > group) return { ok: false, reason: `"${part}" has an impossible group` };
+    for (let base = lo; base <= hi; base += group) {
+      for (let k = 0; k < used && base + k <= hi; k++) out.add(base + k);
+    }
+  }
+  if (needsLast && lastCpu === null) {
+    return { ok: false, reason: '"N"/"all" name the last CPU, and the possible CPUs are unknown', unknownLast: true };
+  }
+  return { ok: true, cpus: [...out].sort((a, b) => a - b) };
+}
+
 function bad(what: string, text: string, detail: string): InputError {
   return new InputError(
     "BAD_CPULIST",

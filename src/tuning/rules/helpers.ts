@@ -3,7 +3,13 @@
  * remedies and sources. Kept here so every rule words the same fix the same way.
  */
 import type { Host } from "../../host/model.js";
-import { formatCpuList, parseCpuList, subtract } from "../../host/parse/cpulist.js";
+import { formatCpuList, parseKernelCpuList, subtract } from "../../host/parse/cpulist.js";
+import {
+  type Isolcpus,
+  parseIrqaffinity,
+  parseIsolcpus,
+  parseRcuNocbs,
+} from "../../host/parse/isolation.js";
 import type { RuleContext, Verdict } from "./types.js";
 
 export const P = {
@@ -92,23 +98,49 @@ export function paramEvidence(host: Host, key: string): string {
   return v === "" ? `${P.cmdline}: ${key}` : `${P.cmdline}: ${key}=${v}`;
 }
 
-/** isolcpus flags the kernel accepts before the CPU list (isolcpus=managed_irq,domain,2-5). */
-const ISOLCPUS_FLAGS = new Set(["nohz", "domain", "managed_irq"]);
+/** The highest possible CPU: what "N" means in a cmdline CPU list (null when the possible CPUs are unknown). */
+export function lastCpu(host: Host): number | null {
+  const p = host.topology.possible.length > 0 ? host.topology.possible : onlineCpus(host);
+  return p.length > 0 ? Math.max(...p) : null;
+}
+
+/** isolcpus as the kernel reads it (flags, effective isolation, CPUs); undefined when absent, null when unknown. */
+export function isolcpusParam(host: Host): Isolcpus | undefined | null {
+  const v = param(host, "isolcpus");
+  if (v === null || v === undefined) return v;
+  return parseIsolcpus(v, lastCpu(host));
+}
 
 /**
- * The CPUs a cmdline CPU-list parameter names: flags stripped for isolcpus; undefined when absent;
- * "malformed" when the kernel would not understand the list either (never thrown: the host is not the user's
- * input, it is the thing being audited).
+ * The CPUs a cmdline CPU-list parameter names, read as the kernel reads it (flags stripped for isolcpus, `N` and
+ * `all` resolved, rcu_nocbs' bare flag and bad-list fallback): undefined when absent, null when the cmdline (or
+ * the last CPU that `N` needs) is unknown, "malformed" when the kernel ignores the list (never thrown: the host
+ * is not the user's input, it is the thing being audited).
  */
 export function paramCpus(host: Host, key: string): number[] | undefined | null | "malformed" {
   const v = param(host, key);
   if (v === null || v === undefined) return v;
-  const parts = v.split(",").filter((p) => !(key === "isolcpus" && ISOLCPUS_FLAGS.has(p.trim())));
-  try {
-    return parseCpuList(parts.join(","), key);
-  } catch {
-    return "malformed";
+  if (key === "rcu_nocbs") {
+    const r = parseRcuNocbs(v, host.topology.possible.length > 0 ? host.topology.possible : null);
+    return r.cpus;
   }
+  const r =
+    key === "isolcpus"
+      ? parseIsolcpus(v, lastCpu(host)).cpus
+      : key === "irqaffinity"
+        ? parseIrqaffinity(v, lastCpu(host))
+        : parseKernelCpuList(v, lastCpu(host));
+  if (r.ok) return r.cpus;
+  return r.unknownLast ? null : "malformed";
+}
+
+/** Why the kernel reads a CPU-list parameter differently from its text, or null: for evidence lines. */
+export function paramCpusNote(host: Host, key: string): string | null {
+  const v = param(host, key);
+  if (v === null || v === undefined) return null;
+  if (key === "rcu_nocbs") return parseRcuNocbs(v, host.topology.possible).note;
+  const r = key === "isolcpus" ? parseIsolcpus(v, lastCpu(host)).cpus : parseKernelCpuList(v, lastCpu(host));
+  return r.ok ? null : r.reason;
 }
 
 export function cpus(list: readonly number[]): string {

@@ -11,11 +11,13 @@ import {
   cpus,
   fail,
   housekeeping,
+  isolcpusParam,
   na,
   noRtSet,
   onlineCpus,
   P,
   paramCpus,
+  paramCpusNote,
   paramEvidence,
   pass,
   rtNodes,
@@ -28,21 +30,26 @@ import type { Rule, RuleContext, Verdict } from "./types.js";
 const BOTH = ["host", "guest"] as const;
 
 /** isolcpus / nohz_full / rcu_nocbs on the cmdline must cover the RT set. */
-function cmdlineCovers(ctx: RuleContext, key: string, extra?: (v: number[]) => Verdict | null): Verdict {
+function cmdlineCovers(
+  ctx: RuleContext,
+  key: string,
+  extra?: (v: number[], ev: string) => Verdict | null,
+  want: string = cpus(ctx.rtCpus),
+): Verdict {
   if (ctx.rtCpus.length === 0) return noRtSet(ctx, `${key}=<the RT CPUs> on the kernel cmdline`, key);
-  const want = cpus(ctx.rtCpus);
   const expected = `${key}=${want} on the kernel cmdline`;
   const remedy = cmdlineRemedy(`${key}=${want}`, ctx.role);
   const v = paramCpus(ctx.host, key);
-  const ev = paramEvidence(ctx.host, key);
+  const note = paramCpusNote(ctx.host, key);
+  const ev = paramEvidence(ctx.host, key) + (note === null ? "" : ` (${note})`);
   if (v === null) return unknown(ev, expected);
   if (v === undefined) return fail(ev, expected, remedy, true);
-  if (v === "malformed") return fail(`${ev} (malformed: the kernel ignores it)`, expected, remedy, true);
+  if (v === "malformed") return fail(`${ev}: malformed, the kernel ignores it`, expected, remedy, true);
   const missing = subtract(ctx.rtCpus, v);
   if (missing.length > 0) {
     return fail(`${ev}: RT CPUs ${cpus(missing)} not included`, expected, remedy, true);
   }
-  return extra?.(v) ?? pass(ev, expected);
+  return extra?.(v, ev) ?? pass(ev, expected);
 }
 
 const isolcpus: Rule = {
@@ -51,22 +58,40 @@ const isolcpus: Rule = {
   title: "RT CPUs isolated from the scheduler (isolcpus)",
   roles: BOTH,
   source: SRC.os("CPU isolation"),
-  check: (ctx) =>
-    cmdlineCovers(ctx, "isolcpus", () => {
-      // The cmdline is what the next boot does; /sys/.../isolated is what this boot did.
-      const iso = ctx.host.runtime.isolated;
-      const ev = paramEvidence(ctx.host, "isolcpus");
-      const expected = `isolcpus=${cpus(ctx.rtCpus)} on the kernel cmdline`;
-      if (iso !== null && subtract(ctx.rtCpus, iso).length > 0) {
-        return fail(
-          `${ev}; but ${P.isolated}: ${cpus(iso)}`,
-          expected,
-          "the running kernel did not apply isolcpus: reboot with the cmdline (check it is in /proc/cmdline)",
-          true,
-        );
-      }
-      return pass(iso === null ? ev : `${ev}; ${P.isolated}: ${cpus(iso)}`, expected);
-    }),
+  check(ctx) {
+    const spec = isolcpusParam(ctx.host);
+    // Keep the flags the user wrote, and make sure the remedy names `domain` (the flag that isolates).
+    const flags = spec ? spec.flags.filter((f) => !spec.skipped.includes(f)) : [];
+    const fixFlags = flags.length > 0 && !flags.includes("domain") ? [...flags, "domain"] : flags;
+    const want = [...fixFlags, cpus(ctx.rtCpus)].join(",");
+    return cmdlineCovers(
+      ctx,
+      "isolcpus",
+      (_v, ev) => {
+        const expected = `isolcpus=${want} on the kernel cmdline (no flag, or the domain flag)`;
+        if (spec && !spec.effective.includes("domain")) {
+          return fail(
+            `${ev}: flags ${spec.effective.join(",")} only — without "domain" the kernel leaves these CPUs in the scheduler domains`,
+            expected,
+            cmdlineRemedy(`isolcpus=${want}`, ctx.role),
+            true,
+          );
+        }
+        // The cmdline is what the next boot does; /sys/.../isolated is what this boot did.
+        const iso = ctx.host.runtime.isolated;
+        if (iso !== null && subtract(ctx.rtCpus, iso).length > 0) {
+          return fail(
+            `${ev}; but ${P.isolated}: ${cpus(iso)}`,
+            expected,
+            "the running kernel did not apply isolcpus: reboot with the cmdline (check it is in /proc/cmdline)",
+            true,
+          );
+        }
+        return pass(iso === null ? ev : `${ev}; ${P.isolated}: ${cpus(iso)}`, expected);
+      },
+      want,
+    );
+  },
 };
 
 const nohzFull: Rule = {
@@ -75,7 +100,16 @@ const nohzFull: Rule = {
   title: "Tick stopped on RT CPUs (nohz_full)",
   roles: BOTH,
   source: SRC.os("Tickless"),
-  check: (ctx) => cmdlineCovers(ctx, "nohz_full"),
+  check(ctx) {
+    const v = cmdlineCovers(ctx, "nohz_full");
+    if (v.level !== "fail") return v;
+    // isolcpus=nohz,<list> is the kernel's other spelling of nohz_full=<list>.
+    const spec = isolcpusParam(ctx.host);
+    if (spec?.effective.includes("nohz") && spec.cpus.ok && subtract(ctx.rtCpus, spec.cpus.cpus).length === 0) {
+      return pass(`${paramEvidence(ctx.host, "isolcpus")} (the nohz flag stops the tick as nohz_full does)`, v.expected);
+    }
+    return v;
+  },
 };
 
 const nohzEffective: Rule = {
@@ -125,9 +159,8 @@ const rcuNocbs: Rule = {
   roles: BOTH,
   source: SRC.os("RCU_NOCB"),
   check: (ctx) =>
-    cmdlineCovers(ctx, "rcu_nocbs", () => {
+    cmdlineCovers(ctx, "rcu_nocbs", (_v, ev) => {
       const cfg = configOpt(ctx.host, "CONFIG_RCU_NOCB_CPU");
-      const ev = paramEvidence(ctx.host, "rcu_nocbs");
       const expected = `rcu_nocbs=${cpus(ctx.rtCpus)} and CONFIG_RCU_NOCB_CPU=y`;
       if (cfg === "n") {
         return fail(
@@ -137,10 +170,12 @@ const rcuNocbs: Rule = {
           true,
         );
       }
-      return pass(
-        cfg === null ? `${ev}; kernel config not found` : `${ev}; CONFIG_RCU_NOCB_CPU=${cfg}`,
-        expected,
-      );
+      const full = cfg === null ? `${ev}; kernel config not found` : `${ev}; CONFIG_RCU_NOCB_CPU=${cfg}`;
+      if (paramCpusNote(ctx.host, "rcu_nocbs") !== null) {
+        // A list the kernel could not parse offloads every CPU: the RT CPUs are covered, by accident.
+        return warn(full, expected, cmdlineRemedy(`rcu_nocbs=${cpus(ctx.rtCpus)}`, ctx.role), true);
+      }
+      return pass(full, expected);
     }),
 };
 
