@@ -19,7 +19,7 @@ export function inspectJson(host: Host): object {
       cpus: t.cpus.map((c) => ({ ...c, siblings: formatCpuList(c.siblings) })),
       online: formatCpuList(t.online),
       possible: formatCpuList(t.possible),
-      numaNodes: t.numaNodes.map((n) => ({ ...n, cpus: formatCpuList(n.cpus) })),
+      numaNodes: t.numaNodes.map((n) => ({ ...n, cpus: list(n.cpus) })),
     },
     runtime: {
       ...r,
@@ -38,6 +38,8 @@ const yesNo = (v: boolean | null, yes = "yes", no = "no"): string => (v === null
 const gib = (kib: number | null): string => (kib === null ? "?" : `${(kib / 1048576).toFixed(1)} GiB`);
 
 function hugeSummary(h: Record<string, { total: number; free: number }>): string {
+  // No hugepages-* directory read at all is unknown, not "none".
+  if (Object.keys(h).length === 0) return "hugepages ?";
   const parts = Object.entries(h)
     .filter(([, v]) => v.total > 0)
     .map(([size, v]) => `${pageSize(Number(size))} ${v.free}/${v.total} free`);
@@ -103,21 +105,44 @@ export function renderInspect(host: Host): string {
     `          ${f.hypervisor === null ? "hypervisor ?" : f.hypervisor ? "running as a guest (hypervisor flag)" : "bare metal (no hypervisor flag)"}`,
   );
   out.push("");
+  const cpuless = t.numaNodes.filter((n) => n.cpus !== null && n.cpus.length === 0).length;
+  const nodesText =
+    t.numaNodes.length === 0
+      ? "NUMA nodes unknown"
+      : `${t.numaNodes.length} NUMA node(s)${cpuless > 0 ? ` (${cpuless} without CPUs)` : ""}`;
   out.push(
-    `Topology  ${t.sockets} socket(s), ${t.cores} core(s), ${t.threadsPerCore} thread(s) per core, ${t.numaNodes.length} NUMA node(s); online ${formatCpuList(t.online)}, possible ${formatCpuList(t.possible)}; SMT ${show(t.smtControl)}`,
+    `Topology  ${t.sockets} socket(s), ${t.cores} core(s), ${t.threadsPerCore} thread(s) per core, ${nodesText}; online ${formatCpuList(t.online)}, possible ${formatCpuList(t.possible)}; ${smtLine(host)}`,
   );
+  // Mark only what the JSON says is isolated (runtime.isolated): never a guess from the cmdline.
   const isolated = new Set(r.isolated ?? []);
-  for (const node of t.numaNodes) {
-    out.push(
-      `  node ${node.id}: CPUs ${formatCpuList(node.cpus) || "none"}, memory ${gib(node.memTotalKiB)} (${gib(node.memFreeKiB)} free), ${hugeSummary(node.hugepages)}`,
-    );
-    const sockets = [...new Set(t.cpus.filter((c) => node.cpus.includes(c.cpu)).map((c) => c.socket))];
+  const drawSockets = (cpuSet: Set<number>) => {
+    const inSet = t.cpus.filter((c) => cpuSet.has(c.cpu));
+    const sockets = [...new Set(inSet.map((c) => c.socket))].sort((a, b) => (a ?? -1) - (b ?? -1));
     for (const s of sockets) {
-      const cpus = t.cpus.filter((c) => node.cpus.includes(c.cpu) && c.socket === s).map((c) => c.cpu);
+      const cpus = inSet.filter((c) => c.socket === s).map((c) => c.cpu);
       const lines = drawCores(host, cpus, isolated);
       out.push(`    socket ${show(s)}: ${lines[0] ?? ""}`);
       for (const l of lines.slice(1)) out.push(`              ${l}`);
     }
+  };
+  const placed = new Set<number>();
+  for (const node of t.numaNodes) {
+    const cpusText =
+      node.cpus === null
+        ? "unknown"
+        : node.cpus.length === 0
+          ? "none (memory only)"
+          : formatCpuList(node.cpus);
+    out.push(
+      `  node ${node.id}: CPUs ${cpusText}, memory ${gib(node.memTotalKiB)} (${gib(node.memFreeKiB)} free), ${hugeSummary(node.hugepages)}`,
+    );
+    for (const c of node.cpus ?? []) placed.add(c);
+    drawSockets(new Set(node.cpus ?? []));
+  }
+  const unplaced = t.cpus.filter((c) => !placed.has(c.cpu)).map((c) => c.cpu);
+  if (unplaced.length > 0) {
+    out.push(`  node ?: CPUs ${formatCpuList(unplaced)} (NUMA node unknown)`);
+    drawSockets(new Set(unplaced));
   }
   out.push("          [a,b] = one core and its threads; * = isolated CPU");
   out.push("");
@@ -141,7 +166,7 @@ export function renderInspect(host: Host): string {
     ],
     [
       "IRQs",
-      `${r.irqs.length}, ${isolated.size === 0 ? "no isolated CPUs" : `${irqsOnIsolated.length} may run on isolated CPUs`}; default affinity ${show(list(r.defaultIrqAffinity))}`,
+      `${r.irqs.length}, ${r.isolated === null ? "isolated CPUs unknown" : isolated.size === 0 ? "no isolated CPUs" : `${irqsOnIsolated.length} may run on isolated CPUs`}; default affinity ${show(list(r.defaultIrqAffinity))}`,
     ],
     ["workqueue cpumask", show(list(r.workqueue.cpumask))],
     [
@@ -175,7 +200,10 @@ export function renderInspect(host: Host): string {
           .join(" ") || "no parameters"
       }`,
     ],
-    ["IOMMU", `${r.iommu.groups} groups, DMAR/IVRS table ${yesNo(r.iommu.dmarOrIvrs)}`],
+    [
+      "IOMMU",
+      `${r.iommu.groups === null ? "groups ?" : `${r.iommu.groups} groups`}, DMAR/IVRS table ${yesNo(r.iommu.dmarOrIvrs)}`,
+    ],
   ];
   for (const n of r.net) {
     rows.push([
@@ -185,6 +213,13 @@ export function renderInspect(host: Host): string {
   }
   for (const [key, v] of rows) out.push(`  ${key.padEnd(18)} ${v}`);
   return `${out.join("\n")}\n`;
+}
+
+/** SMT as the JSON has it: smt/control, smt/active and the sibling count, side by side. */
+function smtLine(host: Host): string {
+  const t = host.topology;
+  const active = t.smtActive === null ? "" : t.smtActive ? ", active" : ", inactive";
+  return `SMT ${show(t.smtControl)}${active} (${t.threadsPerCore > 1 ? `${t.threadsPerCore} threads per core seen` : "1 thread per core seen"})`;
 }
 
 function configLine(config: Record<string, string>): string {

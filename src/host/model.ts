@@ -6,6 +6,11 @@
  */
 
 export interface CpuInfo {
+  /**
+   * The kernel's ARCH name: "x86", "arm64", "arm", "powerpc", "riscv", "s390", "loongarch", … (from
+   * /proc/sys/kernel/arch, else from the shape of /proc/cpuinfo); null when nothing tells.
+   */
+  arch: string | null;
   vendor: string | null; // "GenuineIntel" | "AuthenticAMD" | …
   modelName: string | null;
   family: number | null;
@@ -36,19 +41,23 @@ export interface CpuInfo {
 export interface CpuTopologyEntry {
   cpu: number;
   online: boolean;
-  /** physical_package_id */
+  /**
+   * physical_package_id; where the kernel says -1 (POWER, some RISC-V) the ordinal of the CPU's package
+   * (package_cpus / core_siblings group), as lscpu numbers them
+   */
   socket: number | null;
-  /** core_id (unique only within a socket) */
+  /** core_id, as the kernel prints it: NOT unique within a socket (it repeats per die and per cluster) */
   core: number | null;
   /** NUMA node, from /sys/devices/system/node/nodeN/cpuX or cpulist */
   node: number | null;
-  /** thread_siblings_list, including itself */
+  /** The CPU's core: core_cpus_list (else thread_siblings_list), including itself. One core = one such group. */
   siblings: number[];
 }
 
 export interface NumaNode {
   id: number;
-  cpus: number[];
+  /** nodeN/cpulist, else nodeN/cpumap, else the cpuM/nodeN links; [] = a CPU-less node; null = unknown */
+  cpus: number[] | null;
   memTotalKiB: number | null;
   memFreeKiB: number | null;
   /** hugepages reserved on this node, by page size in KiB */
@@ -59,10 +68,12 @@ export interface Topology {
   cpus: CpuTopologyEntry[];
   online: number[];
   possible: number[];
+  /** distinct packages of online CPUs (package_cpus / core_siblings groups, else physical_package_id), as lscpu */
   sockets: number;
-  /** physical cores in total (all sockets) */
+  /** physical cores in total (all sockets): distinct sibling groups of online CPUs, as lscpu counts them */
   cores: number;
   threadsPerCore: number;
+  /** [] when unknown (a snapshot without /sys/devices/system/node); one node 0 on a kernel without NUMA */
   numaNodes: NumaNode[];
   /** /sys/devices/system/cpu/smt/control: on|off|forceoff|notsupported|notimplemented */
   smtControl: string | null;
@@ -159,7 +170,8 @@ export interface RuntimeInfo {
     params: Record<string, string>;
     devKvm: boolean | null;
   };
-  iommu: { groups: number; dmarOrIvrs: boolean | null };
+  /** groups: entries of /sys/kernel/iommu_groups; null when the directory is absent (unknown, not 0) */
+  iommu: { groups: number | null; dmarOrIvrs: boolean | null };
   net: PciNetDevice[];
 }
 

@@ -96,7 +96,8 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
     },
     kvm,
     iommu: {
-      groups: (fs.list("/sys/kernel/iommu_groups") ?? []).length,
+      // Only numbered entries are groups; an absent directory is unknown, not "0 groups".
+      groups: fs.list("/sys/kernel/iommu_groups")?.filter((n) => /^\d+$/.test(n)).length ?? null,
       dmarOrIvrs:
         fs.exists("/sys/firmware/acpi/tables/DMAR") || fs.exists("/sys/firmware/acpi/tables/IVRS")
           ? true

@@ -6,11 +6,12 @@ import type { HostFs } from "./fs.js";
 import type { CpuInfo, CpuTopologyEntry, Host, KernelInfo, NumaNode, Topology } from "./model.js";
 import { parseCmdline } from "./parse/cmdline.js";
 import { type CpuInfoStanza, cpuIdentity, parseCpuInfo } from "./parse/cpuinfo.js";
+import { formatCpuList } from "./parse/cpulist.js";
 import { parseKconfig } from "./parse/kconfig.js";
 import { parseMeminfo } from "./parse/meminfo.js";
 import { bool, parseShellVars } from "./parse/sysfs.js";
 import { readRuntime } from "./read-runtime.js";
-import { listNumbered, readCpuList, readHugepages, readInt, readValue } from "./read-util.js";
+import { listNumbered, readCpuList, readCpuMask, readHugepages, readInt, readValue } from "./read-util.js";
 
 const CPU = "/sys/devices/system/cpu";
 const NODE = "/sys/devices/system/node";
@@ -66,15 +67,16 @@ export const RELEVANT_KCONFIG = [
 export function readHost(fs: HostFs): Host {
   const cpuinfoText = fs.read("/proc/cpuinfo");
   const stanzas = cpuinfoText === undefined ? [] : parseCpuInfo(cpuinfoText);
-  const topology = readTopology(fs, stanzas);
   const kernel = readKernel(fs);
+  const topology = readTopology(fs, stanzas, kernel);
   const runtime = readRuntime(fs, topology);
-  const cpu = readCpu(stanzas, topology, runtime.kvm.params, runtime.kvm.vendorModule);
+  const cpu = readCpu(fs, stanzas, topology, runtime.kvm.params, runtime.kvm.vendorModule);
   const hostname = readValue(fs, "/proc/sys/kernel/hostname") ?? readValue(fs, "/etc/hostname");
   return { source: fs.root, hostname: hostname || null, cpu, topology, kernel, runtime };
 }
 
 function readCpu(
+  fs: HostFs,
   stanzas: CpuInfoStanza[],
   topology: Topology,
   kvmParams: Record<string, string>,
@@ -83,8 +85,12 @@ function readCpu(
   const first = topology.online[0];
   const stanza = stanzas.find((s) => s.processor === first) ?? stanzas[0];
   const id = cpuIdentity(stanza);
+  const arch = archOf(readValue(fs, "/proc/sys/kernel/arch"), stanzas);
   const known = id.flags.length > 0;
-  const has = (f: string) => (known ? id.flags.includes(f) : null);
+  // The x86 feature flags mean nothing on another architecture (arm64's "Features" are other words).
+  const x86Flags = known && (arch === "x86" || arch === null);
+  const has = (f: string) =>
+    x86Flags ? id.flags.includes(f) : arch !== null && arch !== "x86" ? false : null;
   const constantTsc = has("constant_tsc");
   const nonstopTsc = has("nonstop_tsc");
   const apicvText =
@@ -96,6 +102,7 @@ function readCpu(
   const apicv = bool(apicvText);
   return {
     ...id,
+    arch,
     features: {
       tscDeadlineTimer: has("tsc_deadline_timer"),
       constantTsc,
@@ -103,8 +110,8 @@ function readCpu(
       invariantTsc: constantTsc === null || nonstopTsc === null ? null : constantTsc && nonstopTsc,
       vmx: has("vmx"),
       svm: has("svm"),
-      secondLevelPaging: known ? id.flags.includes("ept") || id.flags.includes("npt") : null,
-      hypervisor: has("hypervisor"),
+      secondLevelPaging: x86Flags ? id.flags.includes("ept") || id.flags.includes("npt") : has("ept"),
+      hypervisor: x86Flags ? id.flags.includes("hypervisor") : null,
       apicv,
       // Posted interrupts are only used when APICv is on (kvm_intel turns them off with it).
       postedInterrupts: vendorModule === "kvm_intel" ? apicv : null,
@@ -112,7 +119,7 @@ function readCpu(
   };
 }
 
-function readTopology(fs: HostFs, stanzas: CpuInfoStanza[]): Topology {
+function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo): Topology {
   let present = listNumbered(fs, CPU, /^cpu(\d+)$/);
   if (present.length === 0) present = stanzas.flatMap((s) => (s.processor === null ? [] : [s.processor]));
   let online = readCpuList(fs, `${CPU}/online`);
@@ -121,30 +128,59 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[]): Topology {
     online = present.filter((c) => readValue(fs, `${CPU}/cpu${c}/online`) !== "0");
   }
   const onlineSet = new Set(online);
-  const numaNodes = readNuma(fs, online);
+  const numaNodes = readNuma(fs, present, online, kernel);
   const nodeOf = new Map<number, number>();
-  for (const n of numaNodes) for (const c of n.cpus) nodeOf.set(c, n.id);
+  for (const n of numaNodes) for (const c of n.cpus ?? []) nodeOf.set(c, n.id);
   const byProcessor = new Map(stanzas.map((s) => [s.processor, s.fields]));
 
+  const packages = new Map<number, number[] | null>();
   const cpus: CpuTopologyEntry[] = present.map((cpu) => {
     const t = `${CPU}/cpu${cpu}/topology`;
     const ci = byProcessor.get(cpu);
-    const socket = readInt(fs, `${t}/physical_package_id`) ?? numOrNull(ci?.["physical id"]);
+    const pkg = readInt(fs, `${t}/physical_package_id`) ?? numOrNull(ci?.["physical id"]);
+    // The package's CPUs (package_cpus is the newer name of core_siblings): lscpu counts sockets by them.
+    packages.set(
+      cpu,
+      readCpuList(fs, `${t}/package_cpus_list`) ??
+        readCpuList(fs, `${t}/core_siblings_list`) ??
+        readCpuMask(fs, `${t}/core_siblings`),
+    );
     const core = readInt(fs, `${t}/core_id`) ?? numOrNull(ci?.["core id"]);
     return {
       cpu,
       online: onlineSet.has(cpu),
-      socket,
+      socket: pkg !== null && pkg >= 0 ? pkg : null,
       core,
       node: nodeOf.get(cpu) ?? null,
-      siblings: readCpuList(fs, `${t}/thread_siblings_list`) ?? [cpu],
+      // A core is its sibling group (core_cpus is the newer name of thread_siblings), never (package, core_id):
+      // core_id repeats per die and per cluster.
+      siblings: readCpuList(fs, `${t}/core_cpus_list`) ??
+        readCpuList(fs, `${t}/thread_siblings_list`) ??
+        readCpuMask(fs, `${t}/thread_siblings`) ?? [cpu],
     };
   });
 
+  // physical_package_id -1 (POWER, some RISC-V): number the packages by their CPU groups, as lscpu does.
+  const groupKey = (cpu: number) => {
+    const g = packages.get(cpu);
+    return g === null || g === undefined || g.length === 0 ? null : formatCpuList(g);
+  };
+  const ordinals = new Map<string, number>();
+  for (const e of cpus) {
+    const k = groupKey(e.cpu);
+    if (k !== null && !ordinals.has(k)) ordinals.set(k, ordinals.size);
+  }
+  for (const e of cpus) {
+    const k = groupKey(e.cpu);
+    if (e.socket === null && k !== null && e.online) e.socket = ordinals.get(k)!;
+  }
+
   const live = cpus.filter((c) => c.online);
-  const sockets = new Set(live.map((c) => c.socket ?? 0)).size;
-  // core_id repeats across sockets, so a physical core is the (package, core) pair.
-  const cores = new Set(live.map((c) => `${c.socket ?? 0}:${c.core ?? c.cpu}`)).size;
+  const groupsKnown = live.length > 0 && live.every((c) => groupKey(c.cpu) !== null);
+  const sockets = groupsKnown
+    ? new Set(live.map((c) => groupKey(c.cpu))).size
+    : new Set(live.map((c) => c.socket ?? 0)).size;
+  const cores = new Set(live.map((c) => formatCpuList(c.siblings))).size;
   const threadsPerCore = live.reduce((m, c) => Math.max(m, c.siblings.length), live.length > 0 ? 1 : 0);
   const smtActive = bool(fs.read(`${CPU}/smt/active`));
   return {
@@ -164,32 +200,85 @@ function numOrNull(v: string | undefined): number | null {
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
 }
 
-function readNuma(fs: HostFs, online: number[]): NumaNode[] {
+/**
+ * NUMA nodes and their CPUs from every source the kernel offers: nodeN/cpulist, else nodeN/cpumap, else the
+ * cpuM/nodeN links (used only when every present CPU has its link, so a partial view never claims a CPU-less
+ * node). A node whose CPUs no source gives has `cpus: null`, never "no CPUs".
+ */
+function readNuma(fs: HostFs, present: number[], online: number[], kernel: KernelInfo): NumaNode[] {
   const ids = listNumbered(fs, NODE, /^node(\d+)$/);
-  const nodes: NumaNode[] = [];
-  for (const id of ids) {
+  if (ids.length === 0) {
+    // No node directory: a kernel without NUMA has exactly one node, 0. Say so only when that is known (the live
+    // machine, or CONFIG_NUMA=n); a snapshot without the directory leaves the nodes unknown.
+    const noNuma = kernel.config.CONFIG_NUMA === "n" || (fs.live && !fs.exists(NODE));
+    if (!noNuma) return [];
+    const mem = parseMeminfo(fs.read("/proc/meminfo") ?? "");
+    return [
+      {
+        id: 0,
+        cpus: online,
+        memTotalKiB: mem.MemTotal ?? null,
+        memFreeKiB: mem.MemFree ?? null,
+        hugepages: {},
+      },
+    ];
+  }
+  const linked = new Map<number, number[]>();
+  let linksComplete = present.length > 0;
+  for (const cpu of present) {
+    const names = fs.list(`${CPU}/cpu${cpu}`);
+    const node = (names ?? []).map((n) => /^node(\d+)$/.exec(n)).find((m) => m !== null);
+    if (!node) {
+      linksComplete = false;
+      continue;
+    }
+    const id = Number(node[1]);
+    linked.set(id, [...(linked.get(id) ?? []), cpu]);
+  }
+  return ids.map((id) => {
     const d = `${NODE}/node${id}`;
     const mem = parseMeminfo(fs.read(`${d}/meminfo`) ?? "");
-    nodes.push({
+    const fromLinks = linksComplete ? (linked.get(id) ?? []) : null;
+    return {
       id,
-      cpus: readCpuList(fs, `${d}/cpulist`) ?? [],
+      cpus: readCpuList(fs, `${d}/cpulist`) ?? readCpuMask(fs, `${d}/cpumap`) ?? fromLinks,
       memTotalKiB: mem.MemTotal ?? null,
       memFreeKiB: mem.MemFree ?? null,
       hugepages: readHugepages(fs, `${d}/hugepages`),
-    });
+    };
+  });
+}
+
+/**
+ * The kernel's ARCH name (x86, arm64, arm, powerpc, riscv, s390, loongarch, sparc, …): from
+ * /proc/sys/kernel/arch (uname -m) when it exists, else from what /proc/cpuinfo looks like on each architecture.
+ */
+export function archOf(machine: string | null, stanzas: CpuInfoStanza[]): string | null {
+  if (machine) {
+    const m = machine.trim();
+    if (/^(x86_64|i[3-6]86)$/.test(m)) return "x86";
+    if (/^(aarch64|arm64)/.test(m)) return "arm64";
+    if (/^arm/.test(m)) return "arm";
+    if (/^ppc/.test(m)) return "powerpc";
+    if (/^riscv/.test(m)) return "riscv";
+    if (/^s390/.test(m)) return "s390";
+    if (/^loongarch/.test(m)) return "loongarch";
+    if (/^sparc/.test(m)) return "sparc";
+    if (/^mips/.test(m)) return "mips";
+    return m;
   }
-  if (nodes.length > 0) return nodes;
-  // No NUMA in sysfs (CONFIG_NUMA off, or a minimal snapshot): one node holding every online CPU.
-  const mem = parseMeminfo(fs.read("/proc/meminfo") ?? "");
-  return [
-    {
-      id: 0,
-      cpus: online,
-      memTotalKiB: mem.MemTotal ?? null,
-      memFreeKiB: mem.MemFree ?? null,
-      hugepages: {},
-    },
-  ];
+  const f = stanzas[0]?.fields;
+  if (!f) return null;
+  const has = (k: string) => stanzas.some((s) => s.fields[k] !== undefined);
+  if (has("vendor_id") && f.vendor_id?.includes("S390")) return "s390";
+  if (has("flags") && (has("vendor_id") || has("cpu family"))) return "x86";
+  if (has("CPU implementer"))
+    return has("CPU architecture") && /^[0-7]$/.test(f["CPU architecture"] ?? "") ? "arm" : "arm64";
+  if (has("isa") && /^rv/.test(f.isa ?? "")) return "riscv";
+  if (/POWER|PowerPC|ppc/i.test(f.cpu ?? "") || has("platform")) return "powerpc";
+  if (/Loongson|loongarch/i.test(f["model name"] ?? "") || has("CPU Family")) return "loongarch";
+  if (/sparc/i.test(f.cpu ?? "") || has("ncpus probed")) return "sparc";
+  return null;
 }
 
 function readKernel(fs: HostFs): KernelInfo {

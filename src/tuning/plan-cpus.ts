@@ -33,23 +33,31 @@ export function cpuLayout(host: Host): CpuLayout {
   const onlineSet = new Set(online);
   const nodes = new Map<number, number[]>();
   for (const n of topo.numaNodes) {
-    const cpus = n.cpus.filter((c) => onlineSet.has(c));
+    const cpus = (n.cpus ?? []).filter((c) => onlineSet.has(c));
     if (cpus.length > 0) nodes.set(n.id, cpus);
   }
-  // No NUMA information (a VM without nodes in sysfs): the whole machine is one node 0.
+  // A CPU the node lists do not place may still carry its own node (cpuN/nodeM); one with neither is refused:
+  // RT CPUs and hugepages are never put on a node assumed for them.
   const placed = new Set([...nodes.values()].flat());
-  const unplaced = online.filter((c) => !placed.has(c));
-  if (unplaced.length > 0) {
-    const byEntry = new Map<number, number[]>();
-    for (const c of unplaced) {
-      const id = topo.cpus.find((e) => e.cpu === c)?.node ?? 0;
-      byEntry.set(id, [...(byEntry.get(id) ?? []), c]);
+  const unknownNode: number[] = [];
+  for (const c of online.filter((x) => !placed.has(x))) {
+    const id = topo.cpus.find((e) => e.cpu === c)?.node;
+    if (id === null || id === undefined) {
+      unknownNode.push(c);
+      continue;
     }
-    for (const [id, cpus] of byEntry)
-      nodes.set(
-        id,
-        [...(nodes.get(id) ?? []), ...cpus].sort((a, b) => a - b),
-      );
+    nodes.set(
+      id,
+      [...(nodes.get(id) ?? []), c].sort((a, b) => a - b),
+    );
+  }
+  if (unknownNode.length > 0) {
+    throw new InputError(
+      "BAD_SNAPSHOT",
+      `the NUMA node of CPU ${formatCpuList(unknownNode)} is unknown (no /sys/devices/system/node/node*/cpulist, ` +
+        "cpumap or cpuN/nodeM link places it): kvm4nfv will not place real-time CPUs or hugepages on an assumed node",
+      "plan on the machine itself, or on a snapshot that includes /sys/devices/system/node (kvm4nfv inspect --save DIR)",
+    );
   }
   const coreOf = new Map<number, number[]>();
   let threadsPerCore = 1;

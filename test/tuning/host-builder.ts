@@ -67,6 +67,7 @@ function defaultHost(): Host {
     source: "/",
     hostname: "otcnfv02",
     cpu: {
+      arch: "x86",
       vendor: "GenuineIntel",
       modelName: "Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz",
       family: 6,

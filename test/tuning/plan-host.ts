@@ -23,6 +23,7 @@ export function makeHost(shape: HostShape): Host {
     source: "/test",
     hostname: "test",
     cpu: {
+      arch: "x86",
       vendor: shape.vendor ?? "GenuineIntel",
       modelName: shape.model ?? "Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz",
       family: 6,

@@ -29,7 +29,11 @@ export function parseCpuList(text: string, what = "cpulist"): number[] {
 /** What the kernel makes of a cmdline CPU list: the CPUs, or why it rejects (or cannot be read). */
 export type KernelCpuList =
   | { ok: true; cpus: number[] }
-  | { ok: false; reason: string; /** true when the list is fine but "N"/"all" needs the last CPU, unknown here */ unknownLast?: boolean };
+  | {
+      ok: false;
+      reason: string /** true when the list is fine but "N"/"all" needs the last CPU, unknown here */;
+      unknownLast?: boolean;
+    };
 
 /**
  * A cpulist as the kernel's bitmap_parselist() reads a boot parameter (Documentation/admin-guide/
@@ -52,7 +56,10 @@ export function parseKernelCpuList(text: string, lastCpu: number | null): Kernel
   for (const part of t.split(",")) {
     const m = /^(all|[0-9]+|N)(?:-([0-9]+|N))?(?::([0-9]+)\/([0-9]+))?$/i.exec(part);
     if (!m || (m[2] !== undefined && /^all$/i.test(m[1]!))) {
-      return { ok: false, reason: part === "" ? "an empty element" : `"${part}" is not a CPU, range or group` };
+      return {
+        ok: false,
+        reason: part === "" ? "an empty element" : `"${part}" is not a CPU, range or group`,
+      };
     }
     let lo: number | null;
     let hi: number | null;
@@ -66,17 +73,23 @@ export function parseKernelCpuList(text: string, lastCpu: number | null): Kernel
       hi = m[2] === undefined ? lo : num(m[2]);
     }
     if (lo === null || hi === null) continue;
-    if (Number.isNaN(lo) || Number.isNaN(hi)) return { ok: false, reason: `"${part}" is not a CPU, range or group` };
+    if (Number.isNaN(lo) || Number.isNaN(hi))
+      return { ok: false, reason: `"${part}" is not a CPU, range or group` };
     if (hi < lo) return { ok: false, reason: `the range "${part}" goes backwards` };
     const used = m[3] === undefined ? 1 : Number(m[3]);
     const group = m[4] === undefined ? 1 : Number(m[4]);
-    if (group === 0 || used === 0 || used > group) return { ok: false, reason: `"${part}" has an impossible group` };
+    if (group === 0 || used === 0 || used > group)
+      return { ok: false, reason: `"${part}" has an impossible group` };
     for (let base = lo; base <= hi; base += group) {
       for (let k = 0; k < used && base + k <= hi; k++) out.add(base + k);
     }
   }
   if (needsLast && lastCpu === null) {
-    return { ok: false, reason: '"N"/"all" name the last CPU, and the possible CPUs are unknown', unknownLast: true };
+    return {
+      ok: false,
+      reason: '"N"/"all" name the last CPU, and the possible CPUs are unknown',
+      unknownLast: true,
+    };
   }
   return { ok: true, cpus: [...out].sort((a, b) => a - b) };
 }

@@ -4,12 +4,7 @@
  */
 import type { Host } from "../../host/model.js";
 import { formatCpuList, parseKernelCpuList, subtract } from "../../host/parse/cpulist.js";
-import {
-  type Isolcpus,
-  parseIrqaffinity,
-  parseIsolcpus,
-  parseRcuNocbs,
-} from "../../host/parse/isolation.js";
+import { type Isolcpus, parseIrqaffinity, parseIsolcpus, parseRcuNocbs } from "../../host/parse/isolation.js";
 import type { RuleContext, Verdict } from "./types.js";
 
 export const P = {
@@ -171,7 +166,7 @@ export function housekeeping(ctx: RuleContext): number[] {
 export function nodeOf(host: Host, cpu: number): number | null {
   const entry = host.topology.cpus.find((c) => c.cpu === cpu);
   if (entry?.node !== null && entry?.node !== undefined) return entry.node;
-  const node = host.topology.numaNodes.find((n) => n.cpus.includes(cpu));
+  const node = host.topology.numaNodes.find((n) => n.cpus?.includes(cpu));
   return node ? node.id : null;
 }
 
@@ -193,9 +188,9 @@ export function suggestRtCpus(host: Host): number[] {
   const online = onlineCpus(host);
   const cpu0Core = host.topology.cpus.find((c) => c.cpu === 0)?.siblings ?? [0];
   const reserved = new Set([0, ...cpu0Core]);
-  const nodes = host.topology.numaNodes.filter((n) => n.cpus.length > 0);
+  const nodes = host.topology.numaNodes.filter((n) => (n.cpus ?? []).length > 0);
   const last = nodes.length > 1 ? nodes[nodes.length - 1] : undefined;
-  const pool = last ? last.cpus.filter((c) => online.includes(c)) : online;
+  const pool = last ? (last.cpus ?? []).filter((c) => online.includes(c)) : online;
   return pool.filter((c) => !reserved.has(c));
 }
 

@@ -105,8 +105,15 @@ const nohzFull: Rule = {
     if (v.level !== "fail") return v;
     // isolcpus=nohz,<list> is the kernel's other spelling of nohz_full=<list>.
     const spec = isolcpusParam(ctx.host);
-    if (spec?.effective.includes("nohz") && spec.cpus.ok && subtract(ctx.rtCpus, spec.cpus.cpus).length === 0) {
-      return pass(`${paramEvidence(ctx.host, "isolcpus")} (the nohz flag stops the tick as nohz_full does)`, v.expected);
+    if (
+      spec?.effective.includes("nohz") &&
+      spec.cpus.ok &&
+      subtract(ctx.rtCpus, spec.cpus.cpus).length === 0
+    ) {
+      return pass(
+        `${paramEvidence(ctx.host, "isolcpus")} (the nohz flag stops the tick as nohz_full does)`,
+        v.expected,
+      );
     }
     return v;
   },
@@ -251,7 +258,9 @@ const numaLocality: Rule = {
     if (nodes.length === 0) return unknown(evidence, expected);
     if (nodes.length === 1) return pass(evidence, expected);
     const first = ctx.host.topology.numaNodes.find((n) => n.id === nodes[nodes.length - 1]);
-    const eg = first ? ` e.g. node ${first.id}: --cpus ${formatCpuList(subtract(first.cpus, [0]))}` : "";
+    const eg = first?.cpus
+      ? ` e.g. node ${first.id}: --cpus ${formatCpuList(subtract(first.cpus, [0]))}`
+      : "";
     return fail(evidence, expected, `choose the RT CPUs from a single NUMA node:${eg}`, true);
   },
 };

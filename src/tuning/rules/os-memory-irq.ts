@@ -199,13 +199,14 @@ const iommu: Rule = {
     const { groups, dmarOrIvrs } = host.runtime.iommu;
     const evidence =
       `${paramEvidence(host, vendorParam)}; ${paramEvidence(host, "iommu").replace(`${P.cmdline}: `, "")}; ` +
-      `${P.iommuGroups}: ${groups} groups; ACPI ${amd ? "IVRS" : "DMAR"}: ${dmarOrIvrs === null ? "unknown" : dmarOrIvrs ? "present" : "absent"}`;
+      `${P.iommuGroups}: ${groups === null ? "missing" : `${groups} groups`}; ACPI ${amd ? "IVRS" : "DMAR"}: ${dmarOrIvrs === null ? "unknown" : dmarOrIvrs ? "present" : "absent"}`;
     if (inVm(host))
       return na(`${evidence} (inside a VM: devices are assigned on the physical host)`, expected);
     const vendorOn = amd
       ? param(host, vendorParam) !== "off"
       : param(host, vendorParam)?.split(",").includes("on");
     const pt = param(host, "iommu") === "pt";
+    if (groups === null) return unknown(evidence, expected); // no iommu_groups directory: unknown, not 0 groups
     if (groups > 0 && pt && vendorOn) return pass(evidence, expected);
     const add = [amd || vendorOn ? "" : "intel_iommu=on", pt ? "" : "iommu=pt"]
       .filter((s) => s !== "")
