@@ -5,7 +5,7 @@
  * the platform rules they are not n/a there.
  */
 import type { Host } from "../../host/model.js";
-import { fail, inVm, isOff, kvmParam, P, pass, SRC, unknown, warn } from "./helpers.js";
+import { fail, inVm, isOff, kvmParam, P, pass, SRC, unknown, warn, x86Only } from "./helpers.js";
 import type { Rule, RuleContext, Verdict } from "./types.js";
 
 function flagEvidence(host: Host, flags: string[]): string {
@@ -27,18 +27,19 @@ function featureRule(
     title,
     roles: ["host", "guest"],
     source: SRC.cpuFeatures,
-    check(ctx) {
-      const v = pick(ctx.host);
-      const evidence = flagEvidence(ctx.host, flags);
-      const expected = `${flags.join(" + ")} present`;
-      if (v === null || ctx.host.cpu.flags.length === 0) return unknown(evidence, expected);
-      if (v) return pass(evidence, expected);
-      const remedy =
-        ctx.role === "guest" || inVm(ctx.host)
-          ? `start the VM with QEMU -cpu host,${qemuFlag} (the original KVM4NFV guest did)`
-          : "the processor lacks it: use a platform that has it (the baseline Xeon E5-2699 v3 does)";
-      return warn(evidence, expected, remedy, true);
-    },
+    check: (ctx) =>
+      x86Only(ctx, flags.join(" + "), `${flags.join(" + ")} present`, () => {
+        const v = pick(ctx.host);
+        const evidence = flagEvidence(ctx.host, flags);
+        const expected = `${flags.join(" + ")} present`;
+        if (v === null || ctx.host.cpu.flags.length === 0) return unknown(evidence, expected);
+        if (v) return pass(evidence, expected);
+        const remedy =
+          ctx.role === "guest" || inVm(ctx.host)
+            ? `start the VM with QEMU -cpu host,${qemuFlag} (the original KVM4NFV guest did)`
+            : "the processor lacks it: use a platform that has it (the baseline Xeon E5-2699 v3 does)";
+        return warn(evidence, expected, remedy, true);
+      }),
   };
 }
 
@@ -63,27 +64,28 @@ const virtualization: Rule = {
   title: "Hardware virtualization with second-level paging (vmx/svm + ept/npt)",
   roles: ["host"],
   source: `${SRC.vhv}; ${SRC.bios} (Intel(R) Virtualization Technology <Enabled>)`,
-  check(ctx) {
-    const f = ctx.host.cpu.features;
-    const evidence = flagEvidence(ctx.host, ["vmx", "svm", "ept", "npt"]);
-    const expected = "vmx+ept (Intel) or svm+npt (AMD)";
-    if (ctx.host.cpu.flags.length === 0) return unknown(evidence, expected);
-    const hw = f.vmx === true || f.svm === true;
-    if (hw && f.secondLevelPaging === true) return pass(evidence, expected);
-    const where = inVm(ctx.host)
-      ? "enable nested virtualization on the outer hypervisor (kvm_intel nested=1 / kvm_amd nested=1, -cpu host)"
-      : "enable Intel(R) Virtualization Technology (VT-x) / AMD-V (SVM) in the BIOS";
-    if (!hw && ctx.host.runtime.kvm.devKvm === true) {
-      return warn(
-        `${evidence}; /dev/kvm present without vmx/svm (e.g. PVM): latency is not representative`,
-        expected,
-        where,
-        true,
-      );
-    }
-    if (!hw) return fail(evidence, expected, where, true);
-    return warn(`${evidence}: no second-level paging, every guest page fault exits`, expected, where, true);
-  },
+  check: (ctx) =>
+    x86Only(ctx, "VT-x/AMD-V (vmx/svm)", "vmx+ept (Intel) or svm+npt (AMD)", () => {
+      const f = ctx.host.cpu.features;
+      const evidence = flagEvidence(ctx.host, ["vmx", "svm", "ept", "npt"]);
+      const expected = "vmx+ept (Intel) or svm+npt (AMD)";
+      if (ctx.host.cpu.flags.length === 0) return unknown(evidence, expected);
+      const hw = f.vmx === true || f.svm === true;
+      if (hw && f.secondLevelPaging === true) return pass(evidence, expected);
+      const where = inVm(ctx.host)
+        ? "enable nested virtualization on the outer hypervisor (kvm_intel nested=1 / kvm_amd nested=1, -cpu host)"
+        : "enable Intel(R) Virtualization Technology (VT-x) / AMD-V (SVM) in the BIOS";
+      if (!hw && ctx.host.runtime.kvm.devKvm === true) {
+        return warn(
+          `${evidence}; /dev/kvm present without vmx/svm (e.g. PVM): latency is not representative`,
+          expected,
+          where,
+          true,
+        );
+      }
+      if (!hw) return fail(evidence, expected, where, true);
+      return warn(`${evidence}: no second-level paging, every guest page fault exits`, expected, where, true);
+    }),
 };
 
 const apicv: Rule = {
@@ -92,19 +94,20 @@ const apicv: Rule = {
   title: "APICv / posted interrupts (AVIC on AMD) enabled in KVM",
   roles: ["host"],
   source: `${SRC.cpuFeatures} (posted interrupts)`,
-  check(ctx) {
-    const f = ctx.host.cpu.features;
-    const amd = ctx.host.cpu.vendor === "AuthenticAMD";
-    const param = amd ? "kvm_amd avic" : "kvm_intel enable_apicv";
-    const evidence =
-      `${P.kvmParams}: ${param} ${f.apicv === null ? "unknown (module not loaded?)" : f.apicv ? "on" : "off"}` +
-      (f.postedInterrupts === null ? "" : `; posted interrupts ${f.postedInterrupts ? "on" : "off"}`);
-    const expected = `${param}=1`;
-    const remedy = `echo 'options ${param}=1' > /etc/modprobe.d/kvm4nfv.conf and reload the module with no VM running (needs APICv/AVIC hardware)`;
-    if (f.apicv === null) return unknown(evidence, expected, remedy, true);
-    if (f.apicv) return pass(evidence, expected);
-    return warn(evidence, expected, remedy, true);
-  },
+  check: (ctx) =>
+    x86Only(ctx, "APICv/AVIC", "kvm_intel enable_apicv=1 / kvm_amd avic=1", () => {
+      const f = ctx.host.cpu.features;
+      const amd = ctx.host.cpu.vendor === "AuthenticAMD";
+      const param = amd ? "kvm_amd avic" : "kvm_intel enable_apicv";
+      const evidence =
+        `${P.kvmParams}: ${param} ${f.apicv === null ? "unknown (module not loaded?)" : f.apicv ? "on" : "off"}` +
+        (f.postedInterrupts === null ? "" : `; posted interrupts ${f.postedInterrupts ? "on" : "off"}`);
+      const expected = `${param}=1`;
+      const remedy = `echo 'options ${param}=1' > /etc/modprobe.d/kvm4nfv.conf and reload the module with no VM running (needs APICv/AVIC hardware)`;
+      if (f.apicv === null) return unknown(evidence, expected, remedy, true);
+      if (f.apicv) return pass(evidence, expected);
+      return warn(evidence, expected, remedy, true);
+    }),
 };
 
 const devKvm: Rule = {
@@ -132,6 +135,7 @@ function kvmParamRule(
   ok: (v: string) => boolean,
   runtimeWritable: boolean,
   note = "",
+  x86 = true,
 ): Rule {
   return {
     id,
@@ -141,6 +145,12 @@ function kvmParamRule(
     source: SRC.tuned,
     check(ctx): Verdict {
       const { module, name, want } = pick(ctx);
+      if (x86) {
+        const gated = x86Only(ctx, `the ${module}.${name} parameter`, `${module}.${name}=${want}`, () =>
+          pass("", ""),
+        );
+        if (gated.level === "n/a") return gated;
+      }
       const v = kvmParam(ctx.host, name);
       const path = `/sys/module/${module}/parameters/${name}`;
       const evidence = `${path}: ${v ?? "missing (module not loaded?)"}`;
@@ -189,6 +199,8 @@ const haltPoll = kvmParamRule(
   // the housekeeping side needs, and matches what `kvm4nfv plan` writes.
   (v) => v.trim() === "0",
   true,
+  "",
+  false, // halt_poll_ns is generic KVM: every architecture has it
 );
 
 export const cpuVirtRules: Rule[] = [

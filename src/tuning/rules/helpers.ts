@@ -70,6 +70,17 @@ export function inVm(host: Host): boolean {
   return host.cpu.features.hypervisor === true;
 }
 
+/**
+ * The x86-only items' gate (TSC, NX, VT-x/AMD-V, APICv, kvmclock, intel_pstate, MCE, SMI, port 60/64): n/a on
+ * another architecture, named in the evidence; an unknown architecture runs the check (its evidence says what
+ * is missing).
+ */
+export function x86Only(ctx: RuleContext, what: string, expected: string, check: () => Verdict): Verdict {
+  const arch = ctx.host.cpu.arch;
+  if (arch !== null && arch !== "x86") return na(`${arch} host: ${what} exists only on x86`, expected);
+  return check();
+}
+
 /** The platform/BIOS rules' common gate: n/a for the guest role or inside a VM, else run the check. */
 export function physical(ctx: RuleContext, expected: string, check: () => Verdict): Verdict {
   if (ctx.role === "guest") return na("guest role: the host's BIOS and platform own this", expected);
@@ -200,6 +211,18 @@ export function noRtSet(ctx: RuleContext, what: string, paramName?: string): Ver
   const eg = suggestion.length > 0 ? formatCpuList(suggestion) : "1";
   const unit = ctx.role === "guest" ? "vCPUs" : "CPUs";
   const add = paramName ? `, then add \`${paramName}=${eg}\` to the cmdline` : "";
+  const remedy =
+    `choose the RT ${unit}: whole cores on one NUMA node, leave CPU 0 for housekeeping: e.g. --cpus ${eg} ` +
+    `or \`kvm4nfv plan --rt-cpus N\`${add}`;
+  // An unreadable cmdline may well isolate CPUs: unknown, never a failure from less information.
+  if (ctx.host.kernel.cmdline === null) {
+    return unknown(
+      `no --cpus given and ${P.cmdline} unreadable: the RT CPU set is unknown`,
+      what,
+      remedy,
+      false,
+    );
+  }
   return fail(
     `no RT CPU set: no --cpus given and ${P.cmdline} has neither isolcpus nor nohz_full`,
     what,

@@ -12,11 +12,13 @@ import {
   onlineCpus,
   P,
   param,
+  paramEvidence,
   pass,
   physical,
   SRC,
   unknown,
   warn,
+  x86Only,
 } from "./helpers.js";
 import type { Rule, RuleContext } from "./types.js";
 
@@ -37,12 +39,26 @@ const cstates: Rule = {
     return physical(ctx, expected, () => {
       const { host } = ctx;
       const driver = host.runtime.cpuidle.driver;
+      const cpuidleOff = param(host, "cpuidle.off");
+      if (host.cpu.arch !== null && host.cpu.arch !== "x86") {
+        // processor.max_cstate, intel_idle and idle=poll are x86's; elsewhere cpuidle.off=1 keeps CPUs out of
+        // deep idle states.
+        const evidence = `${P.cpuidle}: ${driver ?? "missing"}; ${paramEvidence(host, "cpuidle.off")}`;
+        const want =
+          "no cpuidle state deeper than the shallowest: cpuidle.off=1, or deep states off in firmware";
+        if (driver === "none" || cpuidleOff === "1") return pass(evidence, want);
+        const remedy = cmdlineRemedy("cpuidle.off=1", "host");
+        if (driver === null || cpuidleOff === null) return unknown(evidence, want, remedy, true);
+        return warn(evidence, want, remedy, true);
+      }
       const maxC = param(host, "processor.max_cstate");
       const intelMax = param(host, "intel_idle.max_cstate");
       const idle = param(host, "idle");
       const evidence =
-        `${P.cpuidle}: ${driver ?? "missing"}; ${P.cmdline}: ` +
-        `processor.max_cstate=${maxC ?? "absent"} intel_idle.max_cstate=${intelMax ?? "absent"} idle=${idle ?? "absent"}`;
+        host.kernel.cmdline === null
+          ? `${P.cpuidle}: ${driver ?? "missing"}; ${P.cmdline}: unreadable`
+          : `${P.cpuidle}: ${driver ?? "missing"}; ${P.cmdline}: ` +
+            `processor.max_cstate=${maxC ?? "absent"} intel_idle.max_cstate=${intelMax ?? "absent"} idle=${idle ?? "absent"}`;
       const intel = host.cpu.vendor === "GenuineIntel";
       const limited =
         idle === "poll" ||
@@ -54,6 +70,8 @@ const cstates: Rule = {
       if (limited) return pass(evidence, expected);
       const params = intel ? "processor.max_cstate=1 intel_idle.max_cstate=0" : "processor.max_cstate=1";
       const remedy = `in the BIOS set CPU C-State, C1E Autopromote, Processor C3/C6 to Disabled, or ${cmdlineRemedy(params, "host")}`;
+      // Less information never gives a stronger verdict: an unreadable cmdline may well hold the limits.
+      if (host.kernel.cmdline === null) return unknown(evidence, expected, remedy, true);
       if (driver === null && maxC === undefined) return unknown(evidence, expected, remedy, true);
       return warn(evidence, expected, remedy, true);
     });
@@ -134,7 +152,13 @@ const hyperthreading: Rule = {
       if (off) return pass(evidence, expected);
       if (smtActive === null && smtControl === null && threadsPerCore < 1) return unknown(evidence, expected);
       const remedy = `disable Intel(R) Hyper-Threading in the BIOS, or ${cmdlineRemedy("nosmt", "host")}`;
-      if (ctx.rtCpus.length === 0) return fail(`${evidence}; no RT CPU set`, expected, remedy, true);
+      if (ctx.rtCpus.length === 0) {
+        // Without a readable cmdline the RT set (and whether it owns whole cores) is unknown.
+        if (ctx.host.kernel.cmdline === null && ctx.rtCpusSource === "none") {
+          return unknown(`${evidence}; RT CPU set unknown (${P.cmdline} unreadable)`, expected, remedy, true);
+        }
+        return fail(`${evidence}; no RT CPU set`, expected, remedy, true);
+      }
       const shared: number[] = [];
       for (const c of ctx.rtCpus) {
         const sib = ctx.host.topology.cpus.find((e) => e.cpu === c)?.siblings ?? [];
@@ -153,7 +177,7 @@ const hyperthreading: Rule = {
 };
 
 /** Firmware settings no OS interface shows. */
-function biosOnly(id: string, title: string, source: string, step: string): Rule {
+function biosOnly(id: string, title: string, source: string, step: string, x86 = true): Rule {
   return {
     id,
     area: "platform",
@@ -162,14 +186,15 @@ function biosOnly(id: string, title: string, source: string, step: string): Rule
     source,
     check(ctx) {
       const expected = step;
-      return physical(ctx, expected, () =>
+      const check = () =>
         unknown(
           "not visible from the OS (firmware setting)",
           expected,
           `check the BIOS setup: ${step}`,
           true,
-        ),
-      );
+        );
+      // Legacy USB hand-off, port 60/64 emulation and SMM are PC firmware: other architectures have none.
+      return physical(ctx, expected, () => (x86 ? x86Only(ctx, title, expected, check) : check()));
     },
   };
 }
