@@ -22,9 +22,15 @@ function dropEmptyDirs(dir: string): number {
   return removed;
 }
 
-describe.each(["baseline-untuned", "baseline-tuned", "dev-vm"])("fixture %s", (name) => {
+const FIXTURES = [
+  ...["baseline-untuned", "baseline-tuned", "dev-vm"].map((n) => join("test/fixtures/snapshots", n)),
+  ...readdirSync("test/fixtures/real/lscpu", { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => join("test/fixtures/real/lscpu", e.name)),
+];
+
+describe.each(FIXTURES)("fixture %s", (src) => {
   it("reads the same once empty directories are gone (as in a fresh clone)", () => {
-    const src = join("test/fixtures/snapshots", name);
     const copy = mkdtempSync(join(tmpdir(), "kvm4nfv-git-"));
     try {
       cpSync(src, copy, { recursive: true, verbatimSymlinks: true });

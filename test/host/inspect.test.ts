@@ -81,3 +81,49 @@ describe("kvm4nfv inspect (CLI)", () => {
     expect(missing.stderr.trim()).toBe("kvm4nfv: --root /no/such/dir: no such directory");
   });
 });
+
+describe("inspect: the text never contradicts the JSON (issue 11 §2)", () => {
+  const real = (name: string) => readHost(openHostFs(`test/fixtures/real/lscpu/${name}`));
+
+  it.each(["x86_64-epyc_7451", "ppc64-POWER7-64cpu", "arm-A510-A710-A715-X3"])(
+    "%s: topology counts, NUMA nodes, SMT, isolated CPUs and hugepages agree",
+    (name) => {
+      const host = real(name);
+      const j = inspectJson(host) as {
+        topology: {
+          sockets: number;
+          cores: number;
+          threadsPerCore: number;
+          smtControl: string | null;
+          numaNodes: { id: number; cpus: string | null }[];
+        };
+        runtime: { isolated: string | null; hugepages: { bySize: Record<string, unknown> } };
+      };
+      const text = renderInspect(host);
+      const t = j.topology;
+      expect(text).toContain(
+        `${t.sockets} socket(s), ${t.cores} core(s), ${t.threadsPerCore} thread(s) per core`,
+      );
+      expect(text).toContain(`SMT ${t.smtControl ?? "?"}`);
+      if (t.numaNodes.length === 0) expect(text).toContain("NUMA nodes unknown");
+      for (const n of t.numaNodes) {
+        expect(text).toContain(
+          `node ${n.id}: CPUs ${n.cpus === null ? "unknown" : n.cpus || "none (memory only)"}`,
+        );
+      }
+      expect(text).toMatch(
+        new RegExp(`isolated CPUs\\s+${j.runtime.isolated === null ? "\\?" : j.runtime.isolated || "none"}`),
+      );
+      // No hugepages directory in the dump: the JSON has {} and the text says unknown, not "no hugepages".
+      if (Object.keys(j.runtime.hugepages.bySize).length === 0)
+        expect(text).toMatch(/hugepages\s+hugepages \?/);
+      if (j.runtime.isolated === null) expect(text).not.toContain("no isolated CPUs");
+    },
+  );
+
+  it("an absent /sys/kernel/iommu_groups is '?' in the text and null in the JSON", () => {
+    const host = real("x86_64-epyc_7451");
+    expect(host.runtime.iommu.groups).toBeNull();
+    expect(renderInspect(host)).toMatch(/IOMMU\s+groups \?/);
+  });
+});

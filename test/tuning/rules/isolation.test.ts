@@ -164,3 +164,43 @@ describe("os.cpu-isolation.consistency / housekeeping / numa / workqueue", () =>
     expect(RT).toHaveLength(16);
   });
 });
+
+describe("isolcpus read as the kernel reads it (issue 11 §2)", () => {
+  it("isolcpus=managed_irq,<RT CPUs> does not pass: without domain the CPUs stay in the scheduler domains", () => {
+    const host = withCmdline(buildHost(), { isolcpus: "managed_irq,20-35" });
+    const f = finding(host, "os.cpu-isolation.isolcpus");
+    expect(f.level).toBe("fail");
+    // The evidence keeps the flag as written, and the remedy adds domain to it.
+    expect(f.evidence).toContain("isolcpus=managed_irq,20-35");
+    expect(f.evidence).toContain("scheduler domains");
+    expect(f.remedy).toContain("isolcpus=managed_irq,domain,20-35");
+  });
+
+  it("isolcpus=nohz,domain,20-N covers 20-35 on a 36-CPU host (N = the last CPU)", () => {
+    const host = withCmdline(buildHost(), { isolcpus: "nohz,domain,20-N", nohz_full: undefined });
+    expect(finding(host, "os.cpu-isolation.isolcpus").level).toBe("pass");
+    // isolcpus=nohz stops the tick as nohz_full does.
+    const nohz = finding(host, "os.tickless.nohz-full");
+    expect(nohz.level).toBe("pass");
+    expect(nohz.evidence).toContain("nohz flag");
+  });
+
+  it("a bad rcu_nocbs list offloads every CPU: covered by accident, so a warning, not a pass", () => {
+    const host = withCmdline(buildHost(), { rcu_nocbs: "35-20" });
+    const f = finding(host, "os.rcu-nocbs");
+    expect(f.level).toBe("warn");
+    expect(f.evidence).toContain("offloads every CPU");
+  });
+
+  it("a bare rcu_nocbs offloads nothing at boot", () => {
+    const host = withCmdline(buildHost(), { rcu_nocbs: "" });
+    expect(finding(host, "os.rcu-nocbs").level).toBe("fail");
+  });
+
+  it("an unreadable cmdline gives unknown, not a failure, when no --cpus is given", () => {
+    const host = buildHost({ kernel: { cmdline: null, params: {} } });
+    const f = finding(host, "os.cpu-isolation.isolcpus");
+    expect(f.level).toBe("unknown");
+    expect(f.evidence).toContain("unreadable");
+  });
+});
