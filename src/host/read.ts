@@ -223,25 +223,33 @@ function readNuma(fs: HostFs, present: number[], online: number[], kernel: Kerne
       },
     ];
   }
-  const linked = new Map<number, number[]>();
-  let linksComplete = present.length > 0;
-  for (const cpu of present) {
-    const names = fs.list(`${CPU}/cpu${cpu}`);
-    const node = (names ?? []).map((n) => /^node(\d+)$/.exec(n)).find((m) => m !== null);
-    if (!node) {
-      linksComplete = false;
-      continue;
+  // The cpuM/nodeN links are looked at only when a node's own files are missing (a live kernel always has
+  // cpulist); exists() keeps `inspect --save` reproducing them.
+  let links: Map<number, number[]> | null | undefined;
+  const fromLinks = (): Map<number, number[]> | null => {
+    if (links !== undefined) return links;
+    const linked = new Map<number, number[]>();
+    for (const cpu of present) {
+      const id = ids.find((n) => fs.exists(`${CPU}/cpu${cpu}/node${n}`));
+      if (id === undefined) {
+        // One CPU without its link: a partial view must not make a node look CPU-less.
+        links = null;
+        return links;
+      }
+      linked.set(id, [...(linked.get(id) ?? []), cpu]);
     }
-    const id = Number(node[1]);
-    linked.set(id, [...(linked.get(id) ?? []), cpu]);
-  }
+    links = present.length > 0 ? linked : null;
+    return links;
+  };
   return ids.map((id) => {
     const d = `${NODE}/node${id}`;
     const mem = parseMeminfo(fs.read(`${d}/meminfo`) ?? "");
-    const fromLinks = linksComplete ? (linked.get(id) ?? []) : null;
     return {
       id,
-      cpus: readCpuList(fs, `${d}/cpulist`) ?? readCpuMask(fs, `${d}/cpumap`) ?? fromLinks,
+      cpus:
+        readCpuList(fs, `${d}/cpulist`) ??
+        readCpuMask(fs, `${d}/cpumap`) ??
+        (fromLinks() === null ? null : (fromLinks()!.get(id) ?? [])),
       memTotalKiB: mem.MemTotal ?? null,
       memFreeKiB: mem.MemFree ?? null,
       hugepages: readHugepages(fs, `${d}/hugepages`),

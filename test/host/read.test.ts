@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openHostFs } from "../../src/host/fs.js";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
 import { readHost } from "../../src/host/read.js";
+import { saveSnapshot } from "../../src/host/snapshot.js";
 
 const SNAP = "test/fixtures/snapshots";
 const untuned = readHost(openHostFs(`${SNAP}/baseline-untuned`));
@@ -288,5 +289,64 @@ describe("readHost on incomplete or odd snapshots", () => {
     expect(h.runtime.irqbalanceBanned).toEqual([2, 3]);
     expect(h.runtime.irqs).toEqual([{ irq: 5, affinity: [0, 1], effective: null, actions: null }]);
     expect(h.runtime.irqbalanceRunning).toBe(false);
+  });
+});
+
+describe("NUMA from every source the kernel offers (issue 11 §2)", () => {
+  const cpuinfo = "processor\t: 0\n\nprocessor\t: 1\n\nprocessor\t: 2\n\nprocessor\t: 3\n";
+  const base = {
+    "proc/cpuinfo": cpuinfo,
+    "sys/devices/system/cpu/online": "0-3\n",
+    "sys/devices/system/cpu/cpu0/topology/core_id": "0\n",
+    "sys/devices/system/cpu/cpu1/topology/core_id": "1\n",
+    "sys/devices/system/cpu/cpu2/topology/core_id": "0\n",
+    "sys/devices/system/cpu/cpu3/topology/core_id": "1\n",
+  };
+
+  it("takes cpulist, else cpumap; a node with neither and no complete links is unknown, not CPU-less", () => {
+    const h = readHost(
+      openHostFs(
+        snapshot({
+          ...base,
+          "sys/devices/system/node/node0/cpulist": "0-1\n",
+          "sys/devices/system/node/node1/cpumap": "0000000c\n",
+          "sys/devices/system/node/node2/meminfo": "Node 2 MemTotal: 1024 kB\n",
+        }),
+      ),
+    );
+    expect(h.topology.numaNodes.map((n) => [n.id, n.cpus])).toEqual([
+      [0, [0, 1]],
+      [1, [2, 3]],
+      [2, null],
+    ]);
+    expect(h.topology.cpus.map((c) => c.node)).toEqual([0, 0, 1, 1]);
+  });
+
+  it("uses the cpuN/nodeM links when every CPU has one: then a node no CPU links to has no CPUs", () => {
+    const root = snapshot({ ...base, "sys/devices/system/node/node1/meminfo": "Node 1 MemTotal: 1 kB\n" });
+    mkdirSync(join(root, "sys/devices/system/node/node0"), { recursive: true });
+    for (const c of [0, 1, 2, 3]) {
+      symlinkSync("../../node/node0", join(root, `sys/devices/system/cpu/cpu${c}/node0`));
+    }
+    const h = readHost(openHostFs(root));
+    expect(h.topology.numaNodes.map((n) => [n.id, n.cpus])).toEqual([
+      [0, [0, 1, 2, 3]],
+      [1, []],
+    ]);
+  });
+
+  it("core_id repeating per cluster does not merge cores: each sibling group is a core", () => {
+    // Four CPUs, core_id 0,1,0,1 in one package (two clusters), no SMT: four cores, as lscpu counts.
+    const h = readHost(openHostFs(snapshot(base)));
+    expect(h.topology.cores).toBe(4);
+  });
+
+  it("a saved snapshot of a real dump reads the same (cpumap and links reproduced)", () => {
+    const src = openHostFs("test/fixtures/real/lscpu/rv64-milkvpioneer");
+    const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-save-"));
+    tmpRoots.push(dir);
+    saveSnapshot(src, join(dir, "s"));
+    const again = readHost(openHostFs(join(dir, "s")));
+    expect(again.topology).toEqual(readHost(src).topology);
   });
 });
