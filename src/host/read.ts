@@ -4,6 +4,7 @@
  */
 import type { HostFs } from "./fs.js";
 import type { CpuInfo, CpuTopologyEntry, Host, KernelInfo, NumaNode, Topology } from "./model.js";
+import { archOf } from "./parse/arch.js";
 import { parseCmdline } from "./parse/cmdline.js";
 import { type CpuInfoStanza, cpuIdentity, parseCpuInfo } from "./parse/cpuinfo.js";
 import { formatCpuList } from "./parse/cpulist.js";
@@ -255,38 +256,6 @@ function readNuma(fs: HostFs, present: number[], online: number[], kernel: Kerne
       hugepages: readHugepages(fs, `${d}/hugepages`),
     };
   });
-}
-
-/**
- * The kernel's ARCH name (x86, arm64, arm, powerpc, riscv, s390, loongarch, sparc, …): from
- * /proc/sys/kernel/arch (uname -m) when it exists, else from what /proc/cpuinfo looks like on each architecture.
- */
-export function archOf(machine: string | null, stanzas: CpuInfoStanza[]): string | null {
-  if (machine) {
-    const m = machine.trim();
-    if (/^(x86_64|i[3-6]86)$/.test(m)) return "x86";
-    if (/^(aarch64|arm64)/.test(m)) return "arm64";
-    if (/^arm/.test(m)) return "arm";
-    if (/^ppc/.test(m)) return "powerpc";
-    if (/^riscv/.test(m)) return "riscv";
-    if (/^s390/.test(m)) return "s390";
-    if (/^loongarch/.test(m)) return "loongarch";
-    if (/^sparc/.test(m)) return "sparc";
-    if (/^mips/.test(m)) return "mips";
-    return m;
-  }
-  const f = stanzas[0]?.fields;
-  if (!f) return null;
-  const has = (k: string) => stanzas.some((s) => s.fields[k] !== undefined);
-  if (has("vendor_id") && f.vendor_id?.includes("S390")) return "s390";
-  if (has("flags") && (has("vendor_id") || has("cpu family"))) return "x86";
-  if (has("CPU implementer"))
-    return has("CPU architecture") && /^[0-7]$/.test(f["CPU architecture"] ?? "") ? "arm" : "arm64";
-  if (has("isa") && /^rv/.test(f.isa ?? "")) return "riscv";
-  if (/POWER|PowerPC|ppc/i.test(f.cpu ?? "") || has("platform")) return "powerpc";
-  if (/Loongson|loongarch/i.test(f["model name"] ?? "") || has("CPU Family")) return "loongarch";
-  if (/sparc/i.test(f.cpu ?? "") || has("ncpus probed")) return "sparc";
-  return null;
 }
 
 function readKernel(fs: HostFs): KernelInfo {
