@@ -5,6 +5,7 @@
  *   PerformanceProfile = what OpenShift's Node Tuning Operator renders.
  */
 import { UsageError } from "../errors.js";
+import { cmdlineParamExists } from "../host/parse/arch.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
 import type { CmdlineParam, DroppedParam, Hugepages } from "./plan-types.js";
 
@@ -120,6 +121,7 @@ export function hostCmdline(
   isolated: number[],
   housekeeping: number[],
   hugepages: Hugepages,
+  arch: string | null = null,
 ): { params: CmdlineParam[]; dropped: DroppedParam[]; notes: string[] } {
   const v = vendorOf(vendor);
   const notes: string[] = [];
@@ -181,7 +183,10 @@ export function hostCmdline(
         "PerformanceProfile sets it",
     },
   ];
-  return { params, dropped, notes };
+  // Only what the target's kernel has: x86's parameters are unknown (handed to init) on arm64, POWER, RISC-V.
+  const absent = params.filter((p) => !cmdlineParamExists(arch, p.key));
+  if (absent.length > 0) notes.push(`${arch} host: left out x86-only ${absent.map((p) => p.key).join(", ")}`);
+  return { params: params.filter((p) => cmdlineParamExists(arch, p.key)), dropped, notes };
 }
 
 /** The guest's own line: the seeds' guest example (isolcpus nohz_full rcu_nocbs mce idle hugepages) + tsc=reliable. */

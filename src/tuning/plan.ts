@@ -79,7 +79,7 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     );
   }
   const hp: Hugepages = { ...(options.hugepages ?? DEFAULT_HUGEPAGES), node };
-  const cmd = hostCmdline(host.cpu.vendor, isolated, housekeeping, hp);
+  const cmd = hostCmdline(host.cpu.vendor, isolated, housekeeping, hp, host.cpu.arch);
   notes.push(...cmd.notes);
   const pins = isolated.slice(0, guestCpus);
   const stress = isolated.slice(guestCpus);

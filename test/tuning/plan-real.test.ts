@@ -49,3 +49,19 @@ describe("plan on real dumps", () => {
     );
   });
 });
+
+describe("plan emits only parameters the architecture has", () => {
+  it("RISC-V: no intel_iommu/iommu=pt/tsc/mce/idle/intel_pstate, and a note says what was left out", () => {
+    const p = derivePlan(dump("rv64-milkvpioneer"), { role: "host", rtCpus: 4 });
+    const keys = p.cmdline.map((c) => c.key);
+    for (const k of ["intel_iommu", "amd_iommu", "iommu", "tsc", "mce", "idle", "intel_pstate"])
+      expect(keys).not.toContain(k);
+    expect(keys).toEqual(expect.arrayContaining(["isolcpus", "nohz_full", "rcu_nocbs", "irqaffinity"]));
+    expect(p.notes.join("\n")).toContain("riscv host: left out x86-only");
+  });
+
+  it("x86 keeps them", () => {
+    const keys = derivePlan(dump("x86_64-epyc_7451"), { role: "host", rtCpus: 8 }).cmdline.map((c) => c.key);
+    expect(keys).toEqual(expect.arrayContaining(["amd_iommu", "iommu", "tsc", "mce"]));
+  });
+});
