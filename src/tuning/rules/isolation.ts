@@ -196,7 +196,12 @@ const consistency: Rule = {
     const keys = ["isolcpus", "nohz_full", "rcu_nocbs"] as const;
     const sets = keys.map((k) => ({ k, v: paramCpus(ctx.host, k) }));
     const present = sets.filter((s): s is { k: (typeof keys)[number]; v: number[] } => Array.isArray(s.v));
-    const ev = sets.map((s) => (Array.isArray(s.v) ? `${s.k}=${cpus(s.v)}` : `${s.k} ${s.v ?? "absent"}`));
+    // As written (flags, N), with the CPUs the kernel reads when that differs from the text.
+    const ev = sets.map((s) => {
+      if (!Array.isArray(s.v)) return `${s.k} ${s.v ?? "absent"}`;
+      const written = ctx.host.kernel.params[s.k] ?? "";
+      return written === cpus(s.v) ? `${s.k}=${written}` : `${s.k}=${written} (CPUs ${cpus(s.v)})`;
+    });
     const evidence = `${P.cmdline}: ${ev.join(", ")}`;
     const target = ctx.rtCpus.length > 0 ? ctx.rtCpus : present[0]?.v;
     const expected = `all three equal to the RT set ${cpus(ctx.rtCpus)}`;
