@@ -136,8 +136,13 @@ export function renderInspect(host: Host): string {
     out.push(
       `  node ${node.id}: CPUs ${cpusText}, memory ${gib(node.memTotalKiB)} (${gib(node.memFreeKiB)} free), ${hugeSummary(node.hugepages)}`,
     );
-    for (const c of node.cpus ?? []) placed.add(c);
-    drawSockets(new Set(node.cpus ?? []));
+    // The node's list holds its online CPUs; an offline CPU is drawn where its own cpuN/nodeM link puts it.
+    const members = new Set([
+      ...(node.cpus ?? []),
+      ...t.cpus.filter((c) => c.node === node.id).map((c) => c.cpu),
+    ]);
+    for (const c of members) placed.add(c);
+    drawSockets(members);
   }
   const unplaced = t.cpus.filter((c) => !placed.has(c.cpu)).map((c) => c.cpu);
   if (unplaced.length > 0) {

@@ -152,7 +152,8 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo):
       online: onlineSet.has(cpu),
       socket: pkg !== null && pkg >= 0 ? pkg : null,
       core,
-      node: nodeOf.get(cpu) ?? null,
+      // An offline CPU leaves its node's cpulist but keeps its cpuN/nodeM link.
+      node: nodeOf.get(cpu) ?? numaNodes.find((n) => fs.exists(`${CPU}/cpu${cpu}/node${n.id}`))?.id ?? null,
       // A core is its sibling group (core_cpus is the newer name of thread_siblings), never (package, core_id):
       // core_id repeats per die and per cluster.
       siblings: readCpuList(fs, `${t}/core_cpus_list`) ??

@@ -27,6 +27,7 @@ const FIXTURES = [
   ...readdirSync("test/fixtures/real/lscpu", { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => join("test/fixtures/real/lscpu", e.name)),
+  "test/fixtures/real/ghw/offline-cpus",
 ];
 
 describe.each(FIXTURES)("fixture %s", (src) => {
