@@ -133,6 +133,17 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo):
   const nodeOf = new Map<number, number>();
   for (const n of numaNodes) for (const c of n.cpus ?? []) nodeOf.set(c, n.id);
   const byProcessor = new Map(stanzas.map((s) => [s.processor, s.fields]));
+  // Without sysfs topology, x86's cpuinfo still names each CPU's (physical id, core id): threads of one core.
+  const cpuinfoCore = (cpu: number): number[] | null => {
+    const f = byProcessor.get(cpu);
+    const key = (g: Record<string, string> | undefined) =>
+      g?.["physical id"] !== undefined && g["core id"] !== undefined
+        ? `${g["physical id"]}:${g["core id"]}`
+        : null;
+    const k = key(f);
+    if (k === null) return null;
+    return stanzas.filter((x) => x.processor !== null && key(x.fields) === k).map((x) => x.processor!);
+  };
 
   const packages = new Map<number, number[] | null>();
   const cpus: CpuTopologyEntry[] = present.map((cpu) => {
@@ -158,7 +169,8 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo):
       // core_id repeats per die and per cluster.
       siblings: readCpuList(fs, `${t}/core_cpus_list`) ??
         readCpuList(fs, `${t}/thread_siblings_list`) ??
-        readCpuMask(fs, `${t}/thread_siblings`) ?? [cpu],
+        readCpuMask(fs, `${t}/thread_siblings`) ??
+        cpuinfoCore(cpu) ?? [cpu],
     };
   });
 

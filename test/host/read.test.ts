@@ -350,3 +350,21 @@ describe("NUMA from every source the kernel offers (issue 11 §2)", () => {
     expect(again.topology).toEqual(readHost(src).topology);
   });
 });
+
+describe("SMT siblings without sysfs topology", () => {
+  it("groups x86 cpuinfo's (physical id, core id) into cores", () => {
+    const stanza = (p: number, core: number) => `processor\t: ${p}\nphysical id\t: 0\ncore id\t\t: ${core}\n`;
+    const h = readHost(
+      openHostFs(
+        snapshot({ "proc/cpuinfo": [stanza(0, 0), stanza(1, 1), stanza(2, 0), stanza(3, 1)].join("\n") }),
+      ),
+    );
+    expect(h.topology.cpus.map((c) => c.siblings)).toEqual([
+      [0, 2],
+      [1, 3],
+      [0, 2],
+      [1, 3],
+    ]);
+    expect(h.topology).toMatchObject({ cores: 2, threadsPerCore: 2 });
+  });
+});

@@ -149,8 +149,12 @@ const hyperthreading: Rule = {
         smtActive === false ||
         ["off", "forceoff", "notsupported"].includes(smtControl ?? "") ||
         threadsPerCore === 1;
+      // No smt/ files and no topology read at all (no sibling list, no core id): one thread per core is only the
+      // reader's default, not a fact.
+      const nothingRead =
+        smtActive === null && smtControl === null && ctx.host.topology.cpus.every((c) => c.core === null);
+      if (nothingRead || threadsPerCore < 1) return unknown(`${evidence} (no topology read)`, expected);
       if (off) return pass(evidence, expected);
-      if (smtActive === null && smtControl === null && threadsPerCore < 1) return unknown(evidence, expected);
       const remedy = `disable Intel(R) Hyper-Threading in the BIOS, or ${cmdlineRemedy("nosmt", "host")}`;
       if (ctx.rtCpus.length === 0) {
         // Without a readable cmdline the RT set (and whether it owns whole cores) is unknown.

@@ -102,3 +102,11 @@ describe("BIOS items the OS can infer", () => {
     expect(finding(buildHost(), "platform.bios.execute-disable").level).toBe("pass");
   });
 });
+
+describe("platform.hyperthreading with nothing read", () => {
+  it("is unknown, not pass, when neither smt/ nor any topology file was read", () => {
+    const h = buildHost({ topology: { smtControl: null, smtActive: null } });
+    for (const c of h.topology.cpus) c.core = null;
+    expect(finding(h, "platform.hyperthreading").level).toBe("unknown");
+  });
+});
