@@ -84,23 +84,26 @@ export function renderInspect(host: Host): string {
   const out: string[] = [];
   out.push(`Host ${show(host.hostname)}   (read from ${host.source})`);
   out.push("");
-  out.push(`CPU       ${show(cpu.modelName)}`);
+  out.push(`CPU       ${show(cpu.modelName)}   (architecture ${show(cpu.arch)})`);
   out.push(
     `          ${show(cpu.vendor)} family ${show(cpu.family)} model ${show(cpu.model)} stepping ${show(cpu.stepping)}, microcode ${show(cpu.microcode)}`,
   );
   const f = cpu.features;
   const feat = (name: string, v: boolean | null) => `${name} ${yesNo(v)}`;
-  out.push(
-    `          ${[
-      feat("vmx", f.vmx),
-      feat("svm", f.svm),
-      feat("ept/npt", f.secondLevelPaging),
-      feat("tsc_deadline_timer", f.tscDeadlineTimer),
-      feat("invariant TSC", f.invariantTsc),
-      feat("APICv/AVIC", f.apicv),
-      feat("posted interrupts", f.postedInterrupts),
-    ].join(", ")}`,
-  );
+  const x86 = cpu.arch === null || cpu.arch === "x86";
+  if (!x86) out.push(`          x86 features (vmx/svm, ept/npt, TSC, APICv) n/a on ${cpu.arch}`);
+  if (x86)
+    out.push(
+      `          ${[
+        feat("vmx", f.vmx),
+        feat("svm", f.svm),
+        feat("ept/npt", f.secondLevelPaging),
+        feat("tsc_deadline_timer", f.tscDeadlineTimer),
+        feat("invariant TSC", f.invariantTsc),
+        feat("APICv/AVIC", f.apicv),
+        feat("posted interrupts", f.postedInterrupts),
+      ].join(", ")}`,
+    );
   out.push(
     `          ${f.hypervisor === null ? "hypervisor ?" : f.hypervisor ? "running as a guest (hypervisor flag)" : "bare metal (no hypervisor flag)"}`,
   );
