@@ -13,6 +13,8 @@ const str = z.string().nullable();
 const bool = z.boolean().nullable();
 
 const cpu = z.strictObject({
+  /** the kernel's ARCH name (x86, arm64, powerpc, riscv, …) */
+  arch: str,
   vendor: str,
   modelName: str,
   family: int.nullable(),
@@ -53,7 +55,8 @@ const topology = z.strictObject({
   numaNodes: z.array(
     z.strictObject({
       id: int,
-      cpus: cpulist,
+      /** "" = a node with memory and no CPUs; null = unknown */
+      cpus: cpulist.nullable(),
       memTotalKiB: int.nullable(),
       memFreeKiB: int.nullable(),
       hugepages: pages,
@@ -104,7 +107,7 @@ const runtime = z.strictObject({
   defaultIrqAffinity: cpulist.nullable(),
   workqueue: z.strictObject({ cpumask: cpulist.nullable(), writebackCpumask: cpulist.nullable() }),
   kvm: z.strictObject({ vendorModule: str, params: z.record(z.string(), z.string()), devKvm: bool }),
-  iommu: z.strictObject({ groups: int, dmarOrIvrs: bool }),
+  iommu: z.strictObject({ groups: int.nullable(), dmarOrIvrs: bool }),
   net: z.array(
     z.strictObject({
       iface: z.string(),

@@ -9,9 +9,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openHostFs } from "../../src/host/fs.js";
-import { renderInspect } from "../../src/host/inspect-render.js";
+import { inspectJson, renderInspect } from "../../src/host/inspect-render.js";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
 import { readHost } from "../../src/host/read.js";
+import { inspectJsonSchema } from "../../src/schema/inspect.js";
 
 const DIR = "test/fixtures/real/lscpu";
 const DUMPS = readdirSync(DIR, { withFileTypes: true })
@@ -137,6 +138,11 @@ describe.each(DUMPS)("util-linux lscpu dump %s", (name) => {
       [...lscpu.numa].map(([id, cpus]) => [id, formatCpuList(cpus)]),
     );
     for (const c of t.online) expect(t.cpus.find((e) => e.cpu === c)?.node).toBe(lscpu.table.get(c)?.node);
+  });
+
+  it("prints inspect --json that its published schema accepts (unknowns as null)", () => {
+    const r = inspectJsonSchema.safeParse(inspectJson(host));
+    expect(r.success, r.success ? "" : JSON.stringify(r.error.issues.slice(0, 3))).toBe(true);
   });
 
   it("draws as many cores as lscpu counts, and says which nodes have no CPUs", () => {
