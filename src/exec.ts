@@ -178,6 +178,22 @@ export function killAll(signal: NodeJS.Signals = "SIGKILL"): void {
   }
 }
 
+/**
+ * Work that must finish before kvm4nfv exits on a signal (e.g. deleting the network namespaces and giving
+ * back the hugepages a forwarding test made): run, newest first, before the children are killed and the
+ * process exits. Bounded by INTERRUPT_GRACE_MS; a second signal exits at once. Returns the unregister function.
+ */
+const interruptHooks: Array<() => Promise<void>> = [];
+const INTERRUPT_GRACE_MS = 20_000;
+export function onInterrupt(hook: () => Promise<void>): () => void {
+  installExitHandlers();
+  interruptHooks.push(hook);
+  return () => {
+    const i = interruptHooks.lastIndexOf(hook);
+    if (i >= 0) interruptHooks.splice(i, 1);
+  };
+}
+
 let handlersInstalled = false;
 function installExitHandlers(): void {
   if (handlersInstalled) return;
@@ -185,9 +201,19 @@ function installExitHandlers(): void {
   process.on("exit", () => killAll("SIGKILL"));
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(sig, () => {
-      killAll("SIGKILL");
       // 128 + signal number, as a shell would report it.
-      process.exit(128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig]);
+      const code = 128 + ({ SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const)[sig];
+      const exit = () => {
+        killAll("SIGKILL");
+        process.exit(code);
+      };
+      if (interruptHooks.length === 0) return exit();
+      process.once(sig, exit);
+      setTimeout(exit, INTERRUPT_GRACE_MS).unref();
+      const hooks = interruptHooks.splice(0).reverse();
+      void (async () => {
+        for (const hook of hooks) await hook().catch(() => {});
+      })().finally(exit);
     });
   }
 }

@@ -58,4 +58,43 @@ export function register(program: Command): void {
       setExit(outcome.exitCode);
     });
   registerMigration(testGroup(program));
+  registerForwarding(program);
+}
+
+/** `kvm4nfv test forwarding`: flags only; the work is in src/measure/forwarding/command.ts (loaded lazily). */
+export function registerForwarding(program: Command): void {
+  testGroup(program)
+    .command("forwarding")
+    .description(
+      "build a forwarding topology from real parts (namespaces, DPDK software ports, testpmd or OVS-DPDK), " +
+        "measure zero-loss throughput (RFC 2544) and latency per frame size, store and judge, tear it all down",
+    )
+    .addOption(new Option("--topology <t>", "phy2phy, pvp or pvvp").default("phy2phy"))
+    .addOption(
+      new Option("--switch <s>", "testpmd, ovs-dpdk, sriov or none (Linux bridge baseline)").default(
+        "testpmd",
+      ),
+    )
+    .option("--frame-sizes <list>", "frame sizes in bytes (default 64,128,256,512,1024,1280,1518)")
+    .option("--duration <time>", "length of each trial and latency run, whole seconds (default 10s)")
+    .option(
+      "--rate <fps>",
+      "one trial at this rate (20000, 20k, 1.5M) instead of the RFC 2544 search (*_cont)",
+    )
+    .option(
+      "--cpus <list>",
+      "PMD / forwarding CPUs (default: the last CPU); the first other CPU is housekeeping",
+    )
+    .option("--fwd-mode <mode>", "testpmd forwarding mode: io or mac (default io)")
+    .option("--latency-at <share>", "latency at this share of the zero-loss rate (default 50%)")
+    .option("--max-trials <n>", "binary-search trials per frame size (default 6)")
+    .option("--sla <spec>", "limits: throughput=FPS floor, and latency µs as in test timer (avg=100,p99=300)")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print the stored run records as JSON")
+    .action(async (opts) => {
+      const { forwardingCommand } = await import("../measure/forwarding/command.js");
+      const outcome = await forwardingCommand(opts, (m) => process.stderr.write(`${m}\n`));
+      print(outcome.text);
+      setExit(outcome.exitCode);
+    });
 }

@@ -28,7 +28,7 @@ export function parseRunId(text: string): number {
   return Number(text);
 }
 
-const TYPES: readonly TestType[] = ["timer", "oslat", "migration"];
+const TYPES: readonly TestType[] = ["timer", "oslat", "migration", "forwarding"];
 
 function parseType(text: string | undefined): TestType | undefined {
   if (text === undefined) return undefined;

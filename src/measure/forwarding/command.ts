@@ -1,0 +1,228 @@
+/**
+ * `kvm4nfv test forwarding`: flags → options (every bad value is a UsageError before anything is built), the
+ * refusals (SR-IOV without a VF, PVP/PVVP not built yet), the run, one stored run per frame size, a table.
+ * Exit 0 SLA met, 1 SLA broken, 2 usage, 3 environment (not root, a tool missing, no VF), 4 a child failed.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { Kvm4nfvError, UsageError } from "../../errors.js";
+import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
+import { parseSla } from "../sla.js";
+import type { RunRecord } from "../types.js";
+import { parseDuration } from "../units.js";
+import { MAX_FRAME, MIN_FRAME } from "./generator.js";
+import type { ForwardingSla } from "./record.js";
+import type { ForwardingOptions, Topology } from "./session.js";
+import type { SwitchKind } from "./switches.js";
+
+export interface ForwardingFlags {
+  topology?: string;
+  switch?: string;
+  frameSizes?: string;
+  duration?: string;
+  rate?: string;
+  cpus?: string;
+  fwdMode?: string;
+  latencyAt?: string;
+  maxTrials?: string;
+  sla?: string;
+  store?: string;
+  root?: string;
+  json?: boolean;
+}
+
+export const DEFAULT_FRAME_SIZES = [64, 128, 256, 512, 1024, 1280, 1518];
+const TOPOLOGIES: readonly Topology[] = ["phy2phy", "pvp", "pvvp"];
+const SWITCHES: readonly (SwitchKind | "sriov")[] = ["testpmd", "ovs-dpdk", "sriov", "none"];
+
+export function parseFrameSizes(text: string): number[] {
+  const sizes = text.split(",").map((s) => s.trim());
+  const out: number[] = [];
+  for (const s of sizes) {
+    if (!/^\d+$/.test(s))
+      throw new UsageError(`--frame-sizes: "${s}" is not a frame size`, "e.g. 64,512,1518");
+    const n = Number(s);
+    if (n < MIN_FRAME || n > MAX_FRAME) {
+      throw new UsageError(
+        `--frame-sizes: ${n} is outside ${MIN_FRAME}…${MAX_FRAME} bytes`,
+        "Ethernet frames, FCS included",
+      );
+    }
+    if (out.includes(n)) throw new UsageError(`--frame-sizes: ${n} given twice`);
+    out.push(n);
+  }
+  return out;
+}
+
+/** "20000", "20k", "1.5M", optionally followed by fps or pps → frames per second. */
+export function parseRate(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*(?:fps|pps)?\s*$/.exec(text);
+  const mult = m ? ({ "": 1, k: 1e3, K: 1e3, m: 1e6, M: 1e6 } as Record<string, number>)[m[2]!]! : 0;
+  const v = m ? Number(m[1]) * mult : 0;
+  if (!m || !(v >= 1))
+    throw new UsageError(`--rate "${text}" is not a frame rate`, "e.g. 20000, 20k or 1.5Mpps");
+  return v;
+}
+
+/** "50%" or "0.5" → 0.5. */
+export function parseShare(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
+  const v = m ? Number(m[1]) / (m[2] ? 100 : 1) : Number.NaN;
+  if (!(v > 0 && v <= 1))
+    throw new UsageError(`--latency-at "${text}" is not a share of the throughput`, "e.g. 50% or 0.9");
+  return v;
+}
+
+/** "throughput=20000,avg=100,p99=300": a zero-loss floor (fps) plus the timer SLA's latency limits (µs). */
+export function parseForwardingSla(spec: string): ForwardingSla {
+  const parts = spec.split(",");
+  const rest: string[] = [];
+  let minThroughputPps: number | undefined;
+  for (const p of parts) {
+    const m = /^\s*throughput\s*=\s*(.+)$/.exec(p);
+    if (m) minThroughputPps = parseRate(m[1]!);
+    else rest.push(p);
+  }
+  return {
+    latency: rest.length ? parseSla(rest.join(",")) : [],
+    ...(minThroughputPps !== undefined ? { minThroughputPps } : {}),
+  };
+}
+
+/** Virtual functions under a (live or snapshot) sysfs: PCI devices with a physfn link. */
+export function findVirtualFunctions(root = "/"): string[] {
+  const dir = join(root, "sys/bus/pci/devices");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((d) => existsSync(join(dir, d, "physfn")));
+}
+
+export function optionsFromFlags(
+  flags: ForwardingFlags,
+  onlineCpus = availableParallelism(),
+): ForwardingOptions & { sla?: ForwardingSla } {
+  const topology = (flags.topology ?? "phy2phy") as Topology;
+  if (!TOPOLOGIES.includes(topology))
+    throw new UsageError(
+      `--topology "${flags.topology}" is not a topology`,
+      `expected ${TOPOLOGIES.join(", ")}`,
+    );
+  const sw = (flags.switch ?? "testpmd") as SwitchKind | "sriov";
+  if (!SWITCHES.includes(sw))
+    throw new UsageError(`--switch "${flags.switch}" is not a switch`, `expected ${SWITCHES.join(", ")}`);
+  const frameSizes = flags.frameSizes ? parseFrameSizes(flags.frameSizes) : DEFAULT_FRAME_SIZES;
+  const durationMs = parseDuration(flags.duration ?? "10s");
+  const durationS = Math.max(1, Math.round(durationMs / 1000));
+  const fwdMode = flags.fwdMode ?? "io";
+  if (fwdMode !== "io" && fwdMode !== "mac") throw new UsageError(`--fwd-mode "${fwdMode}" is not io or mac`);
+  if (flags.fwdMode && sw !== "testpmd") throw new UsageError("--fwd-mode applies to --switch testpmd only");
+  const all = Array.from({ length: onlineCpus }, (_, i) => i);
+  const pmdCpus = flags.cpus ? parseCpuList(flags.cpus, "--cpus") : [onlineCpus - 1];
+  for (const c of pmdCpus)
+    if (!all.includes(c)) throw new UsageError(`--cpus: CPU ${c} does not exist (CPUs 0-${onlineCpus - 1})`);
+  const mainCpu = all.find((c) => !pmdCpus.includes(c));
+  if (mainCpu === undefined) {
+    throw new UsageError(
+      `--cpus ${formatCpuList(pmdCpus)} leaves no CPU for the main lcore and the generator`,
+      "leave at least one CPU out",
+    );
+  }
+  const maxTrials = flags.maxTrials ? Number(flags.maxTrials) : 6;
+  if (!Number.isInteger(maxTrials) || maxTrials < 1 || maxTrials > 30)
+    throw new UsageError(`--max-trials "${flags.maxTrials}" is not 1…30`);
+  return {
+    topology,
+    switch: sw as SwitchKind,
+    frameSizes,
+    durationS,
+    ...(flags.rate ? { ratePps: parseRate(flags.rate) } : {}),
+    latencyShare: parseShare(flags.latencyAt ?? "50%"),
+    pmdCpus,
+    mainCpu,
+    fwdMode,
+    maxTrials,
+    ...(flags.sla ? { sla: parseForwardingSla(flags.sla) } : {}),
+  };
+}
+
+/** Refuse what cannot run here, with the reason, before anything is built. */
+export function refusal(o: ForwardingOptions, root = "/"): Kvm4nfvError | null {
+  if ((o.switch as string) === "sriov") {
+    const vfs = findVirtualFunctions(root);
+    if (vfs.length === 0) {
+      return new Kvm4nfvError(
+        "PERMISSION",
+        "--switch sriov: this host has no SR-IOV virtual function (no PCI device with a physfn link under /sys/bus/pci/devices)",
+        {
+          hint: "SR-IOV needs a NIC with VFs enabled (echo N > /sys/class/net/PF/device/sriov_numvfs) bound to vfio-pci",
+        },
+      );
+    }
+    return new UsageError(
+      `--switch sriov: ${vfs.length} VF(s) found (${vfs.slice(0, 3).join(", ")}), but passing a VF to the RT guest is not implemented in kvm4nfv yet`,
+    );
+  }
+  if (o.topology !== "phy2phy") {
+    return new UsageError(
+      `--topology ${o.topology}: the RT guest as VNF (vhost-user ports) is not implemented in kvm4nfv yet`,
+      "use --topology phy2phy",
+    );
+  }
+  return null;
+}
+
+export interface ForwardingCommandOutcome {
+  text: string;
+  exitCode: number;
+  runs: RunRecord[];
+}
+
+export async function forwardingCommand(
+  flags: ForwardingFlags,
+  log: (line: string) => void = () => {},
+  hooks: Pick<ForwardingOptions, "onPhase" | "graceS"> = {},
+): Promise<ForwardingCommandOutcome> {
+  const o = optionsFromFlags(flags);
+  const refused = refusal(o, flags.root ?? "/");
+  if (refused) throw refused;
+  if (process.getuid && process.getuid() !== 0) {
+    throw new Kvm4nfvError("NOT_ROOT", "test forwarding needs root (network namespaces, hugepages, DPDK)");
+  }
+  const [
+    { openStore },
+    { runForwarding },
+    { buildRecords },
+    { openHostFs },
+    { readEnvironment },
+    { formatForwardingRuns },
+  ] = await Promise.all([
+    import("../../results/store.js"),
+    import("./session.js"),
+    import("./record.js"),
+    import("../../host/fs.js"),
+    import("../environment.js"),
+    import("./format.js"),
+  ]);
+  const store = openStore(flags.store);
+  const runs: RunRecord[] = [];
+  try {
+    const outcome = await runForwarding({ ...o, ...hooks, onProgress: log });
+    const environment = readEnvironment(openHostFs(), {});
+    const session = `${new Date().toISOString()}#${process.pid}`;
+    for (const run of buildRecords(o, outcome, environment, o.sla, session)) {
+      run.id = store.saveRun(run);
+      runs.push(run);
+    }
+  } finally {
+    store.close();
+  }
+  const exitCode = runs.some((r) => r.verdict.status === "error")
+    ? 4
+    : runs.some((r) => r.verdict.status === "fail")
+      ? 1
+      : 0;
+  const text = flags.json
+    ? JSON.stringify({ runs }, null, 2)
+    : `${formatForwardingRuns(runs)}\nstored runs ${runs.map((r) => r.id).join(", ")} in ${store.path}`;
+  return { text, exitCode, runs };
+}

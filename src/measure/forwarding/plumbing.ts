@@ -1,0 +1,213 @@
+/**
+ * The parts a forwarding topology is made of on this host, each undone by a Teardown that always runs
+ * (success, failure, timeout, Ctrl-C): network namespaces for the generator's two ends, hugepages reserved for
+ * the run (and given back), a hugetlbfs mount, and children started through src/exec.ts.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { Kvm4nfvError } from "../../errors.js";
+import { type Child, type Exec, onInterrupt } from "../../exec.js";
+
+/** Undo steps, run newest first, each once; a failing step is recorded and the rest still run. */
+export class Teardown {
+  private steps: Array<{ name: string; undo: () => Promise<void> }> = [];
+  private ran = false;
+  readonly problems: string[] = [];
+  private readonly unregister: () => void;
+
+  constructor() {
+    // On SIGINT/SIGTERM the process exits through exec.ts; undo everything first.
+    this.unregister = onInterrupt(async () => {
+      await this.run();
+    });
+  }
+
+  add(name: string, undo: () => Promise<void>): void {
+    this.steps.push({ name, undo });
+  }
+
+  async run(): Promise<string[]> {
+    if (this.ran) return this.problems;
+    this.ran = true;
+    this.unregister();
+    for (const step of this.steps.reverse()) {
+      try {
+        await step.undo();
+      } catch (err) {
+        this.problems.push(`${step.name}: ${(err as Error).message}`);
+      }
+    }
+    this.steps = [];
+    return this.problems;
+  }
+}
+
+export const HUGEPAGES_2M = "/sys/kernel/mm/hugepages/hugepages-2048kB";
+
+/**
+ * Reserve `pages` more 2 MiB hugepages than the host had, mount a private hugetlbfs for them, and give both
+ * back at teardown (the count is lowered by what was added, so another user's change meanwhile survives).
+ */
+export async function reserveHugepages(
+  exec: Exec,
+  teardown: Teardown,
+  pages: number,
+  mountPoint: string,
+  sysDir = HUGEPAGES_2M,
+): Promise<{ hugeDir: string; before: number; reserved: number }> {
+  const nrPath = `${sysDir}/nr_hugepages`;
+  const readNr = () => Number(readFileSync(nrPath, "utf8").trim());
+  const before = readNr();
+  writeFileSync(nrPath, String(before + pages));
+  teardown.add("give back hugepages", async () => {
+    writeFileSync(nrPath, String(Math.max(0, readNr() - pages)));
+  });
+  const free = Number(readFileSync(`${sysDir}/free_hugepages`, "utf8").trim());
+  if (free < pages) {
+    throw new Kvm4nfvError(
+      "PERMISSION",
+      `only ${free} free 2 MiB hugepages after asking the kernel for ${pages} more`,
+      { hint: "memory is fragmented or too small; free memory or reserve hugepages at boot (hugepages=N)" },
+    );
+  }
+  await exec.run("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mountPoint], {
+    timeoutMs: 10_000,
+  });
+  teardown.add(`umount ${mountPoint}`, async () => {
+    // A DPDK process just killed may still hold its mappings for a moment.
+    for (let i = 0; ; i++) {
+      const r = await exec.run("umount", [mountPoint], { allowFailure: true, timeoutMs: 10_000 });
+      if (r.exitCode === 0) return;
+      if (i >= 20) throw new Error(r.stderr.trim() || `umount exited with ${r.exitCode}`);
+      await sleep(250);
+    }
+  });
+  return { hugeDir: mountPoint, before, reserved: pages };
+}
+
+export async function addNamespace(exec: Exec, teardown: Teardown, name: string): Promise<void> {
+  await exec.run("ip", ["netns", "add", name], { timeoutMs: 10_000 });
+  teardown.add(`delete namespace ${name}`, async () => {
+    await exec.run("ip", ["netns", "del", name], { timeoutMs: 10_000 });
+  });
+  await ipIn(exec, name, ["link", "set", "lo", "up"]);
+  // No IPv6 (router solicitations, MLD reports): the only frames on the wire are the generator's.
+  await exec.run("ip", ["netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"], {
+    timeoutMs: 10_000,
+  });
+}
+
+export function ipIn(exec: Exec, ns: string, args: string[]) {
+  return exec.run("ip", ["-n", ns, ...args], { timeoutMs: 10_000 });
+}
+
+/** One end of the generator: an interface inside its namespace, addressed, with a static neighbour. */
+export interface End {
+  ns: string;
+  ifname: string;
+  ip: string;
+  mac: string;
+}
+
+/** Move `ifname` (if not already there) into the end's namespace, address it and point it at the peer. */
+export async function configureEnd(exec: Exec, end: End, peer: End, move: boolean): Promise<void> {
+  if (move) await exec.run("ip", ["link", "set", end.ifname, "netns", end.ns], { timeoutMs: 10_000 });
+  await ipIn(exec, end.ns, ["link", "set", end.ifname, "address", end.mac]);
+  await ipIn(exec, end.ns, ["addr", "add", `${end.ip}/24`, "dev", end.ifname]);
+  await ipIn(exec, end.ns, ["link", "set", end.ifname, "up"]);
+  // Static neighbours: no ARP in the measured path, and mac forwarding's peer addresses are known up front.
+  await ipIn(exec, end.ns, [
+    "neigh",
+    "replace",
+    peer.ip,
+    "lladdr",
+    peer.mac,
+    "dev",
+    end.ifname,
+    "nud",
+    "permanent",
+  ]);
+}
+
+export interface Counters {
+  rxPackets: number;
+  txPackets: number;
+}
+
+/** Kernel interface counters of `ifname` in `ns` (`ip -s -j link show`). */
+export async function readCounters(exec: Exec, ns: string, ifname: string): Promise<Counters> {
+  const r = await ipIn(exec, ns, ["-s", "-j", "link", "show", ifname]);
+  const parsed = JSON.parse(r.stdout) as Array<{
+    stats64?: { rx: { packets: number }; tx: { packets: number } };
+  }>;
+  const s = parsed[0]?.stats64;
+  if (!s) throw new Kvm4nfvError("TOOL_FAILED", `ip -s -j link show ${ifname} in ${ns} gave no stats64`);
+  return { rxPackets: s.rx.packets, txPackets: s.tx.packets };
+}
+
+/** Poll until `ifname` exists in the root namespace (a DPDK tap port coming up), or the child died. */
+export async function waitForInterface(
+  exec: Exec,
+  ifname: string,
+  child: Child,
+  timeoutMs: number,
+): Promise<void> {
+  let dead = false;
+  void child.exited.then(() => {
+    dead = true;
+  });
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const r = await exec.run("ip", ["link", "show", ifname], { allowFailure: true, timeoutMs: 5000 });
+    if (r.exitCode === 0) return;
+    if (dead) throw new Kvm4nfvError("TOOL_FAILED", `${child.command} exited before ${ifname} appeared`);
+    await sleep(200);
+  }
+  throw new Kvm4nfvError("TIMEOUT", `${ifname} did not appear within ${timeoutMs} ms (${child.command})`);
+}
+
+/** Poll a child's captured output until `pattern` shows up, or the child died, or `timeoutMs` passed. */
+export async function waitForOutput(
+  output: () => string,
+  pattern: RegExp,
+  child: Child,
+  timeoutMs: number,
+): Promise<void> {
+  let dead = false;
+  void child.exited.then(() => {
+    dead = true;
+  });
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (pattern.test(output())) return;
+    if (dead) {
+      const tail = output().trim().split("\n").slice(-3).join(" | ");
+      throw new Kvm4nfvError(
+        "TOOL_FAILED",
+        `${child.command.split(" ")[0]} exited before it was ready: ${tail}`,
+      );
+    }
+    await sleep(100);
+  }
+  throw new Kvm4nfvError("TIMEOUT", `${child.command.split(" ")[0]} was not ready within ${timeoutMs} ms`);
+}
+
+/** Keep the last `limit` characters a child writes to stdout and stderr (for the run's raw outputs). */
+export function captureOutput(child: Child, limit = 200_000): () => string {
+  let text = "";
+  const add = (chunk: Buffer | string) => {
+    text += String(chunk);
+    if (text.length > limit * 2) text = text.slice(-limit);
+  };
+  child.process.stdout?.on("data", add);
+  child.process.stderr?.on("data", add);
+  return () => text.slice(-limit);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Stop a child (SIGTERM, then SIGKILL) as a teardown step. */
+export function stopStep(teardown: Teardown, child: Child, graceMs = 5000): void {
+  teardown.add(`stop ${child.command.split(" ")[0]}`, () => child.stop(graceMs));
+}

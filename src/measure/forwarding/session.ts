@@ -1,0 +1,170 @@
+/**
+ * One forwarding test: build the topology (namespaces, hugepages, the switch, the generator), measure every
+ * frame size (RFC 2544 throughput, then latency at a share of it), and tear everything down — always: on
+ * success, on a failure, on a child's timeout, and on SIGINT/SIGTERM (through exec.ts's onInterrupt).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Exec, realExec } from "../../exec.js";
+import { type LatencyResult, startSockperfGenerator } from "./generator.js";
+import type { End } from "./plumbing.js";
+import { addNamespace, reserveHugepages, Teardown } from "./plumbing.js";
+import { type SearchResult, searchThroughput } from "./rfc2544.js";
+import {
+  type BuiltSwitch,
+  buildKernelBridge,
+  buildOvsDpdk,
+  buildTestpmd,
+  requireTools,
+  type SwitchKind,
+} from "./switches.js";
+
+export type Topology = "phy2phy" | "pvp" | "pvvp";
+
+export interface ForwardingOptions {
+  topology: Topology;
+  switch: SwitchKind;
+  frameSizes: number[];
+  durationS: number;
+  /** Fixed rate (frames/s): one trial per frame size instead of the search (VSPERF's *_cont tests). */
+  ratePps?: number;
+  /** Latency is measured at this share of the throughput found (0.5 = 50 %). */
+  latencyShare: number;
+  /** PMD / forwarding CPUs, and the housekeeping CPU for main lcores and the generator. */
+  pmdCpus: number[];
+  mainCpu: number;
+  fwdMode: "io" | "mac";
+  maxTrials: number;
+  /** Seconds a sockperf run may overrun before it is killed (tests make it tiny to force a timeout). */
+  graceS?: number;
+  onProgress?: (line: string) => void;
+  /** Called between phases ("built", "measured 64"…); a test can throw here to prove teardown. */
+  onPhase?: (phase: string) => void | Promise<void>;
+}
+
+export interface FrameSizeResult {
+  frameSize: number;
+  search: SearchResult;
+  latency: LatencyResult | null;
+  startedAt: string;
+  endedAt: string;
+  /** sockperf's outputs for this frame size. */
+  raw: Record<string, string>;
+}
+
+export interface ForwardingOutcome {
+  switch: Omit<BuiltSwitch, "collect">;
+  generator: { name: string; version: string | null };
+  results: FrameSizeResult[];
+  raw: Record<string, string>;
+  hugepages: number;
+  teardownProblems: string[];
+}
+
+export const HUGEPAGES_FOR_RUN = 96;
+
+export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec): Promise<ForwardingOutcome> {
+  requireTools(o.switch);
+  const say = o.onProgress ?? (() => {});
+  const phase = o.onPhase ?? (() => {});
+  const teardown = new Teardown();
+  const stateDir = mkdtempSync(join(tmpdir(), "kvm4nfv-fwd-"));
+  teardown.add("remove state dir", async () => rmSync(stateDir, { recursive: true, force: true }));
+  // Short and unique per process: interface names have 15 characters at most.
+  const tag = (process.pid % 100_000).toString(36);
+  const a: End = { ns: `kvf${tag}a`, ifname: `kvf${tag}a`, ip: "10.77.0.1", mac: "02:4b:56:46:00:0a" };
+  const b: End = { ns: `kvf${tag}b`, ifname: `kvf${tag}b`, ip: "10.77.0.2", mac: "02:4b:56:46:00:0b" };
+  try {
+    let hugeDir = "";
+    if (o.switch !== "none") {
+      const mount = join(stateDir, "hugepages");
+      mkdirSync(mount);
+      hugeDir = (await reserveHugepages(exec, teardown, HUGEPAGES_FOR_RUN, mount)).hugeDir;
+      say(`reserved ${HUGEPAGES_FOR_RUN} × 2 MiB hugepages, hugetlbfs at ${mount}`);
+    }
+    await addNamespace(exec, teardown, a.ns);
+    await addNamespace(exec, teardown, b.ns);
+    const ctx = {
+      exec,
+      teardown,
+      stateDir,
+      hugeDir,
+      tag,
+      a,
+      b,
+      mainCpu: o.mainCpu,
+      pmdCpus: o.pmdCpus,
+      fwdMode: o.fwdMode,
+    };
+    const built =
+      o.switch === "testpmd"
+        ? await buildTestpmd(ctx)
+        : o.switch === "ovs-dpdk"
+          ? await buildOvsDpdk(ctx)
+          : await buildKernelBridge(ctx);
+    say(`${built.description}; ${built.ports}`);
+    const gen = await startSockperfGenerator({
+      exec,
+      teardown,
+      a,
+      b,
+      cpu: o.mainCpu,
+      stateDir,
+      ...(o.graceS !== undefined ? { graceS: o.graceS } : {}),
+    });
+    await phase("built");
+    const results: FrameSizeResult[] = [];
+    for (const frame of o.frameSizes) {
+      const raw: Record<string, string> = {};
+      const startedAt = new Date().toISOString();
+      const trial = async (rate: number | null) => {
+        const t = await gen.trial(frame, rate, o.durationS);
+        say(
+          `${frame} B: offered ${Math.round(t.offeredPps)} fps${rate === null ? " (generator max)" : ` (asked ${Math.round(rate)})`}, lost ${t.lost} of ${t.sent}`,
+        );
+        return t;
+      };
+      const search: SearchResult =
+        o.ratePps !== undefined
+          ? await (async () => {
+              const t = await trial(o.ratePps!);
+              return {
+                throughputPps: t.lost === 0 ? t.offeredPps : 0,
+                best: t.lost === 0 ? t : null,
+                limitedBy: "device" as const,
+                trials: [t],
+              };
+            })()
+          : await searchThroughput(trial, { maxTrials: o.maxTrials, resolution: 0.02 });
+      // Latency at a share of the zero-loss rate; with no zero-loss rate at all, at the share of the fixed rate.
+      const base = search.throughputPps > 0 ? search.throughputPps : (o.ratePps ?? 0);
+      let latency: LatencyResult | null = null;
+      if (base > 0) {
+        latency = await gen.latency(frame, Math.max(1, base * o.latencyShare), o.durationS);
+        say(
+          `${frame} B: latency at ${Math.round(latency.ratePps)} fps: avg ${latency.summary.avgUs} µs, max ${latency.summary.maxUs} µs`,
+        );
+        raw["sockperf-under-load.txt"] = latency.output;
+      }
+      search.trials.forEach((t, i) => {
+        raw[`sockperf-throughput-${i}.txt`] = t.output;
+      });
+      results.push({ frameSize: frame, search, latency, startedAt, endedAt: new Date().toISOString(), raw });
+      await phase(`measured ${frame}`);
+    }
+    const raw = await built.collect();
+    const { collect: _c, ...sw } = built;
+    return {
+      switch: sw,
+      generator: { name: gen.name, version: gen.version },
+      results,
+      raw,
+      hugepages: o.switch === "none" ? 0 : HUGEPAGES_FOR_RUN,
+      teardownProblems: teardown.problems,
+    };
+  } finally {
+    const problems = await teardown.run();
+    if (problems.length) say(`teardown problems: ${problems.join("; ")}`);
+  }
+}
