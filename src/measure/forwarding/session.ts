@@ -16,8 +16,10 @@ import {
   buildKernelBridge,
   buildOvsDpdk,
   buildTestpmd,
+  OVS_SOCKET_MEM_MIB,
   requireTools,
   type SwitchKind,
+  TESTPMD_MEM_MIB,
 } from "./switches.js";
 
 export type Topology = "phy2phy" | "pvp" | "pvvp";
@@ -62,7 +64,11 @@ export interface ForwardingOutcome {
   teardownProblems: string[];
 }
 
-export const HUGEPAGES_FOR_RUN = 96;
+/** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack. */
+export function hugepagesFor(kind: SwitchKind): number {
+  if (kind === "none") return 0;
+  return (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32;
+}
 
 export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec): Promise<ForwardingOutcome> {
   requireTools(o.switch);
@@ -77,11 +83,12 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
   const b: End = { ns: `kvf${tag}b`, ifname: `kvf${tag}b`, ip: "10.77.0.2", mac: "02:4b:56:46:00:0b" };
   try {
     let hugeDir = "";
+    const pages = hugepagesFor(o.switch);
     if (o.switch !== "none") {
       const mount = join(stateDir, "hugepages");
       mkdirSync(mount);
-      hugeDir = (await reserveHugepages(exec, teardown, HUGEPAGES_FOR_RUN, mount)).hugeDir;
-      say(`reserved ${HUGEPAGES_FOR_RUN} × 2 MiB hugepages, hugetlbfs at ${mount}`);
+      hugeDir = (await reserveHugepages(exec, teardown, pages, mount)).hugeDir;
+      say(`reserved ${pages} × 2 MiB hugepages, hugetlbfs at ${mount}`);
     }
     await addNamespace(exec, teardown, a.ns);
     await addNamespace(exec, teardown, b.ns);
@@ -160,7 +167,7 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       generator: { name: gen.name, version: gen.version },
       results,
       raw,
-      hugepages: o.switch === "none" ? 0 : HUGEPAGES_FOR_RUN,
+      hugepages: pages,
       teardownProblems: teardown.problems,
     };
   } finally {

@@ -49,6 +49,9 @@ export interface BuiltSwitch {
 }
 
 export const OVS_VSWITCHD_DPDK = "/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk";
+/** MiB of hugepage memory per NUMA node for OVS (dpdk-socket-mem), and for testpmd (-m). */
+export const OVS_SOCKET_MEM_MIB = 512;
+export const TESTPMD_MEM_MIB = 64;
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
 export function requireTools(kind: SwitchKind): void {
@@ -80,7 +83,7 @@ export async function buildTestpmd(ctx: SwitchContext): Promise<BuiltSwitch> {
     forwardLcores: ctx.pmdCpus,
     filePrefix: `kvm4nfv-${ctx.tag}`,
     hugeDir: ctx.hugeDir,
-    memoryMiB: 64,
+    memoryMiB: TESTPMD_MEM_MIB,
     ports: [
       { vdev: `net_tap0,iface=${ctx.a.ifname}`, peerMac: ctx.a.mac },
       { vdev: `net_tap1,iface=${ctx.b.ifname}`, peerMac: ctx.b.mac },
@@ -161,7 +164,8 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
     `other_config:dpdk-lcore-mask=${mask([ctx.mainCpu])}`,
     `other_config:pmd-cpu-mask=${mask(ctx.pmdCpus)}`,
     // One NUMA node on this host; a lab host would give one figure per node (e.g. 1024,1024).
-    "other_config:dpdk-socket-mem=128",
+    // OVS sizes its mbuf pool for the MTU (halving on failure); 512 MiB leaves room for net_tap's GSO pool.
+    `other_config:dpdk-socket-mem=${OVS_SOCKET_MEM_MIB}`,
     `other_config:dpdk-hugepage-dir=${ctx.hugeDir}`,
     `other_config:dpdk-extra=--file-prefix=kvm4nfv-${ctx.tag} --no-pci --no-telemetry`,
   );
@@ -200,8 +204,26 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
   await exec.run("ovs-ofctl", ["del-flows", mgmt], { env, timeoutMs: 10_000 });
   await exec.run("ovs-ofctl", ["add-flow", mgmt, "in_port=1,actions=output:2"], { env, timeoutMs: 10_000 });
   await exec.run("ovs-ofctl", ["add-flow", mgmt, "in_port=2,actions=output:1"], { env, timeoutMs: 10_000 });
+  // OVS attaches a dpdk port, then reconfigures it (queues): the TAP device is re-created meanwhile. Move the
+  // kernel ends only once both ports have an OpenFlow port number and no error, and their TAPs exist.
+  for (const port of ["p0", "p1"]) {
+    for (let i = 0; ; i++) {
+      const r = await vsctl("--columns=ofport,error", "--format=json", "list", "Interface", port);
+      const row = (JSON.parse(r.stdout) as { data: unknown[][] }).data[0] ?? [];
+      const ofport = typeof row[0] === "number" ? row[0] : -1;
+      const error = typeof row[1] === "string" ? row[1] : "";
+      if (ofport > 0 && !error) break;
+      if (i > 100)
+        throw new Kvm4nfvError(
+          "TOOL_FAILED",
+          `OVS port ${port} did not come up: ${error || `ofport ${ofport}`}`,
+        );
+      await sleep(200);
+    }
+  }
   await waitForInterface(exec, ctx.a.ifname, vswitchd, 20_000);
   await waitForInterface(exec, ctx.b.ifname, vswitchd, 20_000);
+  await sleep(1000);
   await configureEnd(exec, ctx.a, ctx.b, true);
   await configureEnd(exec, ctx.b, ctx.a, true);
   const version = await exec.run(OVS_VSWITCHD_DPDK, ["--version"], { allowFailure: true, timeoutMs: 10_000 });
