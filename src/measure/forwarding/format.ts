@@ -65,7 +65,7 @@ export function formatForwardingRuns(runs: readonly RunRecord[]): string {
   if (first) {
     lines.push(
       `ports: ${String(first.params.ports)}`,
-      `latency: sockperf RTT/2 per sampled message, generator pinned to CPU ${String(first.params.generatorCpu)}; throughput: zero-loss rate (RFC 2544 binary search) from kernel interface counters`,
+      `latency: sockperf RTT/2 per sampled message, generator pinned to CPU ${String(first.params.generatorCpu)}; throughput: zero-loss rate (RFC 2544 binary search), offered = sockperf sends, received = end B interface rx counter`,
     );
   }
   return lines.join("\n");

@@ -1,8 +1,8 @@
 /**
  * The traffic generator seam: one trial at a rate (frames sent, frames received → loss) and one latency run
  * at a rate. The implementation here is sockperf 3.x (UDP) between the two network namespaces: `sockperf
- * throughput` offers the load from end A, the kernel's interface counters of both ends count what was sent
- * and what arrived (so loss is the device under test's, not the receiving socket's), and `sockperf under-load`
+ * throughput` offers the load from end A (its count of messages sent is the offered load), the kernel's rx
+ * counter of end B's interface counts what arrived (so loss is the path's, not the receiving socket's), and `sockperf under-load`
  * with --full-log gives every sampled message's latency (sockperf's RTT/2). A lab generator (TRex) would be
  * another implementation of the same interface; none is installable here, so there is none.
  */
@@ -109,7 +109,7 @@ export async function startSockperfGenerator(o: SockperfGeneratorOptions): Promi
   }
   const payload = (frame: number) => String(frame - FRAME_OVERHEAD);
   return {
-    name: "sockperf (UDP) between network namespaces; loss from the kernel interface counters",
+    name: "sockperf (UDP) between network namespaces; offered = sockperf messages sent, received = end B rx counter",
     version,
     async trial(frameSize, ratePps, durationS) {
       const args = [
@@ -133,7 +133,10 @@ export async function startSockperfGenerator(o: SockperfGeneratorOptions): Promi
       const recvAfter = await readCounters(exec, o.b.ns, o.b.ifname);
       const output = r.stdout + r.stderr;
       const summary = parseSockperfThroughput(output);
-      const sent = sentAfter.txPackets - sentBefore.txPackets;
+      // Offered = what sockperf handed to its socket. Frames the switch's port cannot take in (a TAP whose
+      // reader, the PMD, falls behind drops at its queue) never reach the interface's tx counter but are lost
+      // all the same; the counter still wins when larger (sockperf's warm-up message is not in its total).
+      const sent = Math.max(summary.sentMessages, sentAfter.txPackets - sentBefore.txPackets);
       const received = recvAfter.rxPackets - recvBefore.rxPackets;
       const lost = Math.max(0, sent - received);
       return {
