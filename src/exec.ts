@@ -210,6 +210,8 @@ function installExitHandlers(): void {
       if (interruptHooks.length === 0) return exit();
       process.once(sig, exit);
       setTimeout(exit, INTERRUPT_GRACE_MS).unref();
+      // Children first (a PMD holding hugepages, a client mid-run), then the hooks undo what they set up.
+      killAll("SIGTERM");
       const hooks = interruptHooks.splice(0).reverse();
       void (async () => {
         for (const hook of hooks) await hook().catch(() => {});

@@ -95,7 +95,7 @@ export async function startSockperfGenerator(o: SockperfGeneratorOptions): Promi
     inNs(o.a.ns, ["ping-pong", "-i", o.b.ip, "-p", port, "-t", "1", "-m", "18"]),
     {
       allowFailure: true,
-      timeoutMs: grace,
+      timeoutMs: 30_000,
     },
   );
   if (check.exitCode !== 0 || !/ReceivedMessages=[1-9]/.test(check.stdout + check.stderr)) {
