@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio zstd xz-utils
   chromium openssh-client util-linux procps kmod)
 APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consumers: tuned's profile loader, xmllint (JUnit XSD), shellcheck, a real InfluxDB 1.x, virt-xml-validate — emitted files are checked by the programs that read them
+APT_PACKAGES+=(dpdk dpdk-dev openvswitch-switch openvswitch-switch-dpdk sockperf iproute2 coreutils)  # test forwarding: testpmd, OVS-DPDK (its own daemons, never the packages' services), sockperf as generator
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,14 +25,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # this host, influxd would listen on :8086). A policy-rc.d (Debian's documented switch, honoured by invoke-rc.d
   # and deb-systemd-invoke) keeps every service from starting during this install, and the two are disabled
   # afterwards so they do not start at boot either. Tests start their own influxd.
+  # forwarding: openvswitch-switch and dpdk likewise (test forwarding starts its own ovsdb-server/ovs-vswitchd).
   policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb)\  ]]; then
+  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb|openvswitch-switch|dpdk)\  ]]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
     trap '[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if [ -n "$policy" ]; then rm -f /usr/sbin/policy-rc.d; policy=""; fi
-  for s in tuned influxdb; do
+  for s in tuned influxdb openvswitch-switch dpdk; do
     case " ${missing[*]} " in *" $s "*)
       if [ -d /run/systemd/system ]; then systemctl disable --now -q "$s" 2>/dev/null || true
       elif command -v systemctl >/dev/null; then systemctl disable -q "$s" 2>/dev/null || true

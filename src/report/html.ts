@@ -8,6 +8,7 @@
  */
 import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
 import { compareRuns, LATENCY_METRICS, type LatencyMetric } from "../results/compare.js";
+import { forwardingSection } from "./forwarding.js";
 import { latencyPlot, type PlotSeries } from "./plot.js";
 import { STYLE } from "./style.js";
 import { transferPlot } from "./transfer-plot.js";
@@ -265,6 +266,7 @@ export function renderReport(runs: readonly RunRecord[], options: ReportOptions 
 ${tcg ? `<p class="tcg">⚠ Some runs were measured in a TCG (emulated) guest: their latencies are emulated, not real.</p>` : ""}
 <ul class="toc">${summary}</ul>
 </header>
+${forwardingSection(runs)}
 ${runs.length > 1 ? comparisonSection(runs, options.thresholdPct ?? 10) : ""}
 ${runs.map(runSection).join("\n")}
 <footer class="muted small">Latency plots in the OSADL style: x = latency (µs), y = samples per 1 µs bucket on a log scale, one line per CPU; dashed red rules are SLA limits.</footer>

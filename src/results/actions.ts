@@ -3,6 +3,7 @@
  * the text to print. The CLI file only declares flags and prints what these return.
  */
 import { UsageError } from "../errors.js";
+import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
 import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "./compare.js";
 import { exportRuns, parseFormat } from "./export.js";
@@ -78,9 +79,15 @@ export function compareAction(
   const idB = parseRunId(b);
   const thresholdPct = opts.threshold === undefined ? DEFAULT_THRESHOLD_PCT : parseThreshold(opts.threshold);
   return withStore(opts, (store) => {
-    const c = compareRuns(store.getRun(idA), store.getRun(idB), { thresholdPct });
+    const [runA, runB] = [store.getRun(idA), store.getRun(idB)];
+    const c = compareRuns(runA, runB, { thresholdPct });
+    // Forwarding runs: throughput and latency of both, side by side, above the metric-by-metric comparison.
+    const fw =
+      runA.type === "forwarding" && runB.type === "forwarding"
+        ? `${formatForwardingRuns([runA, runB])}\n\n`
+        : "";
     return {
-      text: opts.json ? JSON.stringify(c, null, 2) : formatComparison(c),
+      text: opts.json ? JSON.stringify(c, null, 2) : fw + formatComparison(c),
       exitCode: c.regressions > 0 ? 1 : 0,
     };
   });

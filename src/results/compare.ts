@@ -91,6 +91,8 @@ function latencyValue(
 const DURATION_NAME = /(^|_)(ms|us|ns|s|time|downtime)$|[a-z](Ms|Us|Ns|Time|Downtime)$/;
 // Durations where longer is not worse: how long the guest had been up, how long it took to answer a ping.
 const NOT_A_COST = /uptime|ping/i;
+// Figures where more is better (a forwarding run's zero-loss throughput).
+const THROUGHPUT_NAME = /^throughput(Pps|Mbps)$/;
 
 function ref(r: RunRecord): RunRef {
   return { id: r.id, type: r.type, label: r.label, startedAt: r.startedAt };
@@ -132,6 +134,11 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?
       ),
     )
     .filter((m) => m.a !== null || m.b !== null);
+  // Forwarding throughput (zero-loss frames/s, Mbit/s): lower is worse.
+  for (const m of metrics) {
+    if (!THROUGHPUT_NAME.test(m.metric) || m.a === null || m.b === null) continue;
+    m.regression = m.b < m.a * (1 - thresholdPct / 100);
+  }
   const regressions =
     cpus.reduce((n, c) => n + c.metrics.filter((m) => m.regression).length, 0) +
     metrics.filter((m) => m.regression).length;
