@@ -11,6 +11,21 @@ export interface JobFlags {
   accel?: string;
   store?: string;
   output?: string;
+  with?: string;
+  forwardingSla?: string;
+}
+
+/** --with: extra steps after the guest matrix. */
+export const WITH_STEPS = ["forwarding"] as const;
+
+export function parseWith(text: string): string[] {
+  const steps = text.split(",").map((s) => s.trim());
+  for (const s of steps) {
+    if (!(WITH_STEPS as readonly string[]).includes(s)) {
+      throw new UsageError(`--with: unknown step "${s}"`, `expected ${WITH_STEPS.join(", ")}`);
+    }
+  }
+  return steps;
 }
 
 export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: string; exitCode: number }> {
@@ -18,6 +33,12 @@ export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: 
     throw new UsageError(`run ${job}: no such job`, "expected verify or daily");
   }
   if (flags.quick && flags.duration) throw new UsageError("--quick and --duration are exclusive");
+  const withSteps = flags.with ? parseWith(flags.with) : [];
+  if (flags.forwardingSla) {
+    if (!withSteps.includes("forwarding")) throw new UsageError("--forwarding-sla needs --with forwarding");
+    const { parseForwardingSla } = await import("./forwarding/command.js");
+    parseForwardingSla(flags.forwardingSla);
+  }
   const result = await runJob({
     job: job as JobName,
     ...(flags.duration ? { durationMs: parseDuration(flags.duration) } : {}),
@@ -26,6 +47,8 @@ export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: 
     ...(flags.accel ? { accel: flags.accel as "auto" | "kvm" | "tcg" } : {}),
     ...(flags.store ? { store: flags.store } : {}),
     ...(flags.output ? { output: flags.output } : {}),
+    ...(withSteps.length ? { with: withSteps } : {}),
+    ...(flags.forwardingSla ? { forwardingSla: flags.forwardingSla } : {}),
     onProgress: (line) => process.stderr.write(`${line}\n`),
   });
   return { text: result.text, exitCode: result.exitCode };

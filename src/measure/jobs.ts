@@ -40,6 +40,10 @@ export interface JobOptions {
   store?: string;
   /** Report path; default <store dir>/reports/<job>-<time>.html */
   output?: string;
+  /** Extra steps after the guest matrix: "forwarding" (phy2phy at 64 and 1518 bytes). */
+  with?: string[];
+  /** SLA of the forwarding step: "throughput=FPS,avg=µs,…". */
+  forwardingSla?: string;
   /** One line per step, for the user. */
   onProgress?: (line: string) => void;
 }
@@ -78,6 +82,7 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
 
   const store = openStore(options.store);
   const runs: RunRecord[] = [];
+  const forwarding: RunRecord[] = [];
   try {
     for (const combo of combos) {
       say(`${options.job}: ${combo.name} for ${durationMs / 1000}s …`);
@@ -102,6 +107,18 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
         `${options.job}: ${combo.name}: run ${run.id}, max ${worst} µs, ${run.verdict.status.toUpperCase()}`,
       );
     }
+    if (options.with?.includes("forwarding")) {
+      const { runForwardingStep } = await import("./forwarding/job.js");
+      forwarding.push(
+        ...(await runForwardingStep({
+          job: options.job,
+          ...(options.quick ? { durationS: 2 } : {}),
+          ...(options.forwardingSla ? { sla: options.forwardingSla } : {}),
+          store,
+          say,
+        })),
+      );
+    }
   } finally {
     store.close();
   }
@@ -109,9 +126,9 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const reportPath = options.output ?? join(dirname(store.path), "reports", `${options.job}-${stamp}.html`);
   mkdirSync(dirname(reportPath), { recursive: true });
-  writeReportFile(reportPath, renderReport(runs, { source: store.path }));
+  writeReportFile(reportPath, renderReport([...runs, ...forwarding], { source: store.path }));
 
-  const failed = runs.filter((r) => r.verdict.status !== "pass");
+  const failed = [...runs, ...forwarding].filter((r) => r.verdict.status !== "pass");
   const lines = [
     `${options.job}: ${runs.length} runs of ${durationMs / 1000}s in the RT guest (${runs[0]?.environment.accelerator?.toUpperCase() ?? "?"})`,
     checkSummary,
@@ -120,15 +137,19 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
         `  run ${r.id} ${r.label.padEnd(18)} max ${String(Math.max(...r.cpus.map((c) => c.maxUs))).padStart(6)} µs  ${r.verdict.status.toUpperCase()}${r.verdict.status === "pass" ? "" : ` — ${r.verdict.summary}`}`,
     ),
   ];
+  if (forwarding.length) {
+    const { formatForwardingRuns } = await import("./forwarding/format.js");
+    lines.push(formatForwardingRuns(forwarding));
+  }
   if (runs.some((r) => r.environment.accelerator === "tcg")) {
     lines.push("NOTE: the guest ran under TCG: latencies are emulated, not real; the verdict says so too");
   }
   lines.push(
     `report: ${reportPath}`,
-    `verdict: ${failed.length ? `FAIL (${failed.length} of ${runs.length} runs broke the SLA)` : "PASS"}`,
+    `verdict: ${failed.length ? `FAIL (${failed.length} of ${runs.length + forwarding.length} runs broke the SLA)` : "PASS"}`,
   );
   return {
-    runs,
+    runs: [...runs, ...forwarding],
     reportPath,
     storePath: store.path,
     checkSummary,

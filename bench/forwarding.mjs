@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Packet-forwarding figures on this machine: phy2phy over DPDK testpmd (io), OVS-DPDK and the Linux-bridge
+// baseline, software ports (net_tap / veth into two network namespaces), sockperf as the generator, the PMD on
+// the last CPU and everything else (generator, main lcores) on CPU 0. pvp is not built yet: not measured.
+// RFC 2544 zero-loss throughput (binary search, 6 trials) and latency at 50 % of it, per frame size.
+// Run as root after `npm run build`: node bench/forwarding.mjs [duration-s=3] [frames=64,512,1518] [switches=testpmd,ovs-dpdk,none]
+// Nothing is stored: this prints figures. Everything is torn down after each configuration.
+import { optionsFromFlags } from "../dist/measure/forwarding/command.js";
+import { latencyCpuResult } from "../dist/measure/forwarding/record.js";
+import { runForwarding } from "../dist/measure/forwarding/session.js";
+
+const [durationS = "3", frames = "64,512,1518", switches = "testpmd,ovs-dpdk,none"] = process.argv.slice(2);
+const rows = [];
+for (const sw of switches.split(",")) {
+  const o = optionsFromFlags({ switch: sw, frameSizes: frames, duration: `${durationS}s` });
+  const started = performance.now();
+  const out = await runForwarding({ ...o, onProgress: (l) => process.stderr.write(`${sw}: ${l}\n`) });
+  const wall = (performance.now() - started) / 1000;
+  for (const r of out.results) {
+    const c = r.latency ? latencyCpuResult(r.latency, o.mainCpu) : null;
+    const pct = (k) =>
+      c?.percentiles[k] ? `${c.percentiles[k].inOverflow ? ">" : ""}${c.percentiles[k].valueUs}` : "–";
+    rows.push([
+      sw,
+      r.frameSize,
+      `${Math.round(r.search.throughputPps)}${r.search.limitedBy === "generator" ? "*" : ""}`,
+      ((r.search.throughputPps * r.frameSize * 8) / 1e6).toFixed(1),
+      Math.round(r.search.trials[0]?.offeredPps ?? 0),
+      `${(r.search.trials[0]?.lossPct ?? 0).toFixed(1)}%`,
+      c ? c.minUs.toFixed(1) : "–",
+      c ? c.avgUs.toFixed(1) : "–",
+      pct("p50"),
+      pct("p99"),
+      c ? c.maxUs.toFixed(1) : "–",
+      c ? c.samples : 0,
+    ]);
+  }
+  process.stderr.write(`${sw}: ${wall.toFixed(1)} s wall; ${out.switch.description}; ${out.switch.ports}\n`);
+}
+const head = [
+  "switch",
+  "frame",
+  "tput fps",
+  "Mbit/s",
+  "gen max fps",
+  "loss@max",
+  "min µs",
+  "avg µs",
+  "p50",
+  "p99",
+  "max µs",
+  "samples",
+];
+const all = [head, ...rows].map((r) => r.map(String));
+const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+for (const r of all)
+  console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+console.log("* no loss at the generator's own maximum: the generator's limit, not the switch's");
