@@ -57,6 +57,13 @@ export function formatRun(run: RunRecord): string {
         : "NOTE: latencies emulated under TCG, not real",
     );
   }
+  if (run.type === "forwarding") {
+    const p = run.params;
+    out.push(
+      `forwarding: ${String(p.topology)} over ${String(p.switch)}${p.fwdMode ? ` (${String(p.fwdMode)})` : ""}, VNF ${String(p.vnf)}, PMD CPUs ${String(p.pmdCpus)}, generator on CPU ${String(p.generatorCpu)}, ${String(p.frameSize)}-byte frames`,
+      `ports: ${String(p.ports)}`,
+    );
+  }
   if (env.cpuModel) out.push(`cpu: ${env.cpuModel}`);
   if (env.kernelCmdline) out.push(`cmdline: ${env.kernelCmdline}`);
   const tools = Object.entries(env.toolVersions);
