@@ -33,6 +33,9 @@ for (const sw of switches.split(",")) {
       pct("p99"),
       c ? c.maxUs.toFixed(1) : "–",
       c ? c.samples : 0,
+      out.generator.pingPong
+        ? `${out.generator.pingPong.percentiles["50.000"]}/${out.generator.pingPong.avgUs}`
+        : "–",
     ]);
   }
   process.stderr.write(`${sw}: ${wall.toFixed(1)} s wall; ${out.switch.description}; ${out.switch.ports}\n`);

@@ -93,6 +93,17 @@ export function forwardingSection(runs: readonly RunRecord[]): string {
     });
     return `<tr><th>${f}</th>${cells.join("")}</tr>`;
   });
+  // The unloaded floor: the ping-pong each configuration ran before its trials.
+  latRows.push(
+    `<tr><th>unloaded</th>${configs
+      .map((c) => {
+        const m = [...c.runs.values()][0]?.metrics;
+        return typeof m?.pingPongAvgUs === "number"
+          ? `<td>p50 ${n1(m.pingPongP50Us)} · avg ${n1(m.pingPongAvgUs)} · p99 ${n1(m.pingPongP99Us)}<br><span class="muted small">sockperf ping-pong, 1 s</span></td>`
+          : "<td>–</td>";
+      })
+      .join("")}</tr>`,
+  );
   const plots = frames
     .map((f) => {
       const series: PlotSeries[] = configs.flatMap((c) => {

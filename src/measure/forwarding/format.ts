@@ -62,6 +62,11 @@ export function formatForwardingRuns(runs: readonly RunRecord[]): string {
     );
   }
   const first = runs[0];
+  if (first && typeof first.metrics.pingPongAvgUs === "number") {
+    lines.push(
+      `unloaded path (sockperf ping-pong, 1 s, one message in flight): p50 ${String(first.metrics.pingPongP50Us)} µs, avg ${String(first.metrics.pingPongAvgUs)} µs, p99 ${String(first.metrics.pingPongP99Us)} µs`,
+    );
+  }
   if (first) {
     lines.push(
       `ports: ${String(first.params.ports)}`,

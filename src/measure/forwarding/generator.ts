@@ -50,6 +50,8 @@ export interface LatencyResult {
 export interface Generator {
   name: string;
   version: string | null;
+  /** The path's unloaded latency: the 1 s ping-pong (one message in flight) that proved it forwards. */
+  pingPong: { summary: SockperfLatencySummary | null; output: string };
   trial(frameSize: number, ratePps: number | null, durationS: number): Promise<TrialResult>;
   latency(frameSize: number, ratePps: number, durationS: number): Promise<LatencyResult>;
 }
@@ -108,7 +110,15 @@ export async function startSockperfGenerator(o: SockperfGeneratorOptions): Promi
     );
   }
   const payload = (frame: number) => String(frame - FRAME_OVERHEAD);
+  const pingOutput = check.stdout + check.stderr;
+  let pingSummary: SockperfLatencySummary | null = null;
+  try {
+    pingSummary = parseSockperfLatency(pingOutput);
+  } catch {
+    // A ping-pong with replies but no statistics (too few in the valid window): the run goes on without it.
+  }
   return {
+    pingPong: { summary: pingSummary, output: pingOutput },
     name: "sockperf (UDP) between network namespaces; offered = sockperf messages sent, received = end B rx counter",
     version,
     async trial(frameSize, ratePps, durationS) {

@@ -152,6 +152,10 @@ export function buildRecords(
         latencyStdDevUs: r.latency?.summary.stdDevUs ?? null,
         latencySamples: r.latency?.samplesUs.length ?? null,
         latencyDropped: r.latency?.summary.dropped ?? null,
+        // Unloaded path latency (1 s sockperf ping-pong, 18-byte payload, before the trials), shared by the session.
+        pingPongAvgUs: out.generator.pingPong?.avgUs ?? null,
+        pingPongP50Us: out.generator.pingPong?.percentiles["50.000"] ?? null,
+        pingPongP99Us: out.generator.pingPong?.percentiles["99.000"] ?? null,
         sockperfP99Us: r.latency?.summary.percentiles["99.000"] ?? null,
         sockperfP9999Us: r.latency?.summary.percentiles["99.990"] ?? null,
       },

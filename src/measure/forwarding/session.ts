@@ -11,6 +11,7 @@ import { type LatencyResult, startSockperfGenerator } from "./generator.js";
 import type { End } from "./plumbing.js";
 import { addNamespace, reserveHugepages, Teardown } from "./plumbing.js";
 import { type SearchResult, searchThroughput } from "./rfc2544.js";
+import type { SockperfLatencySummary } from "./sockperf.js";
 import {
   type BuiltSwitch,
   buildKernelBridge,
@@ -57,7 +58,7 @@ export interface FrameSizeResult {
 
 export interface ForwardingOutcome {
   switch: Omit<BuiltSwitch, "collect">;
-  generator: { name: string; version: string | null };
+  generator: { name: string; version: string | null; pingPong: SockperfLatencySummary | null };
   results: FrameSizeResult[];
   raw: Record<string, string>;
   hugepages: number;
@@ -161,10 +162,11 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       await phase(`measured ${frame}`);
     }
     const raw = await built.collect();
+    raw["sockperf-ping-pong.txt"] = gen.pingPong.output;
     const { collect: _c, ...sw } = built;
     return {
       switch: sw,
-      generator: { name: gen.name, version: gen.version },
+      generator: { name: gen.name, version: gen.version, pingPong: gen.pingPong.summary },
       results,
       raw,
       hugepages: pages,

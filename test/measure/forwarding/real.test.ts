@@ -13,6 +13,7 @@ import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { forwardingCommand } from "../../../src/measure/forwarding/command.js";
 import { parseTestpmdForwardStats } from "../../../src/measure/forwarding/testpmd.js";
 import { totalSamples } from "../../../src/measure/stats.js";
+import { renderReport } from "../../../src/report/html.js";
 import { openStore } from "../../../src/results/store.js";
 import { canForward, hugepages, leftovers } from "./leftovers.js";
 
@@ -40,6 +41,12 @@ describe.skipIf(!canForward)("test forwarding, for real", () => {
     clean();
     expect(out.runs).toHaveLength(2);
     expect(lines.some((l) => /reserved \d+ × 2 MiB hugepages/.test(l))).toBe(true);
+    // The report's forwarding section, from these real runs: throughput per frame size, plots.
+    const html = renderReport(out.runs);
+    expect(html).toContain("Packet forwarding");
+    expect(html).toMatch(/<th>64<\/th>[\s\S]*<th>1518<\/th>/);
+    expect(html).toContain("zero-loss throughput (frames/s)");
+    expect(html).toContain("sockperf ping-pong, 1 s");
     const s = openStore(store);
     try {
       for (const [i, frame] of [64, 1518].entries()) {
@@ -54,6 +61,8 @@ describe.skipIf(!canForward)("test forwarding, for real", () => {
         });
         expect(String(run.params.ports)).toMatch(/^software ports: DPDK net_tap/);
         expect(run.environment.toolVersions).toMatchObject({ dpdk: "22.11.11", sockperf: "3.7" });
+        expect(run.raw["sockperf-ping-pong.txt"]).toMatch(/ReceivedMessages=[1-9]/);
+        expect(typeof run.metrics.pingPongAvgUs).toBe("number");
         const trials = JSON.parse(run.raw["trials.json"]!) as Array<{ sent: number; received: number }>;
         expect(trials.length).toBeGreaterThanOrEqual(1);
         expect(trials[0]!.sent).toBeGreaterThan(0);
