@@ -15,6 +15,7 @@ import { parseTestpmdForwardStats } from "../../../src/measure/forwarding/testpm
 import { totalSamples } from "../../../src/measure/stats.js";
 import { renderReport } from "../../../src/report/html.js";
 import { openStore } from "../../../src/results/store.js";
+import { runRecordSchema } from "../../../src/schema/run.js";
 import { canForward, hugepages, leftovers } from "./leftovers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-fw-test-"));
@@ -52,6 +53,8 @@ describe.skipIf(!canForward)("test forwarding, for real", () => {
       for (const [i, frame] of [64, 1518].entries()) {
         const run = s.getRun(out.runs[i]!.id!);
         expect(run.type).toBe("forwarding");
+        // What `results show --json` prints follows the published schema (docs/schema/run.json).
+        expect(runRecordSchema.safeParse(JSON.parse(JSON.stringify(run))).success).toBe(true);
         expect(run.label).toBe("phy2phy_tput");
         expect(run.params).toMatchObject({
           topology: "phy2phy",
