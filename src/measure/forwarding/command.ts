@@ -127,6 +127,7 @@ export function optionsFromFlags(
       "leave at least one CPU out",
     );
   }
+  const serverCpu = all.find((c) => !pmdCpus.includes(c) && c !== mainCpu) ?? mainCpu;
   const maxTrials = flags.maxTrials ? Number(flags.maxTrials) : 6;
   if (!Number.isInteger(maxTrials) || maxTrials < 1 || maxTrials > 30)
     throw new UsageError(`--max-trials "${flags.maxTrials}" is not 1…30`);
@@ -139,6 +140,7 @@ export function optionsFromFlags(
     latencyShare: parseShare(flags.latencyAt ?? "50%"),
     pmdCpus,
     mainCpu,
+    serverCpu,
     fwdMode,
     maxTrials,
     ...(flags.sla ? { sla: parseForwardingSla(flags.sla) } : {}),

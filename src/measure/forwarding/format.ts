@@ -70,7 +70,7 @@ export function formatForwardingRuns(runs: readonly RunRecord[]): string {
   if (first) {
     lines.push(
       `ports: ${String(first.params.ports)}`,
-      `latency: sockperf RTT/2 per sampled message, generator pinned to CPU ${String(first.params.generatorCpu)}; throughput: zero-loss rate (RFC 2544 binary search), offered = sockperf sends, received = end B interface rx counter`,
+      `latency: sockperf RTT/2 per sampled message, generator client on CPU ${String(first.params.generatorCpu)}, server on CPU ${String(first.params.generatorServerCpu ?? first.params.generatorCpu)}${first.params.generatorServerCpu === undefined || first.params.generatorServerCpu === first.params.generatorCpu ? " (shared: under load the client's spinning delays the server's replies)" : ""}; throughput: zero-loss rate (RFC 2544 binary search), offered = sockperf sends, received = end B interface rx counter`,
     );
   }
   return lines.join("\n");

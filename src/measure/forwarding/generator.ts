@@ -61,8 +61,13 @@ export interface SockperfGeneratorOptions {
   teardown: Teardown;
   a: End;
   b: End;
-  /** CPU the generator's client and server are pinned to (housekeeping, away from the PMDs). */
+  /** CPU the generator's client is pinned to (housekeeping, away from the PMDs). */
   cpu: number;
+  /**
+   * CPU of the server (end B); default the client's. Sharing one CPU matters: under-load paces its sends by
+   * spinning, so a server on the same CPU answers only when the scheduler preempts the client (milliseconds).
+   */
+  serverCpu?: number;
   stateDir: string;
   port?: number;
   /** Extra seconds a sockperf run may take beyond its duration before it is killed (a timeout). */
@@ -75,19 +80,19 @@ export async function startSockperfGenerator(o: SockperfGeneratorOptions): Promi
   const { exec } = o;
   const port = String(o.port ?? 11111);
   const grace = (o.graceS ?? 30) * 1000;
-  const inNs = (ns: string, args: string[]) => [
+  const inNs = (ns: string, args: string[], cpu = o.cpu) => [
     "netns",
     "exec",
     ns,
     "taskset",
     "-c",
-    String(o.cpu),
+    String(cpu),
     "sockperf",
     ...args,
   ];
   const v = await exec.run("sockperf", ["--version"], { allowFailure: true, timeoutMs: 10_000 });
   const version = parseSockperfVersion(`${v.stdout}\n${v.stderr}`);
-  const server = exec.start("ip", inNs(o.b.ns, ["server", "-i", o.b.ip, "-p", port]));
+  const server = exec.start("ip", inNs(o.b.ns, ["server", "-i", o.b.ip, "-p", port], o.serverCpu ?? o.cpu));
   const serverOutput = captureOutput(server);
   stopStep(o.teardown, server);
   // The server binds within a moment; a ping-pong second proves the whole path forwards both ways.

@@ -110,6 +110,7 @@ export function buildRecords(
         fwdMode: o.switch === "testpmd" ? o.fwdMode : null,
         pmdCpus: o.pmdCpus.join(","),
         generatorCpu: o.mainCpu,
+        generatorServerCpu: o.serverCpu ?? o.mainCpu,
         frameSize: r.frameSize,
         durationS: o.durationS,
         rate: o.ratePps ?? "rfc2544-search",

@@ -37,6 +37,8 @@ export interface ForwardingOptions {
   /** PMD / forwarding CPUs, and the housekeeping CPU for main lcores and the generator. */
   pmdCpus: number[];
   mainCpu: number;
+  /** CPU of the generator's server end: a second housekeeping CPU where there is one, else mainCpu. */
+  serverCpu?: number;
   fwdMode: "io" | "mac";
   maxTrials: number;
   /** Seconds a sockperf run may overrun before it is killed (tests make it tiny to force a timeout). */
@@ -118,6 +120,7 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       a,
       b,
       cpu: o.mainCpu,
+      ...(o.serverCpu !== undefined ? { serverCpu: o.serverCpu } : {}),
       stateDir,
       ...(o.graceS !== undefined ? { graceS: o.graceS } : {}),
     });

@@ -26,6 +26,7 @@ describe("flags", () => {
       durationS: 10,
       pmdCpus: [1],
       mainCpu: 0,
+      serverCpu: 0,
       fwdMode: "io",
       latencyShare: 0.5,
     });
@@ -47,6 +48,10 @@ describe("flags", () => {
     [{ sla: "throughput=lots" }, /not a frame rate/],
   ])("%o is refused", (flags, message) => {
     expect(() => optionsFromFlags(flags, 2)).toThrow(message);
+  });
+
+  it("on a 4-CPU host the generator's server gets its own housekeeping CPU", () => {
+    expect(optionsFromFlags({ cpus: "2-3" }, 4)).toMatchObject({ pmdCpus: [2, 3], mainCpu: 0, serverCpu: 1 });
   });
 
   it("rates and SLAs", () => {
