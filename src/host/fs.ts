@@ -2,10 +2,12 @@
  * The filesystem seam: the machine is read (and, for apply, written) through a HostFs rooted at the live "/"
  * or at a snapshot directory that mirrors it. Later an SSH transport implements the same interface.
  *
- * Reads never throw: a missing or unreadable file is `undefined`, and the fact built from it is "unknown".
+ * Reads never throw for a missing or unreadable file (that is `undefined`, and the fact built from it is
+ * "unknown"). They DO throw, naming the file, for what a hostile snapshot can plant: a symlink that leaves the root,
+ * a FIFO/socket/device where the kernel gives a regular file, or a file far larger than any real one.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from "node:fs";
+import { join, posix, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InputError } from "../errors.js";
 
@@ -25,6 +27,189 @@ export interface HostFs {
   resolve(path: string): string;
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * The largest plausible size of each input. Real sysfs files are at most a page; /proc/cpuinfo is ~1.5 KiB a CPU and
+ * /proc/interrupts ~21 KiB a CPU on a 112-CPU host (2.4 MB): the caps leave room for 8192 CPUs' worth of the common
+ * ones and stop a planted 200 MB file before it costs seconds and hundreds of MB.
+ */
+export const READ_LIMITS = {
+  default: 16 * MiB,
+  interrupts: 64 * MiB,
+  /** a decompressed /proc/config.gz (real ones are ~250 KiB) */
+  gunzipped: 16 * MiB,
+} as const;
+
+export function readLimitFor(path: string): number {
+  return path === "/proc/interrupts" ? READ_LIMITS.interrupts : READ_LIMITS.default;
+}
+
+function kindOf(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isDirectory()) return "a directory";
+  return "not a regular file";
+}
+
+export interface BoundedReadOptions {
+  /** the name the user knows the file by (default: the real path) */
+  what?: string;
+  /** a directory is `EISDIR` (an ordinary unreadable file) rather than a refusal */
+  directoryIsMissing?: boolean;
+  /** refuse a symlink as the last component (the caller resolved it already) */
+  noFollow?: boolean;
+}
+
+/**
+ * Read a file that must be a regular one, without ever blocking and without reading more than `maxBytes`.
+ * O_NONBLOCK makes a FIFO's open return at once (with no writer), fstat then refuses it; the size is capped by
+ * counting what is read, never by stat (/proc and /sys files report size 0). Missing or unreadable: the errno
+ * error is thrown as is (callers map it to "unknown"); refused: an InputError naming the file.
+ */
+export function readBounded(realPath: string, maxBytes: number, options: BoundedReadOptions = {}): Buffer {
+  const what = options.what ?? realPath;
+  const flags =
+    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0);
+  const fd = openSync(realPath, flags);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      if (st.isDirectory() && options.directoryIsMissing) {
+        throw Object.assign(new Error(`EISDIR: ${realPath}`), { code: "EISDIR" });
+      }
+      throw new InputError("BAD_INPUT", `${what} is ${kindOf(st)}, not a regular file: refused`);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 * MiB, maxBytes + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > maxBytes) {
+        throw new InputError(
+          "BAD_INPUT",
+          `${what} is larger than ${formatBytes(maxBytes)}, more than any real one: refused`,
+        );
+      }
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function formatBytes(n: number): string {
+  return n >= MiB && n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`;
+}
+
+/** Symlinks followed in one resolution before it is called a loop (the kernel's limit is 40). */
+const MAX_LINKS = 40;
+
+export interface ResolveOptions {
+  /** Follow a symlink in the last component (default true: read or write the file it points to). */
+  followLast?: boolean;
+}
+
+/**
+ * Where machine path `path` lives under the real directory `root`, resolved component by component as the kernel
+ * walks a path: every symlink is read and followed, and each one must stay inside the root. A relative target is
+ * taken from the link's directory; an absolute target is followed only when it names a place inside the root's
+ * real path. A link that leads out (`../../..` past the root, `/etc/passwd`) or loops is refused, naming the link.
+ * Components that do not exist yet are appended as they are (apply creates them, inside the root).
+ *
+ * Under root "/" nothing can leave; the walk still runs so a writer lands on a symlink's target (a config file
+ * that is a symlink stays one).
+ */
+export function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): string {
+  if (path.includes("\0")) throw new InputError("BAD_INPUT", `path ${JSON.stringify(path)} contains a NUL byte`);
+  const base = root === "/" ? "" : root.replace(/\/+$/, "");
+  // The path as given is a machine path: ".." clamps at "/" (a plan's paths are checked for ".." before this).
+  const pending = posix.resolve("/", path).split("/").filter((c) => c !== "");
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const comp = pending.shift()!;
+    if (comp === ".") continue;
+    if (comp === "..") {
+      // only symlink targets bring ".." here (the path itself was normalized)
+      if (done.length === 0) {
+        if (base === "") continue;
+        throw escapes(root, path, "climbs above the root");
+      }
+      done.pop();
+      continue;
+    }
+    const here = `${base}/${[...done, comp].join("/")}`;
+    let isLink = false;
+    try {
+      isLink = lstatSync(here).isSymbolicLink();
+    } catch {
+      // does not exist (yet): nothing below it can be a symlink
+      done.push(comp, ...pending.filter((c) => c !== "."));
+      // a ".." after a missing component is resolved lexically, still never above the root
+      return `${base}/${normalizeInside(root, path, done)}`.replace(/^$/, "/");
+    }
+    if (!isLink || (pending.length === 0 && options.followLast === false)) {
+      done.push(comp);
+      continue;
+    }
+    if (++links > MAX_LINKS) throw new InputError("BAD_INPUT", `${join(root, path)}: too many levels of symlinks (a loop): refused`);
+    const target = readlinkSync(here);
+    if (target.startsWith("/")) {
+      const inside = base === "" ? target : insideRoot(base, target);
+      if (inside === undefined) {
+        throw escapes(root, path, `has a symlink ${here} -> ${target} that leaves the root`);
+      }
+      done.length = 0;
+      pending.unshift(...inside.split("/").filter((c) => c !== ""));
+    } else {
+      pending.unshift(...target.split("/").filter((c) => c !== ""));
+    }
+  }
+  return base === "" ? `/${done.join("/")}` : `${base}/${done.join("/")}`.replace(/\/$/, "");
+}
+
+/** `target` (absolute) relative to `base` when it lies inside it (its real path or the path as given). */
+function insideRoot(base: string, target: string): string | undefined {
+  const norm = posix.resolve(target);
+  for (const b of new Set([base, safeRealpath(base)])) {
+    if (norm === b) return "/";
+    if (norm.startsWith(`${b}/`)) return norm.slice(b.length);
+  }
+  return undefined;
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+function normalizeInside(root: string, path: string, comps: string[]): string {
+  const out: string[] = [];
+  for (const c of comps) {
+    if (c === "..") {
+      if (out.length === 0 && root !== "/") throw escapes(root, path, "climbs above the root");
+      out.pop();
+    } else if (c !== ".") out.push(c);
+  }
+  return out.join("/");
+}
+
+function escapes(root: string, path: string, why: string): InputError {
+  return new InputError(
+    "BAD_SNAPSHOT",
+    `${join(root, path)} ${why}: refused (every path under --root ${root} must stay inside it)`,
+  );
+}
+
 export class RootFs implements HostFs {
   readonly root: string;
   readonly live: boolean;
@@ -34,24 +219,47 @@ export class RootFs implements HostFs {
     this.live = this.root === "/";
   }
 
+  /** The real path, contained in the root (throws an InputError for a symlink that leaves it). */
   resolve(path: string): string {
-    // Never let a machine path escape the root ("/../../etc" stays inside the snapshot).
-    const normalized = resolve("/", path);
-    return this.live ? normalized : join(this.root, normalized);
+    return resolveInRoot(this.root, path);
+  }
+
+  /** For reads: the kernel resolves live paths itself; a snapshot's are walked and contained. */
+  private where(path: string): string {
+    return this.live ? posix.resolve("/", path) : this.resolve(path);
+  }
+
+  private shown(path: string): string {
+    return this.live ? posix.resolve("/", path) : join(this.root, posix.resolve("/", path));
   }
 
   read(path: string): string | undefined {
+    const real = this.where(path);
+    let buf: Buffer;
     try {
-      const buf = readFileSync(this.resolve(path));
-      return path.endsWith(".gz") ? gunzipSync(buf).toString("utf8") : buf.toString("utf8");
-    } catch {
+      buf = readBounded(real, readLimitFor(path), { what: this.shown(path), directoryIsMissing: true });
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      return undefined;
+    }
+    if (!path.endsWith(".gz")) return buf.toString("utf8");
+    try {
+      return gunzipSync(buf, { maxOutputLength: READ_LIMITS.gunzipped }).toString("utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || err instanceof RangeError) {
+        throw new InputError(
+          "BAD_INPUT",
+          `${this.shown(path)} unpacks to more than ${formatBytes(READ_LIMITS.gunzipped)}: refused`,
+        );
+      }
       return undefined;
     }
   }
 
   list(path: string): string[] | undefined {
+    const real = this.where(path);
     try {
-      return readdirSync(this.resolve(path));
+      return readdirSync(real);
     } catch {
       return undefined;
     }
@@ -59,14 +267,21 @@ export class RootFs implements HostFs {
 
   readlink(path: string): string | undefined {
     try {
-      return readlinkSync(this.resolve(path));
-    } catch {
+      return readlinkSync(this.live ? posix.resolve("/", path) : resolveInRoot(this.root, path, { followLast: false }));
+    } catch (err) {
+      if (err instanceof InputError) throw err;
       return undefined;
     }
   }
 
   exists(path: string): boolean {
-    return existsSync(this.resolve(path));
+    const real = this.where(path);
+    try {
+      statSync(real);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 

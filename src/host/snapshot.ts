@@ -6,10 +6,13 @@
  * the capture then writes those files (text as read; *.gz copied as-is), creates the listed directories, and
  * leaves empty placeholders for paths that were only tested for existence (/dev/kvm, ACPI tables).
  * Symlinks are not reproduced: /sys/class/net/X is written as a plain directory, which readHost also reads.
+ * Everything is copied from what the source HostFs read (contained in its root, bounded, regular files only), never
+ * by path: a symlink in a source snapshot that leaves it is refused by the read, so no outside content is captured.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { InputError } from "../errors.js";
+import { gzipSync } from "node:zlib";
+import { InputError, Kvm4nfvError } from "../errors.js";
 import type { HostFs } from "./fs.js";
 import type { Host } from "./model.js";
 import { readHost } from "./read.js";
@@ -102,8 +105,8 @@ export function saveSnapshot(fs: HostFs, dir: string): SaveResult {
       }
       const to = target(path);
       mkdirSync(dirname(to), { recursive: true });
-      if (path.endsWith(".gz")) copyFileSync(fs.resolve(path), to);
-      else writeFileSync(to, text);
+      // *.gz: the text as read, packed again (readHost unpacks it the same way)
+      writeFileSync(to, path.endsWith(".gz") ? gzipSync(text) : text);
       files++;
       bytes += Buffer.byteLength(text);
     }
@@ -114,7 +117,7 @@ export function saveSnapshot(fs: HostFs, dir: string): SaveResult {
       if (path === "/proc") continue;
       for (const name of names) {
         const sub = `${path}/${name}`;
-        if (!existsSync(target(sub)) && isDir(fs.resolve(sub))) {
+        if (!existsSync(target(sub)) && isDirIn(fs, sub)) {
           mkdirSync(target(sub), { recursive: true });
           // git and tar drop empty directories, and the entry is what readHost counts (IOMMU groups, NICs).
           writeFileSync(join(target(sub), KEEP_FILE), "");
@@ -124,18 +127,20 @@ export function saveSnapshot(fs: HostFs, dir: string): SaveResult {
     for (const path of rec.existing) {
       if (existsSync(target(path))) continue;
       mkdirSync(dirname(target(path)), { recursive: true });
-      if (isDir(fs.resolve(path))) mkdirSync(target(path), { recursive: true });
+      if (isDirIn(fs, path)) mkdirSync(target(path), { recursive: true });
       else writeFileSync(target(path), ""); // a device node or a root-only table: presence is what counts
     }
   } catch (err) {
+    if (err instanceof Kvm4nfvError) throw err;
     throw new InputError("BAD_INPUT", `--save ${dir}: cannot write the snapshot: ${(err as Error).message}`);
   }
   return { dir: out, files, bytes, host };
 }
 
-function isDir(path: string): boolean {
+/** A directory inside the source's root (a listed entry whose symlink leaves the root is not one). */
+function isDirIn(fs: HostFs, path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return statSync(fs.resolve(path)).isDirectory();
   } catch {
     return false;
   }

@@ -13,8 +13,9 @@ import type { MachineFingerprint } from "../plan-types.js";
 import { type Change, describeChange, missingDirsOf, planChanges } from "./changes.js";
 import { missingParams } from "./grub.js";
 import { grubbyAddArgv, parseGrubbyInfo } from "./grubby.js";
+import { crashPoint } from "./crash.js";
 import { nodeIo, type WriteIo } from "./io.js";
-import { DEFAULT_JOURNAL, Journal, type NewEntry, readJournal } from "./journal.js";
+import { DEFAULT_JOURNAL, Journal, type NewEntry, readJournal, sha256 } from "./journal.js";
 import { loadPlanFile } from "./plan-file.js";
 
 export interface ApplyOptions {
@@ -132,7 +133,21 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
     throw new InputError("BAD_INPUT", `${path} is the journal of another machine: refused`);
   }
   report.journal = path;
-  const afterWrite = killHook();
+  const killAfter = killHook();
+  const afterWrite = () => {
+    killAfter?.();
+    crashPoint("after-write", true);
+  };
+  // what this run is about to write: revert tells a crash from a journal cut short afterwards by it
+  const writes = planned.changes.flatMap((c) =>
+    c.kind === "file" ? [{ path: c.path, sha256: sha256(c.next) }] : [],
+  );
+  try {
+    journal.append({ kind: "intent", writes });
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
   const tolerated = new Set<Change>();
   try {
     for (const c of planned.changes) {
@@ -150,7 +165,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         });
         // a kernel thread cannot vanish, but a CPU can go offline with its threads: note it, go on
         if (r.exitCode !== 0) report.notes.push(`chrt ${c.comm} (pid ${c.pid}) failed: ${r.stderr.trim()}`);
-        afterWrite?.();
+        afterWrite();
         continue;
       }
       for (const d of c.mkdirs) {
@@ -170,6 +185,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         old: c.old === undefined ? null : c.old.toString("base64"),
         new: c.next,
         ...(c.restore === undefined ? {} : { restore: c.restore }),
+        ...(c.meta === undefined ? {} : { mode: c.meta.mode, uid: c.meta.uid, gid: c.meta.gid }),
       };
       journal.append(entry);
       try {
@@ -185,7 +201,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         }
         throw writeFailed(c.path, code, options.root);
       }
-      afterWrite?.();
+      afterWrite();
     }
   } finally {
     journal.close();

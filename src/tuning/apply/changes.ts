@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import type { HostFs } from "../../host/fs.js";
 import type { RuntimeItem } from "../plan-types.js";
 import { grubCmdline, missingParams, updateGrub } from "./grub.js";
-import type { WriteIo } from "./io.js";
+import type { FileMeta, WriteIo } from "./io.js";
 import { isKernelPath, sameValue, selectedValue, setKeys } from "./values.js";
 
 export interface FileChange {
@@ -15,6 +15,8 @@ export interface FileChange {
   real: string;
   /** exact current bytes; undefined when the file does not exist */
   old: Buffer | undefined;
+  /** mode and owner of an existing config file (revert gives them back) */
+  meta?: FileMeta;
   next: string;
   kernel: boolean;
   tolerate?: string[];
@@ -112,6 +114,7 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
   const file = (path: string, next: string, extra: Partial<FileChange> = {}) => {
     const real = fs.resolve(path);
     const old = io.readBytes(real);
+    const meta = old !== undefined && !isKernelPath(path) ? io.meta(real) : undefined;
     changes.push({
       kind: "file",
       path,
@@ -120,6 +123,7 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
       next,
       kernel: isKernelPath(path),
       mkdirs: old === undefined ? missingDirs(fs, io, path) : [],
+      ...(meta === undefined ? {} : { meta }),
       ...extra,
     });
   };

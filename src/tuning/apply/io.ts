@@ -1,13 +1,21 @@
 /**
- * The write seam for apply/revert: real paths in, node:fs underneath. Tests replace it to make one write fail the
- * way sysfs does (EIO for a managed IRQ, EINVAL for a rejected value, EACCES).
+ * The write seam for apply/revert: real paths in (already resolved inside the root by HostFs.resolve), node:fs
+ * underneath. Tests replace it to make one write fail the way sysfs does (EIO for a managed IRQ, EINVAL for a
+ * rejected value, EACCES).
+ *
+ * Every open refuses a symlink in the last component (O_NOFOLLOW: the path was resolved, a link there now is a
+ * swap) and never blocks (O_NONBLOCK: a FIFO planted in a snapshot answers at once and is refused).
  */
 import {
   closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   statSync,
@@ -15,57 +23,141 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { InputError, Kvm4nfvError } from "../../errors.js";
+import { READ_LIMITS, readBounded } from "../../host/fs.js";
+import { crashPoint } from "./crash.js";
+
+/** What revert must give back besides the bytes. */
+export interface FileMeta {
+  /** permission bits (incl. setuid/setgid/sticky) */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** The temp file a config write goes through; revert and the next apply remove a crash's leftover. */
+export function tempPathOf(realPath: string): string {
+  return `${realPath}.kvm4nfv-tmp`;
+}
 
 export interface WriteIo {
-  /** Exact bytes, or undefined when the file does not exist. */
+  /** Exact bytes, or undefined when the file does not exist. Non-regular or oversized files are refused. */
   readBytes(realPath: string): Buffer | undefined;
+  /** Mode and owner of a regular file, or undefined when it does not exist. */
+  meta(realPath: string): FileMeta | undefined;
   /** A kernel file: one write() of the whole value, no temp file (sysfs takes a value per write). */
   writeKernel(realPath: string, data: Buffer | string): void;
-  /** A config file: temp file, fsync, rename — a crash leaves the old or the new file, never half of one. */
-  writeConfig(realPath: string, data: Buffer | string): void;
+  /**
+   * A config file: temp file, fsync, rename — a crash leaves the old or the new file, never half of one. The new
+   * file gets `meta` (revert), else the old file's mode and owner, else 0644; the umask never changes it.
+   */
+  writeConfig(realPath: string, data: Buffer | string, meta?: FileMeta): void;
+  /** chmod/chown a file whose bytes are already right (revert after a mode change). */
+  setMeta(realPath: string, meta: FileMeta): void;
   unlink(realPath: string): void;
   mkdir(realPath: string): void;
   rmdir(realPath: string): void;
   exists(realPath: string): boolean;
 }
 
+const WRITE_NOFOLLOW = constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+function refuseNonRegular(fd: number, p: string): void {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw new InputError("BAD_INPUT", `${p} is not a regular file: refused, nothing written`);
+}
+
+function fsyncDir(dir: string): void {
+  const dfd = openSync(dir, "r");
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+function removeIfPresent(p: string): void {
+  try {
+    lstatSync(p);
+  } catch {
+    return;
+  }
+  unlinkSync(p);
+}
+
 export const nodeIo: WriteIo = {
   readBytes(p) {
     try {
-      return readFileSync(p);
+      return readBounded(p, READ_LIMITS.default, { noFollow: true, directoryIsMissing: true });
+    } catch (err) {
+      if (err instanceof Kvm4nfvError) throw err;
+      if ((err as NodeJS.ErrnoException).code === "ELOOP") {
+        throw new InputError("BAD_INPUT", `${p} became a symlink after it was resolved: refused`);
+      }
+      return undefined;
+    }
+  },
+  meta(p) {
+    try {
+      const st = lstatSync(p);
+      return st.isFile() ? { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid } : undefined;
     } catch {
       return undefined;
     }
   },
   writeKernel(p, data) {
-    const fd = openSync(p, "w");
+    // kernel files are never created: O_CREAT only matters for a snapshot, where the file exists too
+    const fd = openSync(p, constants.O_WRONLY | constants.O_TRUNC | WRITE_NOFOLLOW);
     try {
+      refuseNonRegular(fd, p);
       writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     } finally {
       closeSync(fd);
     }
   },
-  writeConfig(p, data) {
-    let mode = 0o644;
+  writeConfig(p, data, meta) {
+    let old: FileMeta | undefined;
     try {
-      mode = statSync(p).mode & 0o7777;
-    } catch {
+      const st = lstatSync(p);
+      if (!st.isFile()) throw new InputError("BAD_INPUT", `${p} is not a regular file: refused, nothing written`);
+      old = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    } catch (err) {
+      if (err instanceof Kvm4nfvError) throw err;
       // a new file
     }
-    const tmp = `${p}.kvm4nfv-tmp`;
-    const fd = openSync(tmp, "w", mode);
+    const want = meta ?? old;
+    const tmp = tempPathOf(p);
+    removeIfPresent(tmp); // a crash's leftover, or something planted there: never written through
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | WRITE_NOFOLLOW, 0o600);
     try {
       writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+      // explicit, so the umask never decides a config file's mode
+      fchmodSync(fd, want?.mode ?? 0o644);
+      if (want !== undefined) {
+        const now = fstatSync(fd);
+        if (now.uid !== want.uid || now.gid !== want.gid) fchownSync(fd, want.uid, want.gid);
+      }
+      fsyncSync(fd);
+    } catch (err) {
+      closeSync(fd);
+      removeIfPresent(tmp);
+      throw err;
+    }
+    closeSync(fd);
+    crashPoint("config-tmp", true);
+    renameSync(tmp, p);
+    fsyncDir(dirname(p));
+  },
+  setMeta(p, meta) {
+    const st = lstatSync(p);
+    if (!st.isFile()) throw new InputError("BAD_INPUT", `${p} is not a regular file: refused`);
+    const fd = openSync(p, constants.O_RDONLY | WRITE_NOFOLLOW);
+    try {
+      if ((st.mode & 0o7777) !== meta.mode) fchmodSync(fd, meta.mode);
+      if (st.uid !== meta.uid || st.gid !== meta.gid) fchownSync(fd, meta.uid, meta.gid);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
-    }
-    renameSync(tmp, p);
-    const dfd = openSync(dirname(p), "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
     }
   },
   unlink(p) {
@@ -86,3 +178,15 @@ export const nodeIo: WriteIo = {
     }
   },
 };
+
+/** Remove a config write's leftover temp file (after a crash between its write and its rename). */
+export function removeTemp(realPath: string): boolean {
+  try {
+    const st = lstatSync(tempPathOf(realPath));
+    if (!st.isFile() && !st.isSymbolicLink()) return false;
+  } catch {
+    return false;
+  }
+  unlinkSync(tempPathOf(realPath));
+  return true;
+}

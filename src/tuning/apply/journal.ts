@@ -1,25 +1,42 @@
 /**
  * The apply journal: JSON lines, a header that says "this is a kvm4nfv journal" (magic, version, machine), then one
- * entry per change holding the exact old bytes. Each entry is appended and fsync'd — the file and its directory —
- * BEFORE the write it describes, so after a crash at any point `revert` knows every value that may have changed.
+ * record per change holding the exact old bytes, mode and owner. Each record is appended and fsync'd — the file and
+ * its directory — BEFORE the write it describes, so after a crash at any point `revert` knows every value that may
+ * have changed.
+ *
+ * Self-verifying (version 2): every line ends in `"sum":"<sha256>"`, the hash of the previous line's sum and this
+ * line's text, so the lines form a chain from the header (which carries the machine's identity) to the last
+ * entry. Each apply run first records its intent (every path it is about to write, with the hash of the new
+ * bytes), which lets revert tell a crash (the files not yet written still hold their old bytes) from a journal cut
+ * short afterwards (a file holds what apply wrote but no entry says what was there before).
+ *
+ * Only one kind of damage is expected: the last line cut short by a crash mid-append (no final newline). It is
+ * dropped: its write never happened. Anything else — a changed character, a missing or reordered line, a record
+ * that is not one of ours — is refused before anything is written, naming the line and the entry.
  */
+import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
-  fsyncSync,
+    fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
-  readFileSync,
   renameSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { InputError } from "../../errors.js";
+import { z } from "zod";
+import { InputError, Kvm4nfvError } from "../../errors.js";
+import { readBounded } from "../../host/fs.js";
 import type { MachineFingerprint } from "../plan-types.js";
+import { crashPoint } from "./crash.js";
 
 export const JOURNAL_MAGIC = "kvm4nfv-journal";
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 export const DEFAULT_JOURNAL = "/var/lib/kvm4nfv/journal.json";
+/** A journal holds old bytes of sysctls, IRQ masks and a few config files: tens of KB; far more is not ours. */
+export const JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface JournalHeader {
   magic: typeof JOURNAL_MAGIC;
@@ -28,7 +45,7 @@ export interface JournalHeader {
   created: string;
 }
 
-/** A file that was changed: `old` is base64 of its exact bytes when it existed. */
+/** A file that was changed: `old` is base64 of its exact bytes when it existed, with its mode and owner. */
 export interface FileEntry {
   seq: number;
   kind: "file";
@@ -38,6 +55,10 @@ export interface FileEntry {
   new: string;
   /** What to write back to a live kernel file when its bytes cannot be (THP "[never]" → "never"). */
   restore?: string;
+  /** permission bits, uid and gid of the file before apply (config files; absent for kernel files) */
+  mode?: number;
+  uid?: number;
+  gid?: number;
   time: string;
 }
 
@@ -77,12 +98,213 @@ export interface ActionEntry {
   time: string;
 }
 
+/** What one apply run is about to write: path and sha256 of the new bytes. */
+export interface IntentEntry {
+  seq: number;
+  kind: "intent";
+  writes: { path: string; sha256: string }[];
+  time: string;
+}
+
 export type JournalEntry = FileEntry | DirEntry | SchedEntry | ActionEntry;
 export type NewEntry =
   | Omit<FileEntry, "seq" | "time">
   | Omit<DirEntry, "seq" | "time">
   | Omit<SchedEntry, "seq" | "time">
-  | Omit<ActionEntry, "seq" | "time">;
+  | Omit<ActionEntry, "seq" | "time">
+  | Omit<IntentEntry, "seq" | "time">;
+
+export function sha256(data: Buffer | string): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Strict base64 (what Buffer#toString("base64") writes): Buffer.from would silently skip anything else. */
+export function isStrictBase64(text: string): boolean {
+  return (
+    /^[A-Za-z0-9+/]*={0,2}$/.test(text) &&
+    text.length % 4 === 0 &&
+    Buffer.from(text, "base64").toString("base64") === text
+  );
+}
+
+const machinePath = z
+  .string()
+  .regex(/^\/[^\0]*$/, "an absolute path")
+  .refine((p) => !p.split("/").some((c) => c === ".." || c === "."), "a path without . or .. components");
+const seq = z.number().int().positive();
+const time = z.string();
+const id = z.number().int().min(0).max(2 ** 32 - 1);
+const fileEntry = z
+  .strictObject({
+    seq,
+    kind: z.literal("file"),
+    path: machinePath,
+    existed: z.boolean(),
+    old: z.string().refine(isStrictBase64, "base64").nullable(),
+    new: z.string(),
+    restore: z.string().optional(),
+    mode: z.number().int().min(0).max(0o7777).optional(),
+    uid: id.optional(),
+    gid: id.optional(),
+    time,
+  })
+  .refine((e) => e.existed === (e.old !== null), "existed and old disagree");
+const entrySchema = z.union([
+  fileEntry,
+  z.strictObject({ seq, kind: z.literal("mkdir"), path: machinePath, time }),
+  z.strictObject({
+    seq,
+    kind: z.literal("sched"),
+    pid: z.number().int().positive(),
+    comm: z.string(),
+    oldPolicy: z.number().int().min(0).max(7),
+    oldPriority: z.number().int().min(0).max(99),
+    newPriority: z.number().int().min(1).max(99),
+    time,
+  }),
+  z.strictObject({
+    seq,
+    kind: z.literal("action"),
+    action: z.enum(["mount", "service", "grubby"]),
+    target: z.string().min(1),
+    old: z.string().optional(),
+    added: z.string().optional(),
+    time,
+  }),
+  z.strictObject({
+    seq,
+    kind: z.literal("intent"),
+    writes: z.array(z.strictObject({ path: machinePath, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+    time,
+  }),
+]);
+const headerSchema = z.strictObject({
+  magic: z.literal(JOURNAL_MAGIC),
+  version: z.literal(JOURNAL_VERSION),
+  machine: z.strictObject({
+    vendor: z.string().nullable(),
+    model: z.string().nullable(),
+    cpus: z.number().int(),
+    nodes: z.record(z.string(), z.string()),
+    threadsPerCore: z.number().int(),
+  }),
+  created: time,
+});
+const revertedSchema = z.strictObject({ reverted: time });
+
+const SUM_SUFFIX = /,"sum":"([0-9a-f]{64})"\}$/;
+const CHAIN_START = "kvm4nfv-journal-v2";
+
+/** The line as written: the record's JSON with the chained sum as its last key. */
+export function sealLine(record: object, prevSum: string): { line: string; sum: string } {
+  const body = JSON.stringify(record);
+  const sum = sha256(`${prevSum}\n${body}`);
+  return { line: `${body.slice(0, -1)},"sum":"${sum}"}`, sum };
+}
+
+/** The record and its sum if the line is sealed with `prevSum`; otherwise why not. */
+function unseal(line: string, prevSum: string): { value: unknown; sum: string } | string {
+  const m = SUM_SUFFIX.exec(line);
+  if (!m) return "it has no checksum";
+  const body = `${line.slice(0, m.index)}}`;
+  if (sha256(`${prevSum}\n${body}`) !== m[1]) return "its checksum does not match (changed, or a line before it is missing)";
+  try {
+    return { value: JSON.parse(body), sum: m[1]! };
+  } catch {
+    return "it is not JSON";
+  }
+}
+
+export interface ReadJournal {
+  header: JournalHeader;
+  entries: JournalEntry[];
+  intents: IntentEntry[];
+  reverted: boolean;
+  /** a last line cut short by a crash was dropped */
+  torn: boolean;
+  /** the chain's last sum (appending continues from it) */
+  lastSum: string;
+  lastSeq: number;
+}
+
+function damaged(path: string, lineNo: number, what: string, why: string): InputError {
+  return new InputError(
+    "BAD_INPUT",
+    `${path} line ${lineNo} (${what}) is damaged: ${why}; refused, nothing written`,
+    "the journal cannot be trusted: restore from the files' backups, or move it aside to start afresh",
+  );
+}
+
+/**
+ * Read and verify a journal. Refuses (before anything is written) anything that is not a whole, unchanged kvm4nfv
+ * journal but for a last line cut short by a crash, which is dropped.
+ */
+export function readJournal(path: string): ReadJournal {
+  let text: string;
+  try {
+    text = readBounded(path, JOURNAL_MAX_BYTES).toString("utf8");
+  } catch (err) {
+    if (err instanceof Kvm4nfvError) throw err;
+    throw new InputError("BAD_INPUT", `no journal at ${path}: nothing to revert`);
+  }
+  const lines = text.split("\n");
+  // Every complete line ends in "\n": the last element is "" or a line cut short by a crash, never an entry.
+  const torn = lines[lines.length - 1] !== "";
+  const complete = lines.slice(0, -1);
+  let first: unknown;
+  try {
+    first = JSON.parse((lines[0] ?? "").replace(SUM_SUFFIX, "}"));
+  } catch {
+    first = null;
+  }
+  if ((first as { magic?: unknown } | null)?.magic !== JOURNAL_MAGIC || complete.length === 0) {
+    throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`);
+  }
+  const version = (first as { version?: unknown }).version;
+  if (version !== JOURNAL_VERSION) {
+    throw new InputError(
+      "BAD_INPUT",
+      `${path}: journal version ${String(version)} is not supported (this kvm4nfv reads version ${JOURNAL_VERSION})`,
+      "revert it with the kvm4nfv that wrote it",
+    );
+  }
+  const head = unseal(complete[0]!, CHAIN_START);
+  if (typeof head === "string") throw damaged(path, 1, "the header", head);
+  const header = headerSchema.safeParse(head.value);
+  if (!header.success) throw damaged(path, 1, "the header", describeIssue(header.error));
+  let sum = head.sum;
+  let lastSeq = 0;
+  const entries: JournalEntry[] = [];
+  const intents: IntentEntry[] = [];
+  let reverted = false;
+  for (const [i, line] of complete.slice(1).entries()) {
+    const lineNo = i + 2;
+    const guess = /"seq":(\d+)/.exec(line)?.[1];
+    const what = guess ? `entry ${guess}` : "an entry";
+    if (reverted) throw damaged(path, lineNo, what, "it follows the reverted mark");
+    const open = unseal(line, sum);
+    if (typeof open === "string") throw damaged(path, lineNo, what, open);
+    sum = open.sum;
+    if (revertedSchema.safeParse(open.value).success) {
+      reverted = true;
+      continue;
+    }
+    const parsed = entrySchema.safeParse(open.value);
+    if (!parsed.success) throw damaged(path, lineNo, what, describeIssue(parsed.error));
+    const e = parsed.data;
+    if (e.seq !== lastSeq + 1) throw damaged(path, lineNo, `entry ${e.seq}`, `entry ${lastSeq + 1} was expected`);
+    lastSeq = e.seq;
+    if (e.kind === "intent") intents.push(e as IntentEntry);
+    else entries.push(e as JournalEntry);
+  }
+  return { header: header.data as JournalHeader, entries, intents, reverted, torn, lastSum: sum, lastSeq };
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const where = issue.path.join(".");
+  return where ? `${where}: ${issue.message}` : issue.message;
+}
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r");
@@ -93,85 +315,31 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function isHeader(v: unknown): v is JournalHeader {
-  const h = v as JournalHeader | null;
-  return typeof h === "object" && h !== null && h.magic === JOURNAL_MAGIC && typeof h.version === "number";
-}
-
-/**
- * Read a journal. Anything that is not ours (no magic header) is refused before anything is written. A last line
- * cut short by a crash mid-append is dropped: its write never happened (the entry is synced before the write).
- */
-export function readJournal(path: string): {
-  header: JournalHeader;
-  entries: JournalEntry[];
-  reverted: boolean;
-} {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError("BAD_INPUT", `no journal at ${path}: nothing to revert`);
-  }
-  const lines = text.split("\n");
-  // Every complete line ends in "\n": the last element is "" or a line cut short by a crash, never an entry.
-  const complete = lines.slice(0, -1);
-  let header: unknown;
-  try {
-    header = JSON.parse(lines[0] ?? "");
-  } catch {
-    header = null;
-  }
-  if (!isHeader(header)) {
-    throw new InputError(
-      "BAD_INPUT",
-      `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`,
-    );
-  }
-  if (header.version !== JOURNAL_VERSION) {
-    throw new InputError("BAD_INPUT", `${path}: journal version ${header.version} is not supported`);
-  }
-  const entries: JournalEntry[] = [];
-  let reverted = false;
-  for (const [i, line] of complete.slice(1).entries()) {
-    if (line.trim() === "") continue;
-    let v: { kind?: string; seq?: number; reverted?: string };
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new InputError("BAD_INPUT", `${path} line ${i + 2} is not a journal entry: refused`);
-    }
-    if (v.reverted !== undefined) reverted = true;
-    else if (v.kind === "file" || v.kind === "mkdir" || v.kind === "sched" || v.kind === "action") {
-      entries.push(v as JournalEntry);
-    } else throw new InputError("BAD_INPUT", `${path} line ${i + 2} is not a journal entry: refused`);
-  }
-  return { header, entries, reverted };
-}
-
 export class Journal {
   private fd: number;
   private seq: number;
+  private sum: string;
 
   private constructor(
     readonly path: string,
     fd: number,
     seq: number,
+    sum: string,
   ) {
     this.fd = fd;
     this.seq = seq;
+    this.sum = sum;
   }
 
   /** Open for appending: create with a header, or continue an existing (not yet reverted) journal of ours. */
   static open(path: string, machine: MachineFingerprint): Journal {
     if (existsSync(path)) {
-      const { entries } = readJournal(path);
+      const j = readJournal(path);
+      if (j.reverted) throw new InputError("BAD_INPUT", `${path} was reverted already: move it aside`);
+      // a crash cut the last line: drop it (its write never happened) before appending after it
+      if (j.torn) dropTornTail(path);
       const fd = openSync(path, "a");
-      return new Journal(
-        path,
-        fd,
-        entries.reduce((m, e) => Math.max(m, e.seq), 0),
-      );
+      return new Journal(path, fd, j.lastSeq, j.lastSum);
     }
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true });
@@ -182,22 +350,32 @@ export class Journal {
       machine,
       created: new Date().toISOString(),
     };
-    const j = new Journal(path, fd, 0);
-    j.writeLine(header);
+    const j = new Journal(path, fd, 0, CHAIN_START);
+    j.writeRecord(header);
     fsyncDir(dir);
     return j;
   }
 
-  private writeLine(value: unknown): void {
-    writeSync(this.fd, `${JSON.stringify(value)}\n`);
+  private writeRecord(value: object): void {
+    const { line, sum } = sealLine(value, this.sum);
+    const bytes = Buffer.from(`${line}\n`);
+    // test hook: a crash in the middle of this append leaves a torn last line
+    if (crashPoint("journal-torn")) {
+      writeSync(this.fd, bytes.subarray(0, Math.max(1, bytes.length >> 1)));
+      fsyncSync(this.fd);
+      process.kill(process.pid, "SIGKILL");
+    }
+    writeSync(this.fd, bytes);
     fsyncSync(this.fd);
+    this.sum = sum;
   }
 
   /** Durable before return: the entry and the directory holding the journal are on disk. */
   append(entry: NewEntry): void {
     this.seq += 1;
-    this.writeLine({ seq: this.seq, ...entry, time: new Date().toISOString() });
+    this.writeRecord({ seq: this.seq, ...entry, time: new Date().toISOString() });
     fsyncDir(dirname(this.path));
+    crashPoint("journal-synced", true);
   }
 
   close(): void {
@@ -205,11 +383,28 @@ export class Journal {
   }
 }
 
+/** Cut a torn last line off (its write never happened), so what is appended next continues the chain. */
+function dropTornTail(path: string): void {
+  const text = readBounded(path, JOURNAL_MAX_BYTES);
+  const keep = text.lastIndexOf(0x0a) + 1;
+  if (keep === text.length) return;
+  const fd = openSync(path, "r+");
+  try {
+    ftruncateSync(fd, keep);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Mark a journal reverted and move it aside, so the next revert finds nothing and the next apply starts afresh. */
 export function archiveJournal(path: string): string {
+  const { lastSum, torn } = readJournal(path);
+  if (torn) dropTornTail(path);
+  const { line } = sealLine({ reverted: new Date().toISOString() }, lastSum);
   const fd = openSync(path, "a");
   try {
-    writeSync(fd, `${JSON.stringify({ reverted: new Date().toISOString() })}\n`);
+    writeSync(fd, `${line}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -2,11 +2,15 @@
  * Reading PLAN.json back for apply: only what apply acts on is validated (machine, cmdline, runtime items); a file
  * that is not a kvm4nfv plan, or is damaged, is one clear line and exit 2.
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { InputError } from "../../errors.js";
+import { InputError, Kvm4nfvError } from "../../errors.js";
+import { readBounded } from "../../host/fs.js";
 import { PLAN_KIND, PLAN_VERSION } from "../emit/json.js";
 import type { MachineFingerprint, Role, RuntimeItem } from "../plan-types.js";
+import { checkTarget, MOUNT_TARGETS } from "./targets.js";
+
+/** A plan is a few hundred items of a few hundred bytes; far more is not one. */
+const PLAN_MAX_BYTES = 16 * 1024 * 1024;
 
 const compare = z.enum(["text", "int", "min", "cpulist", "cpumask", "selected"]);
 const machinePath = z.string().regex(/^\/[^\0]*$/, "an absolute path");
@@ -75,8 +79,9 @@ export interface ApplyPlan {
 export function loadPlanFile(path: string): ApplyPlan {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readBounded(path, PLAN_MAX_BYTES, { what: `plan ${path}` }).toString("utf8");
   } catch (err) {
+    if (err instanceof Kvm4nfvError) throw err;
     throw new InputError(
       "BAD_INPUT",
       `cannot read plan ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
@@ -100,5 +105,13 @@ export function loadPlanFile(path: string): ApplyPlan {
     const issue = parsed.error.issues[0]!;
     throw new InputError("BAD_INPUT", `${path}: ${issue.path.join(".") || "plan"}: ${issue.message}`);
   }
-  return parsed.data as ApplyPlan;
+  const plan = parsed.data as ApplyPlan;
+  for (const [i, item] of plan.runtime.entries()) {
+    if (item.kind === "write" || item.kind === "keys" || item.kind === "file") {
+      checkTarget(item.path, `${path}: runtime.${i}.path`);
+    } else if (item.kind === "mount") {
+      checkTarget(item.target, `${path}: runtime.${i}.target`, MOUNT_TARGETS);
+    }
+  }
+  return plan;
 }

@@ -11,8 +11,9 @@ import { readHost } from "../../host/read.js";
 import { machineFingerprint } from "../plan.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "./apply.js";
 import { grubbyRestoreArgv } from "./grubby.js";
-import { nodeIo, type WriteIo } from "./io.js";
-import { archiveJournal, type JournalEntry, readJournal } from "./journal.js";
+import { type FileMeta, nodeIo, removeTemp, type WriteIo } from "./io.js";
+import { archiveJournal, type IntentEntry, type JournalEntry, readJournal, sha256 } from "./journal.js";
+import { MOUNT_TARGETS, PLAN_TARGETS, targetProblem } from "./targets.js";
 import { isKernelPath } from "./values.js";
 
 export interface RevertOptions {
@@ -37,12 +38,16 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);
-  const { header, entries } = readJournal(path);
+  const { header, entries, intents } = readJournal(path);
   const mismatch = fingerprintMismatch(header.machine, machineFingerprint(readHost(fs)));
   if (mismatch !== null) {
     throw new InputError("BAD_INPUT", `${path} was written on another machine (${mismatch}): refused`);
   }
   requireRoot(fs, options.isRoot, "revert");
+  // Everything is checked before the first write: paths are targets, resolve inside the root, and no file holds
+  // what apply wrote without an entry saying what was there before.
+  const real = resolveAll(path, entries, fs);
+  checkIntents(path, intents, entries, real, io);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
   const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
@@ -53,7 +58,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   for (const e of newestFirst) {
     if (e.kind === "action" && e.action === "service") continue;
     try {
-      if (await undo(e, fs.resolve.bind(fs), fs.live, io, exec)) {
+      if (await undo(e, (p) => real.get(p) ?? fs.resolve(p), fs.live, io, exec)) {
         report.restored.push(
           e.kind === "sched"
             ? `${e.comm} (pid ${e.pid})`
@@ -92,6 +97,65 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   }
   report.archived = archiveJournal(path);
   return report;
+}
+
+/** Every path of the journal: a plan target (or a directory above one), resolved inside the root. */
+function resolveAll(journal: string, entries: JournalEntry[], fs: HostFs): Map<string, string> {
+  const real = new Map<string, string>();
+  const files = entries.flatMap((e) => (e.kind === "file" ? [e.path] : []));
+  const mounts = entries.flatMap((e) => (e.kind === "action" && e.action === "mount" ? [e.target] : []));
+  for (const e of entries) {
+    if (e.kind === "action" && e.action === "mount") {
+      const why = targetProblem(e.target, MOUNT_TARGETS);
+      if (why !== null) throw refusedPath(journal, e.seq, e.target, why);
+    }
+    if (e.kind !== "file" && e.kind !== "mkdir") continue;
+    const why =
+      e.kind === "file"
+        ? targetProblem(e.path, PLAN_TARGETS)
+        : [...files, ...mounts].some((p) => p === e.path || p.startsWith(`${e.path}/`))
+          ? targetProblem(e.path, [/^(\/[\w.-]+)+$/])
+          : "is not a directory above a journaled file or mount point";
+    if (why !== null) throw refusedPath(journal, e.seq, e.path, why);
+    real.set(e.path, fs.resolve(e.path));
+  }
+  return real;
+}
+
+function refusedPath(journal: string, seq: number, path: string, why: string): InputError {
+  return new InputError(
+    "BAD_INPUT",
+    `${journal} entry ${seq}: ${JSON.stringify(path)} ${why}: refused, nothing written`,
+  );
+}
+
+/**
+ * A file that now holds exactly what an apply run intended to write, with no entry for it, was written after its
+ * entry: the entry is gone, so the journal was cut short after the crash it would otherwise look like. (A planned
+ * write always changes the file, so a file not yet written never holds the new bytes.)
+ */
+function checkIntents(
+  journal: string,
+  intents: IntentEntry[],
+  entries: JournalEntry[],
+  real: Map<string, string>,
+  io: WriteIo,
+): void {
+  const journaled = new Set(entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])));
+  for (const intent of intents) {
+    for (const w of intent.writes) {
+      if (journaled.has(w.path) || targetProblem(w.path) !== null) continue;
+      const now = io.readBytes(real.get(w.path) ?? "") ?? undefined;
+      if (now !== undefined && sha256(now) === w.sha256) {
+        throw new InputError(
+          "BAD_INPUT",
+          `${journal} is incomplete: ${w.path} holds what apply wrote (intent in entry ${intent.seq}) but no entry ` +
+            "records what was there before (the journal was cut short); refused, nothing written",
+          "the journal cannot be trusted: restore from the files' backups",
+        );
+      }
+    }
+  }
 }
 
 /** Undo one entry; false when there was nothing to undo (already the recorded state). */
@@ -135,20 +199,35 @@ async function undo(
     }
     return true;
   }
+  const kernel = isKernelPath(e.path);
+  // a crash between a config file's temp write and its rename leaves the temp file: it is ours, remove it
+  const removedTemp = !kernel && removeTemp(real);
   const current = io.readBytes(real);
   if (!e.existed) {
-    if (current === undefined) return false;
+    if (current === undefined) return removedTemp;
     io.unlink(real);
     return true;
   }
   const old = Buffer.from(e.old ?? "", "base64");
-  if (current?.equals(old)) return false;
-  const kernel = isKernelPath(e.path);
+  const meta: FileMeta | undefined =
+    e.mode !== undefined && e.uid !== undefined && e.gid !== undefined
+      ? { mode: e.mode, uid: e.uid, gid: e.gid }
+      : undefined;
+  if (current?.equals(old)) {
+    const now = io.meta(real);
+    if (meta === undefined || now === undefined || sameMeta(now, meta)) return removedTemp;
+    io.setMeta(real, meta);
+    return true;
+  }
   // A live kernel file takes a value, not the listing it prints ("always madvise [never]" → "never").
   if (kernel && live && e.restore !== undefined) io.writeKernel(real, `${e.restore}\n`);
   else if (kernel) io.writeKernel(real, old);
-  else io.writeConfig(real, old);
+  else io.writeConfig(real, old, meta);
   return true;
+}
+
+function sameMeta(a: FileMeta, b: FileMeta): boolean {
+  return a.mode === b.mode && a.uid === b.uid && a.gid === b.gid;
 }
 
 export function formatRevertReport(r: RevertReport): string {

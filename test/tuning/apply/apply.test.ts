@@ -69,7 +69,7 @@ describe("apply", () => {
     expect(r.notes).toContain("bootloader not regenerated under --root (live machine only)");
 
     const lines = readFileSync(s.journal, "utf8").trim().split("\n");
-    expect(JSON.parse(lines[0]!)).toMatchObject({ magic: JOURNAL_MAGIC, version: 1, machine: { cpus: 36 } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ magic: JOURNAL_MAGIC, version: 2, machine: { cpus: 36 } });
     const { entries } = readJournal(s.journal);
     const wd = entries.find((e) => e.kind === "file" && e.path === "/proc/sys/kernel/watchdog");
     expect(wd).toMatchObject({ existed: true, old: Buffer.from("1\n").toString("base64"), new: "0\n" });

@@ -73,7 +73,7 @@ describe("plan -> apply -> check -> revert on the untuned baseline", () => {
 
     // check a copy, so the kernel stand-in's derived files never reach the tree revert must restore
     const checked = join(s.dir, "checked");
-    cpSync(s.root, checked, { recursive: true });
+    cpSync(s.root, checked, { recursive: true, verbatimSymlinks: true });
     kernelStandIn(checked);
     const report = runCheck(readHost(openHostFs(checked)), { role: "host", cpus: "20-35" });
     const byId = new Map(report.findings.map((f) => [f.id, f]));

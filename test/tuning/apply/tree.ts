@@ -26,7 +26,7 @@ export function scratch(
 ): Scratch {
   const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-apply-"));
   const root = join(dir, "root");
-  cpSync(join(SNAPSHOTS, snapshot), root, { recursive: true });
+  cpSync(join(SNAPSHOTS, snapshot), root, { recursive: true, verbatimSymlinks: true });
   const plan = join(dir, "plan.json");
   writeFileSync(plan, emitJson(derivePlan(readHost(openHostFs(root)), options)));
   return {
