@@ -3,7 +3,11 @@
  * goes through here so that:
  *  - arguments are always argv arrays (never a shell string built from input);
  *  - a missing tool becomes a TOOL_MISSING error with the apt-get command that installs it;
- *  - every child has a timeout and is killed when kvm4nfv exits, fails or is interrupted (no orphans).
+ *  - every child has a timeout and is killed when kvm4nfv exits, fails or is interrupted (no orphans);
+ *  - every child dies with kvm4nfv even when kvm4nfv is killed by SIGKILL and runs no handler: it is started
+ *    through util-linux `setpriv --pdeathsig KILL`, which asks the kernel to SIGKILL it when its parent dies and
+ *    then execs the tool (same pid, same argv after it). Long-running tools also get their own time limit
+ *    (stress-ng --timeout, cyclictest -D) as a second guard.
  */
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -55,6 +59,19 @@ export interface Exec {
 const DEFAULT_TIMEOUT_MS = 120_000;
 const live = new Set<Child>();
 
+let setprivPath: string | undefined | null = null;
+
+/**
+ * The argv that really starts `file`: through setpriv --pdeathsig KILL where util-linux's setpriv is installed
+ * (Debian's util-linux, which kvm4nfv's set-up installs; without it the children still die with every other
+ * end of kvm4nfv, only not with a SIGKILL of kvm4nfv itself).
+ */
+export function guardedArgv(file: string, args: readonly string[]): [string, string[]] {
+  if (setprivPath === null) setprivPath = process.env.KVM4NFV_NO_PDEATHSIG ? undefined : which("setpriv");
+  if (setprivPath === undefined) return [file, [...args]];
+  return [setprivPath, ["--pdeathsig", "KILL", "--", which(file) ?? file, ...args]];
+}
+
 function display(file: string, args: readonly string[]): string {
   return [file, ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ");
 }
@@ -83,7 +100,8 @@ async function run(file: string, args: readonly string[], options: RunOptions = 
   if (!which(file)) throw toolMissing(file);
   const command = display(file, args);
   const started = performance.now();
-  const child = execa(file, [...args], {
+  const [bin, argv] = guardedArgv(file, args);
+  const child = execa(bin, argv, {
     reject: false,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     cwd: options.cwd,
@@ -151,7 +169,8 @@ function track(file: string, command: string, child: ResultPromise): Child {
 
 function start(file: string, args: readonly string[], options: StartOptions = {}): Child {
   if (!which(file)) throw toolMissing(file);
-  const child = execa(file, [...args], {
+  const [bin, argv] = guardedArgv(file, args);
+  const child = execa(bin, argv, {
     reject: false,
     cwd: options.cwd,
     env: options.env,

@@ -4,11 +4,14 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { describeError } from "../errors.js";
+import { cleanStaleTempDirs } from "../tempdir.js";
 import { registerCommands } from "./commands.js";
 import { VERSION } from "./version.js";
 
 export async function main(argv: readonly string[]): Promise<void> {
   const debug = argv.includes("--debug");
+  // temp directories of kvm4nfv processes that were SIGKILLed (and so could not remove them)
+  cleanStaleTempDirs();
   // `kvm4nfv … | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
   process.stdout.on("error", (err: NodeJS.ErrnoException) => {
     if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);

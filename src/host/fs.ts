@@ -6,7 +6,18 @@
  * "unknown"). They DO throw, naming the file, for what a hostile snapshot can plant: a symlink that leaves the root,
  * a FIFO/socket/device where the kernel gives a regular file, or a file far larger than any real one.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import { join, posix, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { InputError } from "../errors.js";
@@ -45,7 +56,13 @@ export function readLimitFor(path: string): number {
   return path === "/proc/interrupts" ? READ_LIMITS.interrupts : READ_LIMITS.default;
 }
 
-function kindOf(st: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isDirectory(): boolean }): string {
+function kindOf(st: {
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isDirectory(): boolean;
+}): string {
   if (st.isFIFO()) return "a FIFO";
   if (st.isSocket()) return "a socket";
   if (st.isCharacterDevice()) return "a character device";
@@ -72,7 +89,10 @@ export interface BoundedReadOptions {
 export function readBounded(realPath: string, maxBytes: number, options: BoundedReadOptions = {}): Buffer {
   const what = options.what ?? realPath;
   const flags =
-    constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (options.noFollow ? constants.O_NOFOLLOW : 0);
+    constants.O_RDONLY |
+    constants.O_NONBLOCK |
+    constants.O_NOCTTY |
+    (options.noFollow ? constants.O_NOFOLLOW : 0);
   const fd = openSync(realPath, flags);
   try {
     const st = fstatSync(fd);
@@ -126,10 +146,14 @@ export interface ResolveOptions {
  * that is a symlink stays one).
  */
 export function resolveInRoot(root: string, path: string, options: ResolveOptions = {}): string {
-  if (path.includes("\0")) throw new InputError("BAD_INPUT", `path ${JSON.stringify(path)} contains a NUL byte`);
+  if (path.includes("\0"))
+    throw new InputError("BAD_INPUT", `path ${JSON.stringify(path)} contains a NUL byte`);
   const base = root === "/" ? "" : root.replace(/\/+$/, "");
   // The path as given is a machine path: ".." clamps at "/" (a plan's paths are checked for ".." before this).
-  const pending = posix.resolve("/", path).split("/").filter((c) => c !== "");
+  const pending = posix
+    .resolve("/", path)
+    .split("/")
+    .filter((c) => c !== "");
   const done: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -158,7 +182,8 @@ export function resolveInRoot(root: string, path: string, options: ResolveOption
       done.push(comp);
       continue;
     }
-    if (++links > MAX_LINKS) throw new InputError("BAD_INPUT", `${join(root, path)}: too many levels of symlinks (a loop): refused`);
+    if (++links > MAX_LINKS)
+      throw new InputError("BAD_INPUT", `${join(root, path)}: too many levels of symlinks (a loop): refused`);
     const target = readlinkSync(here);
     if (target.startsWith("/")) {
       const inside = base === "" ? target : insideRoot(base, target);
@@ -267,7 +292,9 @@ export class RootFs implements HostFs {
 
   readlink(path: string): string | undefined {
     try {
-      return readlinkSync(this.live ? posix.resolve("/", path) : resolveInRoot(this.root, path, { followLast: false }));
+      return readlinkSync(
+        this.live ? posix.resolve("/", path) : resolveInRoot(this.root, path, { followLast: false }),
+      );
     } catch (err) {
       if (err instanceof InputError) throw err;
       return undefined;

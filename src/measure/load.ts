@@ -7,12 +7,11 @@
  * line of defence stress-ng gets --timeout, so even a kvm4nfv killed by SIGKILL cannot leave it running for
  * longer than the planned run plus a minute.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { Kvm4nfvError, UsageError } from "../errors.js";
 import type { Child, Exec } from "../exec.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
+import { makeTempDir } from "../tempdir.js";
 
 export type LoadKind = "idle" | "cpu" | "memory" | "io";
 export const LOAD_KINDS: readonly LoadKind[] = ["idle", "cpu", "memory", "io"];
@@ -101,7 +100,7 @@ export async function withLoad<T>(
     );
   }
   const ownTemp = options.tempDir === undefined;
-  const tempDir = options.tempDir ?? mkdtempSync(join(tmpdir(), "kvm4nfv-stress-"));
+  const tempDir = options.tempDir ?? makeTempDir("stress");
   let child: Child | undefined;
   try {
     const args = stressArgs(options, tempDir);

@@ -10,13 +10,13 @@
  * --mainaffinity puts it on the housekeeping CPUs; kvm4nfv itself (and the cyclictest it forks) is moved
  * there with `taskset -a -p -c` before the run and put back afterwards.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Kvm4nfvError, UsageError } from "../errors.js";
 import { type Exec, realExec } from "../exec.js";
 import { type HostFs, RootFs } from "../host/fs.js";
 import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
+import { makeTempDir } from "../tempdir.js";
 import { type CyclictestFeatures, probeCyclictest, probeStressNg, readEnvironment } from "./environment.js";
 import { runCyclictestLive } from "./live-cyclictest.js";
 import { type LoadKind, withLoad } from "./load.js";
@@ -184,7 +184,7 @@ export async function runTimerTest(
     const v = await probeStressNg(exec);
     if (v) toolVersions["stress-ng"] = v;
   }
-  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-timer-"));
+  const dir = makeTempDir("timer");
   const jsonPath = join(dir, "cyclictest.json");
   const plan = planTimerTest(options, features, chooseCpus(fs, options.cpus), jsonPath);
   const environment = readEnvironment(fs, toolVersions);

@@ -4,12 +4,12 @@
  * Every failure path stops QEMU: a half-started guest is never left behind.
  */
 import { existsSync, rmSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Kvm4nfvError, toolMissing } from "../errors.js";
 import { type Child, type Exec, realExec } from "../exec.js";
 import { formatCpuList, parseCpuList, sameCpus } from "../host/parse/cpulist.js";
+import { makeTempDir } from "../tempdir.js";
 import { buildQemuArgv } from "./argv.js";
 import { QmpClient } from "./qmp.js";
 import { type GuestSpec, validateSpec } from "./spec.js";
@@ -128,7 +128,7 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
   const qemu = requireQemu(exec);
   checkSpecFiles(spec);
 
-  const workDir = await mkdtemp(join(tmpdir(), "kvm4nfv-vm-"));
+  const workDir = makeTempDir("vm");
   const untrack = options.keepWorkDir ? () => false : trackTempDir(workDir);
   const paths = {
     qmpSocket: join(workDir, "qmp.sock"),

@@ -4,10 +4,10 @@
  * guest talks on a second UART (ttyS1) whose chardev is a unix socket — identical hardware on both sides,
  * only the host-side backends differ, which is what migration requires.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Exec, realExec } from "../exec.js";
+import { makeTempDir } from "../tempdir.js";
 import { type Guest, launchGuest } from "./launcher.js";
 import { SerialLine } from "./migration-serial.js";
 import { defaultSpec } from "./spec.js";
@@ -68,7 +68,7 @@ export function singleThreadTcg(inner: Exec): Exec {
 }
 
 export async function startMigrationVm(options: MigrationVmOptions): Promise<MigrationVm> {
-  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-mig-"));
+  const dir = makeTempDir("mig");
   const serialPath = join(dir, "serial.sock");
   const extraArgs = [
     "-chardev",

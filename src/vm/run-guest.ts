@@ -3,11 +3,11 @@
  * The script travels as an extra cpio appended to the initramfs (no size limit, unlike the 2 KiB kernel
  * command line); results come back over virtio-serial (see guest-init.ts). QEMU is stopped on every path.
  */
-import { access, constants, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { access, constants, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Kvm4nfvError } from "../errors.js";
 import type { Exec } from "../exec.js";
+import { makeTempDir } from "../tempdir.js";
 import { TCG_NOTE } from "./argv.js";
 import { appendCpio, buildCpio } from "./cpio.js";
 import { DONE_MARKER, INIT_UP_MARKER, parseGuestStream } from "./guest-init.js";
@@ -126,7 +126,7 @@ export async function runGuest(
     note("vCPU threads are SCHED_FIFO under TCG with idle=poll: they spin at RT priority on their host CPUs");
   }
 
-  const jobDir = await mkdtemp(join(tmpdir(), "kvm4nfv-job-"));
+  const jobDir = makeTempDir("job");
   const untrack = trackTempDir(jobDir);
   let guest: Guest | undefined;
   try {

@@ -119,7 +119,8 @@ export const nodeIo: WriteIo = {
     let old: FileMeta | undefined;
     try {
       const st = lstatSync(p);
-      if (!st.isFile()) throw new InputError("BAD_INPUT", `${p} is not a regular file: refused, nothing written`);
+      if (!st.isFile())
+        throw new InputError("BAD_INPUT", `${p} is not a regular file: refused, nothing written`);
       old = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
     } catch (err) {
       if (err instanceof Kvm4nfvError) throw err;
@@ -128,7 +129,11 @@ export const nodeIo: WriteIo = {
     const want = meta ?? old;
     const tmp = tempPathOf(p);
     removeIfPresent(tmp); // a crash's leftover, or something planted there: never written through
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | WRITE_NOFOLLOW, 0o600);
+    const fd = openSync(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | WRITE_NOFOLLOW,
+      0o600,
+    );
     try {
       writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
       // explicit, so the umask never decides a config file's mode

@@ -18,7 +18,7 @@ import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
-    fsyncSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -133,7 +133,11 @@ const machinePath = z
   .refine((p) => !p.split("/").some((c) => c === ".." || c === "."), "a path without . or .. components");
 const seq = z.number().int().positive();
 const time = z.string();
-const id = z.number().int().min(0).max(2 ** 32 - 1);
+const id = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 const fileEntry = z
   .strictObject({
     seq,
@@ -207,7 +211,8 @@ function unseal(line: string, prevSum: string): { value: unknown; sum: string } 
   const m = SUM_SUFFIX.exec(line);
   if (!m) return "it has no checksum";
   const body = `${line.slice(0, m.index)}}`;
-  if (sha256(`${prevSum}\n${body}`) !== m[1]) return "its checksum does not match (changed, or a line before it is missing)";
+  if (sha256(`${prevSum}\n${body}`) !== m[1])
+    return "its checksum does not match (changed, or a line before it is missing)";
   try {
     return { value: JSON.parse(body), sum: m[1]! };
   } catch {
@@ -258,7 +263,10 @@ export function readJournal(path: string): ReadJournal {
     first = null;
   }
   if ((first as { magic?: unknown } | null)?.magic !== JOURNAL_MAGIC || complete.length === 0) {
-    throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`);
+    throw new InputError(
+      "BAD_INPUT",
+      `${path} is not a kvm4nfv journal (no kvm4nfv-journal header): refused`,
+    );
   }
   const version = (first as { version?: unknown }).version;
   if (version !== JOURNAL_VERSION) {
@@ -292,7 +300,8 @@ export function readJournal(path: string): ReadJournal {
     const parsed = entrySchema.safeParse(open.value);
     if (!parsed.success) throw damaged(path, lineNo, what, describeIssue(parsed.error));
     const e = parsed.data;
-    if (e.seq !== lastSeq + 1) throw damaged(path, lineNo, `entry ${e.seq}`, `entry ${lastSeq + 1} was expected`);
+    if (e.seq !== lastSeq + 1)
+      throw damaged(path, lineNo, `entry ${e.seq}`, `entry ${lastSeq + 1} was expected`);
     lastSeq = e.seq;
     if (e.kind === "intent") intents.push(e as IntentEntry);
     else entries.push(e as JournalEntry);
