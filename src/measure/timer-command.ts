@@ -4,14 +4,20 @@
  */
 import { UsageError } from "../errors.js";
 import type { Exec } from "../exec.js";
-import { parseCpuList } from "../host/parse/cpulist.js";
 import { formatTimerRun } from "./format.js";
 import { parseLoadCombo } from "./guest-timer.js";
 import { parseLoadKind } from "./load.js";
 import { DEFAULT_SLA, parseSla } from "./sla.js";
 import { runTimerTest, type TimerTestOptions } from "./timer.js";
 import type { RunRecord } from "./types.js";
-import { parseDuration, parseMicros, parsePositiveInt } from "./units.js";
+import {
+  checkIntervalWithin,
+  checkPossibleCpus,
+  parseCpusFlag,
+  parseDuration,
+  parseMicros,
+  parsePositiveInt,
+} from "./units.js";
 
 export interface TimerFlags {
   where?: string;
@@ -53,12 +59,13 @@ export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
     priority: parsePositiveInt(flags.priority ?? "99", "--priority", [1, 99]),
   };
   if (flags.cpus !== undefined) {
-    const cpus = parseCpuList(flags.cpus, "--cpus");
-    if (cpus.length === 0) throw new UsageError("--cpus is empty", 'expected a CPU list such as "2-3"');
-    options.cpus = cpus;
+    options.cpus = parseCpusFlag(flags.cpus, "--cpus");
   }
   if (flags.loops !== undefined) options.loops = parsePositiveInt(flags.loops, "--loops", [1, 2 ** 40]);
-  else options.durationMs = parseDuration(flags.duration ?? "60s");
+  else {
+    options.durationMs = parseDuration(flags.duration ?? "60s");
+    checkIntervalWithin(options.intervalUs ?? 1000, options.durationMs);
+  }
   if (flags.breaktrace !== undefined) options.breaktraceUs = parseMicros(flags.breaktrace, "--breaktrace");
   if (flags.histogram !== undefined) options.histogramUs = parseMicros(flags.histogram, "--histogram");
   if (flags.label !== undefined) options.label = flags.label;
@@ -85,6 +92,8 @@ function loadsFromFlag(where: "host" | "guest", text = "idle"): Pick<TimerTestOp
 
 export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {
   const options = timerOptionsFromFlags(flags);
+  // host CPUs (measured, or the guest's vCPUs pinned to them) must exist here
+  if (options.cpus !== undefined) checkPossibleCpus(options.cpus);
   const run = await runTimerTest(options, exec);
   const { openStore } = await import("../results/store.js");
   const store = openStore(flags.store);

@@ -1,8 +1,16 @@
 /**
  * Durations ("10s", "2m", "1h", "500ms") and latencies/intervals ("1000us", "1ms", "1000") given on the
- * command line. Malformed → UsageError naming the expected form (exit 2).
+ * command line, and the bounds every such value must keep. Malformed or out of bounds → UsageError naming the
+ * expected form (exit 2), before anything starts.
  */
+import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
+import { formatCpuList, parseCpuList } from "../host/parse/cpulist.js";
+
+/** Node's timers wait at most 2^31-1 ms (~24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The longest run a flag may ask for: a week, well inside a timer even with the margins added to it. */
+export const MAX_DURATION_MS = 7 * 24 * 3_600_000;
 
 const DURATION_MS: Record<string, number> = {
   us: 0.001,
@@ -12,25 +20,32 @@ const DURATION_MS: Record<string, number> = {
   m: 60_000,
   min: 60_000,
   h: 3_600_000,
+  d: 86_400_000,
 };
 
 export interface DurationOptions {
-  /** Unit of a bare number: "s" for run lengths (as cyclictest -D reads it), "ms" for migration limits. */
+  /** Unit of a bare number ("ms" for migration limits); without it a unit is required. */
   bareUnit?: "s" | "ms";
+  /** Longest accepted, in ms (default MAX_DURATION_MS). */
+  maxMs?: number;
   /** Keep fractions of a millisecond (a 500us downtime limit) instead of rounding to whole ms. */
   fractional?: boolean;
 }
 
 /** Milliseconds, from "500us", "10ms", "1.5s", "2m", "1h". The one duration parser of the command line. */
 export function parseDuration(text: string, flag = "--duration", options: DurationOptions = {}): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|min|m|h)?\s*$/i.exec(text);
-  const unit = (m?.[2] ?? options.bareUnit ?? "s").toLowerCase();
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|min|m|h|d)?\s*$/i.exec(text);
+  const unit = (m?.[2] ?? options.bareUnit ?? "").toLowerCase();
   const ms = m ? Number(m[1]) * (DURATION_MS[unit] ?? Number.NaN) : Number.NaN;
   if (!m || !Number.isFinite(ms) || ms <= 0) {
     throw new UsageError(
-      `${flag} "${text}" is not a duration`,
+      `${flag} "${text}" is not a duration${m && !m[2] ? " (a unit is required)" : ""}`,
       "expected a positive number with a unit: 500us, 10ms, 10s, 2m or 1h",
     );
+  }
+  const max = Math.min(options.maxMs ?? MAX_DURATION_MS, MAX_TIMER_MS);
+  if (ms > max) {
+    throw new UsageError(`${flag} "${text}" is longer than ${formatDuration(max)}, the most kvm4nfv accepts`);
   }
   return options.fractional ? ms : Math.max(1, Math.round(ms));
 }
@@ -59,7 +74,47 @@ export function parsePositiveInt(text: string, flag: string, range: [number, num
   return n;
 }
 
+/** An interval (µs) must fit inside the run it repeats in: a run of 10 s cannot wake every hour. */
+export function checkIntervalWithin(intervalUs: number, durationMs: number, flag = "--interval"): void {
+  if (intervalUs >= durationMs * 1000) {
+    throw new UsageError(
+      `${flag} ${intervalUs}us is not shorter than --duration ${formatDuration(durationMs)}`,
+      "give an interval shorter than the run, e.g. --interval 1000us",
+    );
+  }
+}
+
+/** The machine's possible CPUs (what the kernel could ever bring online), or undefined when unreadable. */
+export function possibleCpus(path = "/sys/devices/system/cpu/possible"): number[] | undefined {
+  try {
+    return parseCpuList(readFileSync(path, "utf8").slice(0, 4096), path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A --cpus flag: a cpulist (bounded by the parser), not empty. */
+export function parseCpusFlag(text: string, flag = "--cpus"): number[] {
+  const cpus = parseCpuList(text, flag);
+  if (cpus.length === 0) throw new UsageError(`${flag} is empty`, 'expected a CPU list such as "2-3"');
+  return cpus;
+}
+
+/** Every CPU of a flag must be one this machine could have (its possible CPUs), checked before anything starts. */
+export function checkPossibleCpus(cpus: readonly number[], flag = "--cpus", possible = possibleCpus()): void {
+  if (possible === undefined) return;
+  const have = new Set(possible);
+  const beyond = cpus.filter((c) => !have.has(c));
+  if (beyond.length > 0) {
+    throw new UsageError(
+      `${flag} names CPU ${formatCpuList(beyond)}, which this machine cannot have`,
+      `its possible CPUs are ${formatCpuList(possible)}`,
+    );
+  }
+}
+
 export function formatDuration(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

@@ -8,9 +8,13 @@ describe("parseDuration", () => {
     ["2m", 120_000],
     ["1h", 3_600_000],
     ["500ms", 500],
-    ["3", 3000],
     ["1.5s", 1500],
   ])("%s → %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it("refuses a bare number: the unit is required (a bare 10 was once read as seconds)", () => {
+    expect(() => parseDuration("10")).toThrow('--duration "10" is not a duration (a unit is required)');
+    expect(parseDuration("10", "--downtime-limit", { bareUnit: "ms" })).toBe(10);
+  });
 
   it.each(["", "10x", "-1s", "0s", "s", "1 0s"])("refuses %j with the expected form", (text) => {
     expect(() => parseDuration(text)).toThrow(UsageError);

@@ -4,6 +4,9 @@
  */
 import { InputError } from "../../errors.js";
 
+/** The kernel's largest CONFIG_NR_CPUS (x86 MAXSMP): no CPU number is above it, and nothing loops to 2^32. */
+export const MAX_CPU = 8191;
+
 /** Parse a kernel cpulist strictly. Empty (or only whitespace) means the empty set. Result is sorted, unique. */
 export function parseCpuList(text: string, what = "cpulist"): number[] {
   const trimmed = text.trim();
@@ -15,6 +18,7 @@ export function parseCpuList(text: string, what = "cpulist"): number[] {
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo) throw bad(what, text, `the range "${part}" goes backwards`);
+    if (hi > MAX_CPU) throw bad(what, text, `CPU ${hi} is above ${MAX_CPU}, the most a Linux kernel supports`);
     // The kernel's "a-b:used/group" form: in each group of `group` CPUs, the first `used`.
     const used = m[3] === undefined ? 1 : Number(m[3]);
     const group = m[4] === undefined ? 1 : Number(m[4]);
