@@ -104,18 +104,31 @@ export function toolMissing(tool: string, hint?: string): Kvm4nfvError {
   });
 }
 
+/**
+ * Text for a terminal: C0 and C1 control characters (ESC, CSI, BEL, backspace, carriage return…) other than newline
+ * and tab are shown as \xNN, so content read from a snapshot or a tool (a hostname, a CPU model) cannot move the
+ * cursor, retitle the window or hide what was printed before it.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** One line for the user; the stack only with --debug. */
 export function describeError(err: unknown, debug: boolean): { text: string; exitCode: number } {
   if (err instanceof Kvm4nfvError) {
-    let text = `kvm4nfv: ${err.message}`;
-    if (err.hint) text += ` (${err.hint})`;
+    let text = `kvm4nfv: ${escapeControls(err.message)}`;
+    if (err.hint) text += ` (${escapeControls(err.hint)})`;
     if (debug && err.stack) text += `\n${err.stack}`;
     return { text, exitCode: err.exitCode };
   }
   const e = err as { code?: string; message?: string; stack?: string };
   // commander reports its own usage errors with codes starting "commander."; they already printed.
   const message = e?.message ?? String(err);
-  let text = `kvm4nfv: internal error: ${message}`;
+  let text = `kvm4nfv: internal error: ${escapeControls(message)}`;
   if (!debug) text += " (run with --debug for the stack trace)";
   else if (e?.stack) text += `\n${e.stack}`;
   return { text, exitCode: 4 };

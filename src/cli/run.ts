@@ -1,8 +1,9 @@
 /** Small helpers shared by the command files: printing and exit codes. Nothing heavy: this loads at start-up. */
+import { escapeControls } from "../errors.js";
 
-/** Print a command's output (text or JSON) to stdout. */
+/** Print a command's output (text or JSON) to stdout; control sequences from what was read are escaped. */
 export function print(output: string | object): void {
-  const text = typeof output === "string" ? output : JSON.stringify(output, null, 2);
+  const text = typeof output === "string" ? escapeControls(output) : JSON.stringify(output, null, 2);
   process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 

@@ -26,6 +26,7 @@ import {
   sweepMatrix,
 } from "./migration-configs.js";
 import type { RunRecord } from "./types.js";
+import { checkGuestMemory } from "./units.js";
 
 export interface MigrationFlags {
   memory?: string;
@@ -84,6 +85,7 @@ export function planFromFlags(flags: MigrationFlags): MigrationPlan {
   }
   const sla: Sla = flags.sla ? parseSla(flags.sla) : { ...DEFAULT_SLA };
   const memoryMiB = parseMemoryMiB(flags.memory ?? "8G");
+  checkGuestMemory(memoryMiB);
   const workload = parseWorkload(flags.workload ?? "idle");
   if (workload.kind === "dirty" && (workload.wssMiB ?? 0) > memoryMiB - 128) {
     throw new UsageError(

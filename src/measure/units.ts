@@ -113,6 +113,26 @@ export function checkPossibleCpus(cpus: readonly number[], flag = "--cpus", poss
   }
 }
 
+/** The host's RAM in MiB (MemTotal), or undefined when /proc/meminfo cannot be read. */
+export function hostMemoryMiB(path = "/proc/meminfo"): number | undefined {
+  try {
+    const kb = /^MemTotal:\s+(\d+) kB/m.exec(readFileSync(path, "utf8").slice(0, 65536))?.[1];
+    return kb === undefined ? undefined : Math.floor(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A guest's memory must fit in the host's RAM (QEMU locks it for a real-time guest). */
+export function checkGuestMemory(mib: number, flag = "--memory", hostMiB = hostMemoryMiB()): void {
+  if (hostMiB !== undefined && mib > hostMiB) {
+    throw new UsageError(
+      `${flag} ${mib >= 1024 ? `${Math.round(mib / 1024)}G` : `${mib}M`} is more than this host's ${Math.floor(hostMiB / 1024)} GiB of RAM`,
+      "give a smaller --memory, e.g. 512M",
+    );
+  }
+}
+
 export function formatDuration(ms: number): string {
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

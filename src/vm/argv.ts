@@ -28,6 +28,15 @@ export function cpuModel(accel: "kvm" | "tcg"): string {
   return "max";
 }
 
+/**
+ * A value inside a QEMU option list (`-object a=1,b=2`, `-chardev`, `-name`, `-qmp unix:PATH,…`): QEMU splits on
+ * commas and reads ",," as one literal comma, so every comma of a value is doubled. Without this a hugepage path
+ * "/mnt/h,readonly=on" would add an option of its own.
+ */
+export function qemuOptValue(value: string): string {
+  return value.replace(/,/g, ",,");
+}
+
 export const TCG_NOTE =
   "NOTE: this guest runs under TCG (software emulation), not KVM. Latencies measured in it are those of an " +
   "emulator on a shared host and say nothing about real-time KVM behaviour; use them only to check that " +
@@ -40,12 +49,12 @@ export function buildQemuArgv(
   options: ArgvOptions,
 ): string[] {
   const machine = [`q35`, `accel=${accel}`];
-  const args: string[] = ["-name", `${options.name},debug-threads=on`];
+  const args: string[] = ["-name", `${qemuOptValue(options.name)},debug-threads=on`];
   if (spec.hugepagePath) {
     machine.push("memory-backend=mem");
     args.push(
       "-object",
-      `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${spec.hugepagePath},share=on,prealloc=on`,
+      `memory-backend-file,id=mem,size=${spec.memoryMiB}M,mem-path=${qemuOptValue(spec.hugepagePath)},share=on,prealloc=on`,
     );
   }
   args.push("-machine", machine.join(","));
@@ -65,14 +74,15 @@ export function buildQemuArgv(
     spec.initrd,
     "-append",
     spec.cmdline,
+    // "file:" takes the rest of the value as the path, verbatim (QEMU does not split it on commas)
     "-serial",
     `file:${paths.consoleLog}`,
     "-qmp",
-    `unix:${paths.qmpSocket},server=on,wait=off`,
+    `unix:${qemuOptValue(paths.qmpSocket)},server=on,wait=off`,
     "-device",
     "virtio-serial-pci,id=vser0",
     "-chardev",
-    `file,id=kvm4nfvout,path=${paths.outputFile}`,
+    `file,id=kvm4nfvout,path=${qemuOptValue(paths.outputFile)}`,
     "-device",
     "virtserialport,bus=vser0.0,chardev=kvm4nfvout,name=kvm4nfv.0",
   );

@@ -6,9 +6,10 @@
 import { existsSync, rmSync } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Kvm4nfvError, toolMissing } from "../errors.js";
+import { Kvm4nfvError, toolMissing, UsageError } from "../errors.js";
 import { type Child, type Exec, realExec } from "../exec.js";
 import { formatCpuList, parseCpuList, sameCpus } from "../host/parse/cpulist.js";
+import { checkGuestMemory } from "../measure/units.js";
 import { makeTempDir } from "../tempdir.js";
 import { buildQemuArgv } from "./argv.js";
 import { QmpClient } from "./qmp.js";
@@ -123,6 +124,7 @@ export function checkSpecFiles(spec: GuestSpec): void {
 export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}): Promise<Guest> {
   const exec = options.exec ?? realExec;
   validateSpec(spec, options.hostCpus ?? (await hostOnlineCpus()));
+  if (options.hostCpus === undefined) checkGuestMemory(spec.memoryMiB, "guest memory");
   const accel = options.accel ?? (spec.accel === "auto" ? undefined : spec.accel);
   if (!accel) throw new Kvm4nfvError("INTERNAL", "launchGuest needs a resolved accelerator (kvm or tcg)");
   const qemu = requireQemu(exec);
@@ -197,6 +199,17 @@ async function connectQmp(socket: string, child: Child, stderr: () => string): P
   for (;;) {
     if (exited) {
       const why = stderr().trim().split("\n").slice(-3).join(" | ");
+      // QEMU refusing a value it was given (an impossible size) is the input's fault, not a crash
+      if (
+        /out of range for parameter|cannot set up guest memory|Invalid parameter|Parameter '[^']+' expects/.test(
+          why,
+        )
+      ) {
+        throw new UsageError(
+          `QEMU refused the guest's settings: ${why}`,
+          "give a smaller --memory or --vcpus",
+        );
+      }
       throw new Kvm4nfvError("GUEST_FAILED", `QEMU exited at start-up${why ? `: ${why}` : ""}`);
     }
     if (existsSync(socket)) {

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Exec, realExec } from "../exec.js";
 import { makeTempDir } from "../tempdir.js";
+import { qemuOptValue } from "./argv.js";
 import { type Guest, launchGuest } from "./launcher.js";
 import { SerialLine } from "./migration-serial.js";
 import { defaultSpec } from "./spec.js";
@@ -72,7 +73,7 @@ export async function startMigrationVm(options: MigrationVmOptions): Promise<Mig
   const serialPath = join(dir, "serial.sock");
   const extraArgs = [
     "-chardev",
-    `socket,id=migserial,path=${serialPath},server=on,wait=off`,
+    `socket,id=migserial,path=${qemuOptValue(serialPath)},server=on,wait=off`,
     "-serial",
     "chardev:migserial",
   ];

@@ -18,7 +18,8 @@ export function parseCpuList(text: string, what = "cpulist"): number[] {
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     if (hi < lo) throw bad(what, text, `the range "${part}" goes backwards`);
-    if (hi > MAX_CPU) throw bad(what, text, `CPU ${hi} is above ${MAX_CPU}, the most a Linux kernel supports`);
+    if (hi > MAX_CPU)
+      throw bad(what, text, `CPU ${hi} is above ${MAX_CPU}, the most a Linux kernel supports`);
     // The kernel's "a-b:used/group" form: in each group of `group` CPUs, the first `used`.
     const used = m[3] === undefined ? 1 : Number(m[3]);
     const group = m[4] === undefined ? 1 : Number(m[4]);
