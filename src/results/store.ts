@@ -102,12 +102,47 @@ function checkOwnership(db: Database.Database, path: string): void {
   }
 }
 
+const DAMAGED_HINT =
+  "move it aside (it is not changed) and kvm4nfv starts a new store there, or pass --store NEW.db";
+const UNWRITABLE_HINT = "make the file and its directory writable, or pass --store with a file you can write";
+
+/**
+ * What an SQLite failure means for the user: a damaged file is input (exit 2), a file or directory that cannot be
+ * opened or written — read-only, full, locked by another program — is the environment (exit 3), anything else a
+ * store failure (exit 4). Each says what to do.
+ */
+export function storeFailure(err: unknown, path: string, doing: string): Kvm4nfvError {
+  if (err instanceof Kvm4nfvError) return err;
+  const code = String((err as { code?: string }).code ?? "");
+  const message = (err as Error).message ?? String(err);
+  if (/^SQLITE_(CORRUPT|NOTADB|FORMAT)/.test(code)) {
+    return new InputError("BAD_INPUT", `${path} is not a kvm4nfv results store (${message})`, DAMAGED_HINT);
+  }
+  if (
+    /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH|IOERR|FULL|BUSY|LOCKED)/.test(code) ||
+    /^E(ACCES|ROFS|PERM|NOSPC)$/.test(code)
+  ) {
+    return new Kvm4nfvError("PERMISSION", `cannot ${doing} results store ${path}: ${message}`, {
+      hint: UNWRITABLE_HINT,
+      cause: err,
+    });
+  }
+  return new Kvm4nfvError("STORE", `cannot ${doing} results store ${path}: ${message}`, { cause: err });
+}
+
 export function openStore(path: string = defaultStorePath()): Store {
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new UsageError(
+        `cannot make the results store ${path}: ${dirname(path)} is a file, not a directory`,
+        "pass --store with a path in a directory",
+      );
+    }
     throw new Kvm4nfvError("PERMISSION", `cannot create the results store directory ${dirname(path)}`, {
-      hint: (err as Error).message,
+      hint: `${(err as Error).message}; ${UNWRITABLE_HINT}`,
       cause: err,
     });
   }
@@ -116,9 +151,7 @@ export function openStore(path: string = defaultStorePath()): Store {
   try {
     db = new Database(path);
   } catch (err) {
-    throw new Kvm4nfvError("STORE", `cannot open results store ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw storeFailure(err, path, "open");
   }
   try {
     // Another kvm4nfv may be saving a run right now: wait for its lock instead of failing at once.
@@ -128,18 +161,11 @@ export function openStore(path: string = defaultStorePath()): Store {
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     migrate(db);
+    return new SqliteStore(db, path);
   } catch (err) {
     db.close();
-    if (err instanceof Kvm4nfvError) throw err;
-    const code = (err as { code?: string }).code;
-    if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
-      throw new InputError("BAD_INPUT", `${path} is not a kvm4nfv results store (${(err as Error).message})`);
-    }
-    throw new Kvm4nfvError("STORE", `cannot open results store ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw storeFailure(err, path, "open");
   }
-  return new SqliteStore(db, path);
 }
 
 interface RunRow {
@@ -241,13 +267,19 @@ class SqliteStore implements Store {
     try {
       return this.saveTx(run);
     } catch (err) {
-      throw new Kvm4nfvError("STORE", `cannot save run to ${this.path}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw storeFailure(err, this.path, "save a run to");
     }
   }
 
   getRun(id: number): RunRecord {
+    try {
+      return this.readRun(id);
+    } catch (err) {
+      throw storeFailure(err, this.path, "read");
+    }
+  }
+
+  private readRun(id: number): RunRecord {
     const row = this.db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
     if (!row)
       throw new UsageError(`no run ${id} in ${this.path}`, "list the runs with `kvm4nfv results list`");
@@ -294,6 +326,14 @@ class SqliteStore implements Store {
   }
 
   listRuns(options: ListOptions = {}): RunSummary[] {
+    try {
+      return this.readList(options);
+    } catch (err) {
+      throw storeFailure(err, this.path, "read");
+    }
+  }
+
+  private readList(options: ListOptions): RunSummary[] {
     const where = options.type ? "WHERE r.type = @type" : "";
     const limit = options.limit !== undefined ? "LIMIT @limit" : "";
     const rows = this.db
