@@ -117,6 +117,36 @@ export function escapeControls(text: string): string {
   );
 }
 
+/** errno values of a path the user gave (exit 2) or of the machine around it (exit 3), and what to do. */
+const ERRNO_CLASS: Record<string, { exit: number; what: string; hint: string }> = {
+  ENOTDIR: {
+    exit: 2,
+    what: "a file is in the way where a directory is needed",
+    hint: "give a directory path",
+  },
+  EEXIST: {
+    exit: 2,
+    what: "already exists and is not a directory",
+    hint: "give a directory path, or remove the file",
+  },
+  EISDIR: { exit: 2, what: "is a directory where a file is needed", hint: "give a file path" },
+  ENOENT: { exit: 2, what: "no such file or directory", hint: "check the path" },
+  ENAMETOOLONG: { exit: 2, what: "the path is too long", hint: "give a shorter path" },
+  EACCES: {
+    exit: 3,
+    what: "permission denied",
+    hint: "run as a user who may write there, or choose another path",
+  },
+  EPERM: {
+    exit: 3,
+    what: "operation not permitted",
+    hint: "run as a user who may write there, or choose another path",
+  },
+  EROFS: { exit: 3, what: "read-only file system", hint: "choose a path on a writable file system" },
+  ENOSPC: { exit: 3, what: "no space left on the device", hint: "free some space, or choose another path" },
+  EDQUOT: { exit: 3, what: "disk quota exceeded", hint: "free some space, or choose another path" },
+};
+
 /** One line for the user; the stack only with --debug. */
 export function describeError(err: unknown, debug: boolean): { text: string; exitCode: number } {
   if (err instanceof Kvm4nfvError) {
@@ -125,7 +155,14 @@ export function describeError(err: unknown, debug: boolean): { text: string; exi
     if (debug && err.stack) text += `\n${err.stack}`;
     return { text, exitCode: err.exitCode };
   }
-  const e = err as { code?: string; message?: string; stack?: string };
+  const e = err as { code?: string; message?: string; stack?: string; path?: string; syscall?: string };
+  // A filesystem error nobody turned into a typed one still has a class: the path given, or the machine.
+  const fsClass = e?.path !== undefined && e.code !== undefined ? ERRNO_CLASS[e.code] : undefined;
+  if (fsClass !== undefined) {
+    let text = `kvm4nfv: ${escapeControls(`${e.path}: ${fsClass.what}`)} (${fsClass.hint})`;
+    if (debug && e.stack) text += `\n${e.stack}`;
+    return { text, exitCode: fsClass.exit };
+  }
   // commander reports its own usage errors with codes starting "commander."; they already printed.
   const message = e?.message ?? String(err);
   let text = `kvm4nfv: internal error: ${escapeControls(message)}`;
