@@ -50,6 +50,11 @@ export const READ_LIMITS = {
   interrupts: 64 * MiB,
   /** a decompressed /proc/config.gz (real ones are ~250 KiB) */
   gunzipped: 16 * MiB,
+  /**
+   * a tool output given to `results import`: a cyclictest --json of 1024 CPUs with 10000-bucket histograms is
+   * ~60 MB (a real 4-CPU one with 1000 buckets is ~100 KB)
+   */
+  toolOutput: 128 * MiB,
 } as const;
 
 export function readLimitFor(path: string): number {

@@ -10,9 +10,10 @@
  * start_time/end_time when the file has them, else the file's modification time (params.timesFrom says which). The verdict is the SLA (default the seeds' min=50,avg=100,max=1000) applied to the
  * imported figures. All files are parsed before anything is saved: one bad file stores nothing.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { InputError, UsageError } from "../errors.js";
+import { InputError, Kvm4nfvError, UsageError } from "../errors.js";
+import { READ_LIMITS, readBounded } from "../host/fs.js";
 import { detectAndParse } from "../measure/parse/detect.js";
 import { DEFAULT_SLA, evaluateSla, parseSla } from "../measure/sla.js";
 import type { RunRecord, TestType } from "../measure/types.js";
@@ -29,9 +30,10 @@ function readInput(path: string): { content: string; mtime: Date } {
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new UsageError(`${path} is a directory; give the tool output files`);
-    return { content: readFileSync(path, "utf8"), mtime: st.mtime };
+    // non-blocking, regular files only, capped: a FIFO or /dev/zero is refused instead of hanging or filling memory
+    return { content: readBounded(path, READ_LIMITS.toolOutput).toString("utf8"), mtime: st.mtime };
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof Kvm4nfvError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.code === "ENOENT") throw new UsageError(`cannot import ${path}: no such file`);
     throw new InputError("BAD_INPUT", `cannot read ${path}: ${e.message}`);
