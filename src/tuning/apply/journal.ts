@@ -153,10 +153,10 @@ const fileEntry = z
     time,
   })
   .refine((e) => e.existed === (e.old !== null), "existed and old disagree");
-const entrySchema = z.union([
-  fileEntry,
-  z.strictObject({ seq, kind: z.literal("mkdir"), path: machinePath, time }),
-  z.strictObject({
+const entrySchemas: Record<string, z.ZodType> = {
+  file: fileEntry,
+  mkdir: z.strictObject({ seq, kind: z.literal("mkdir"), path: machinePath, time }),
+  sched: z.strictObject({
     seq,
     kind: z.literal("sched"),
     pid: z.number().int().positive(),
@@ -166,7 +166,7 @@ const entrySchema = z.union([
     newPriority: z.number().int().min(1).max(99),
     time,
   }),
-  z.strictObject({
+  action: z.strictObject({
     seq,
     kind: z.literal("action"),
     action: z.enum(["mount", "service", "grubby"]),
@@ -175,13 +175,29 @@ const entrySchema = z.union([
     added: z.string().optional(),
     time,
   }),
-  z.strictObject({
+  intent: z.strictObject({
     seq,
     kind: z.literal("intent"),
     writes: z.array(z.strictObject({ path: machinePath, sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     time,
   }),
-]);
+};
+
+/** The entry's schema by its kind, so a refusal names the field that is wrong. */
+function checkEntry(
+  value: unknown,
+): { ok: true; entry: JournalEntry | IntentEntry } | { ok: false; why: string } {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  const schema =
+    typeof kind === "string" && Object.hasOwn(entrySchemas, kind) ? entrySchemas[kind] : undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return { ok: false, why: "it is not an object" };
+  if (schema === undefined) return { ok: false, why: `kind ${JSON.stringify(kind)} is not a journal entry` };
+  const parsed = schema.safeParse(value);
+  return parsed.success
+    ? { ok: true, entry: parsed.data as JournalEntry | IntentEntry }
+    : { ok: false, why: describeIssue(parsed.error) };
+}
 const headerSchema = z.strictObject({
   magic: z.literal(JOURNAL_MAGIC),
   version: z.literal(JOURNAL_VERSION),
@@ -297,9 +313,9 @@ export function readJournal(path: string): ReadJournal {
       reverted = true;
       continue;
     }
-    const parsed = entrySchema.safeParse(open.value);
-    if (!parsed.success) throw damaged(path, lineNo, what, describeIssue(parsed.error));
-    const e = parsed.data;
+    const checked = checkEntry(open.value);
+    if (!checked.ok) throw damaged(path, lineNo, what, checked.why);
+    const e = checked.entry;
     if (e.seq !== lastSeq + 1)
       throw damaged(path, lineNo, `entry ${e.seq}`, `entry ${lastSeq + 1} was expected`);
     lastSeq = e.seq;

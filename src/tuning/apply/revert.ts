@@ -47,7 +47,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   // Everything is checked before the first write: paths are targets, resolve inside the root, and no file holds
   // what apply wrote without an entry saying what was there before.
   const real = resolveAll(path, entries, fs);
-  checkIntents(path, intents, entries, real, io);
+  checkIntents(path, intents, entries, (p) => real.get(p) ?? fs.resolve(p), io);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
   const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
@@ -138,14 +138,14 @@ function checkIntents(
   journal: string,
   intents: IntentEntry[],
   entries: JournalEntry[],
-  real: Map<string, string>,
+  resolve: (path: string) => string,
   io: WriteIo,
 ): void {
   const journaled = new Set(entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])));
   for (const intent of intents) {
     for (const w of intent.writes) {
       if (journaled.has(w.path) || targetProblem(w.path) !== null) continue;
-      const now = io.readBytes(real.get(w.path) ?? "") ?? undefined;
+      const now = io.readBytes(resolve(w.path));
       if (now !== undefined && sha256(now) === w.sha256) {
         throw new InputError(
           "BAD_INPUT",
