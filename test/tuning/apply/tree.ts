@@ -1,6 +1,15 @@
 /** Temp copies of snapshots and whole-tree hashes, for apply/revert tests (nothing live is ever touched). */
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { type HostFs, openHostFs, RootFs } from "../../../src/host/fs.js";
@@ -38,18 +47,27 @@ export function scratch(
   };
 }
 
-/** relative path → sha256 for every file, and "dir" for every directory: equal maps = byte-identical trees. */
-export function hashTree(root: string): Record<string, string> {
+/**
+ * relative path → sha256 for every file, "dir" for every directory, the target of every symlink (never followed)
+ * and the type of anything else (a FIFO is never opened): equal maps = byte-identical trees. With `meta`, each
+ * entry also carries its mode and owner.
+ */
+export function hashTree(root: string, options: { meta?: boolean } = {}): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) {
-        out[`${relative(root, p)}/`] = "dir";
+      const st = lstatSync(p);
+      const meta = options.meta ? ` ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}` : "";
+      if (st.isSymbolicLink()) {
+        out[relative(root, p)] = `-> ${readlinkSync(p)}`;
+      } else if (st.isDirectory()) {
+        out[`${relative(root, p)}/`] = `dir${meta}`;
         walk(p);
+      } else if (st.isFile()) {
+        out[relative(root, p)] = createHash("sha256").update(readFileSync(p)).digest("hex") + meta;
       } else {
-        out[relative(root, p)] = createHash("sha256").update(readFileSync(p)).digest("hex");
+        out[relative(root, p)] = `special${meta}`;
       }
     }
   };
