@@ -137,7 +137,7 @@ export function openStore(path: string = defaultStorePath()): Store {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ENOTDIR") {
       throw new UsageError(
-        `cannot make the results store ${path}: ${dirname(path)} is a file, not a directory`,
+        `cannot create the results store directory ${dirname(path)}: a file is in the way`,
         "pass --store with a path in a directory",
       );
     }

@@ -87,12 +87,15 @@ describe("openStore", () => {
     again.close();
   });
 
-  it("says which directory it could not create", () => {
+  it("says which directory it could not create (a file in the way is the input's fault: exit 2)", () => {
     const file = join(dir, "plain-file");
     writeFileSync(file, "");
     const err = thrown(() => openStore(join(file, "sub", "results.db")));
-    expect(err.code).toBe("PERMISSION");
-    expect(err.message).toBe(`cannot create the results store directory ${join(file, "sub")}`);
+    expect(err.code).toBe("USAGE");
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe(
+      `cannot create the results store directory ${join(file, "sub")}: a file is in the way`,
+    );
   });
 
   it("refuses a store written by a newer kvm4nfv", () => {
