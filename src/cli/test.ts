@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { print, setExit } from "./run.js";
+import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
 const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     });
   registerMigration(testGroup(program));
   registerForwarding(program);
+  registerInstruments(testGroup(program));
 }
 
 /** `kvm4nfv test forwarding`: flags only; the work is in src/measure/forwarding/command.ts (loaded lazily). */

@@ -1,0 +1,48 @@
+/**
+ * `kvm4nfv test oslat|timerlat|osnoise|hwlat|irq`: flags only; the work is in src/measure/{oslat,rtla,hwlat,irq}
+ * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
+ */
+import { type Command, Option } from "@commander-js/extra-typings";
+import { print, setExit } from "./run.js";
+
+const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
+
+/** The flags every instrument shares with `test timer`. */
+function common(cmd: Command, defaultSla: string): Command {
+  return cmd
+    .addOption(
+      new Option("--where <where>", "measure on the host or in the RT guest")
+        .choices(["host", "guest"])
+        .default("host"),
+    )
+    .option("--cpus <list>", "CPUs to measure (default: the isolated CPUs, else the last CPU)")
+    .option("--duration <time>", "run length: 10s, 2m, 1h (default 60s)")
+    .option(
+      "--load <kind>",
+      "stress-ng load: idle|cpu|memory|io; for --where guest HOST_GUEST, e.g. memorystress_idle",
+      "idle",
+    )
+    .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
+    .option("--sla <spec>", `limits in µs (default ${defaultSla})`)
+    .option("--label <label>", "label stored with the run (default: the load)")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print the stored run record as JSON") as unknown as Command;
+}
+
+async function finish(outcome: Promise<{ text: string; exitCode: number }>): Promise<void> {
+  const o = await outcome;
+  print(o.text);
+  setExit(o.exitCode);
+}
+
+export function registerInstruments(test: Command): void {
+  common(
+    test.command("oslat").description("run rt-tests' oslat (a polling thread's latency), store and judge it"),
+    "max=20",
+  )
+    .option("--priority <n>", "SCHED_FIFO priority of the polling threads (default: SCHED_OTHER)")
+    .action(async (opts) => {
+      const { oslatCommand } = await import("../measure/oslat/command.js");
+      await finish(oslatCommand(opts));
+    });
+}

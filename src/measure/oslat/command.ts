@@ -1,0 +1,99 @@
+/** `kvm4nfv test oslat`: flags → OslatOptions, run, store, format (the CLI file only declares flags). */
+import { UsageError } from "../../errors.js";
+import type { Exec } from "../../exec.js";
+import { parseCpuList } from "../../host/parse/cpulist.js";
+import { parseLoadCombo } from "../guest-timer.js";
+import { parseLoadKind } from "../load.js";
+import { formatLatencyRun } from "../rtla/format.js";
+import { parseSla } from "../sla.js";
+import type { RunRecord } from "../types.js";
+import { parseDuration, parsePositiveInt } from "../units.js";
+import { DEFAULT_OSLAT_SLA, type OslatOptions, runOslatTest } from "./oslat.js";
+
+export interface InstrumentFlags {
+  where?: string;
+  cpus?: string;
+  duration?: string;
+  load?: string;
+  sla?: string;
+  priority?: string;
+  label?: string;
+  accel?: string;
+  store?: string;
+  json?: boolean;
+}
+
+/** The flags every instrument test shares (same spelling and checks as `test timer`). */
+export function commonOptions(flags: InstrumentFlags, defaultSla: string) {
+  const where = flags.where ?? "host";
+  if (where !== "host" && where !== "guest") {
+    throw new UsageError(`--where "${where}" is not a place`, "expected host or guest");
+  }
+  const out: {
+    where: "host" | "guest";
+    cpus?: number[];
+    durationMs: number;
+    load: OslatOptions["load"];
+    guestLoad?: OslatOptions["guestLoad"];
+    sla: ReturnType<typeof parseSla>;
+    label?: string;
+    accel?: "auto" | "kvm" | "tcg";
+  } = {
+    where,
+    durationMs: parseDuration(flags.duration ?? "60s"),
+    load: "idle",
+    sla: parseSla(flags.sla ?? defaultSla),
+  };
+  const loadText = flags.load ?? "idle";
+  if (where === "host" || !loadText.includes("_")) {
+    out.load = parseLoadKind(loadText);
+    if (where === "guest") out.guestLoad = "idle";
+  } else {
+    const { host, guest } = parseLoadCombo(loadText);
+    out.load = host;
+    out.guestLoad = guest;
+  }
+  if (flags.cpus !== undefined) {
+    const cpus = parseCpuList(flags.cpus, "--cpus");
+    if (cpus.length === 0) throw new UsageError("--cpus is empty", 'expected a CPU list such as "2-3"');
+    out.cpus = cpus;
+  }
+  if (flags.label !== undefined) out.label = flags.label;
+  if (flags.accel !== undefined) {
+    if (where !== "guest") throw new UsageError("--accel applies to --where guest only");
+    if (!["auto", "kvm", "tcg"].includes(flags.accel)) {
+      throw new UsageError(`--accel "${flags.accel}" is not an accelerator`, "expected auto, kvm or tcg");
+    }
+    out.accel = flags.accel as "auto" | "kvm" | "tcg";
+  }
+  return out;
+}
+
+export function oslatOptionsFromFlags(flags: InstrumentFlags): OslatOptions {
+  const options: OslatOptions = commonOptions(flags, DEFAULT_OSLAT_SLA);
+  if (flags.priority !== undefined)
+    options.priority = parsePositiveInt(flags.priority, "--priority", [1, 99]);
+  return options;
+}
+
+/** Store a finished run and format it: exit 0 SLA met, 1 otherwise. Shared by every instrument command. */
+export async function storeAndFormat(
+  run: RunRecord,
+  flags: { store?: string; json?: boolean },
+): Promise<{ text: string; exitCode: number; run: RunRecord }> {
+  const { openStore } = await import("../../results/store.js");
+  const store = openStore(flags.store);
+  try {
+    run.id = store.saveRun(run);
+  } finally {
+    store.close();
+  }
+  const text = flags.json ? JSON.stringify(run, null, 2) : formatLatencyRun(run, store.path);
+  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
+}
+
+export async function oslatCommand(flags: InstrumentFlags, exec?: Exec) {
+  const options = oslatOptionsFromFlags(flags);
+  options.onNote = (n) => process.stderr.write(`kvm4nfv: ${n}\n`);
+  return storeAndFormat(await runOslatTest(options, exec), flags);
+}
