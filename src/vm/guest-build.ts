@@ -15,6 +15,7 @@ import { Kvm4nfvError } from "../errors.js";
 import { type Exec, realExec } from "../exec.js";
 import { buildCpio, type CpioEntry } from "./cpio.js";
 import { INIT_SCRIPT } from "./guest-init.js";
+import { addTraceTools, TRACE_PACKAGES } from "./guest-trace-tools.js";
 
 /** Bump when the image layout changes in a way the other inputs do not capture. */
 const FORMAT = 2;
@@ -90,7 +91,7 @@ async function resolveInputs(exec: Exec): Promise<Inputs> {
     });
     packages[kernelPackage] = /^Version:\s*(\S+)/m.exec(real.stdout)?.[1] ?? "unknown";
   }
-  for (const pkg of TOOL_PACKAGES) {
+  for (const pkg of [...TOOL_PACKAGES, ...TRACE_PACKAGES]) {
     // A dpkg-query format string, not a template: "$" + "{Version}".
     const q = await exec.run("dpkg-query", ["-W", "-f", "$" + "{Version}", pkg], {
       timeoutMs: 30_000,
@@ -277,6 +278,14 @@ async function initramfsEntries(exec: Exec, modDir: string, modules: string[]): 
       files.set(lib.replace(/^\//, ""), { data: await readFile(lib), mode: 0o755 });
     }
   }
+  // rtla (timerlat, osnoise) and hwlatdetect with its Python (guest-trace-tools.ts): binaries + ldd's libraries.
+  await addTraceTools(exec, files, async (path, imagePath) => {
+    files.set(imagePath, { data: await readFile(path), mode: 0o755 });
+    symlinks.delete(imagePath);
+    const ldd = await exec.run("ldd", [path], { timeoutMs: 30_000 });
+    for (const lib of parseLdd(ldd.stdout))
+      files.set(lib.slice(1), { data: await readFile(lib), mode: 0o755 });
+  });
   for (const rel of modules)
     files.set(`lib/modules/${rel}`, { data: await readFile(join(modDir, rel)), mode: 0o644 });
   files.set("etc/kvm4nfv/modules", { data: Buffer.from(modules.map((m) => `${m}\n`).join("")), mode: 0o644 });

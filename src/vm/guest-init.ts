@@ -23,6 +23,9 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /tmp /run /out
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /dev/shm
+# tracefs for rtla and ftrace capture, debugfs for hwlatdetect (it finds tracing/ under the debugfs mount).
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+mount -t debugfs nodev /sys/kernel/debug 2>/dev/null
 echo "${INIT_UP_MARKER} uptime=$(cut -d' ' -f1 /proc/uptime)"
 
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1"=*) echo "\${w#*=}";; esac; done; }
