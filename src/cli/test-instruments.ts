@@ -45,4 +45,32 @@ export function registerInstruments(test: Command): void {
       const { oslatCommand } = await import("../measure/oslat/command.js");
       await finish(oslatCommand(opts));
     });
+  for (const tool of ["timerlat", "osnoise"] as const) {
+    common(
+      test
+        .command(tool)
+        .description(
+          tool === "timerlat"
+            ? "run rtla timerlat: per-CPU timer IRQ and thread latency histograms (needs the timerlat tracer)"
+            : "run rtla osnoise: per-CPU noise histogram and interference counts by kind (needs the osnoise tracer)",
+        ),
+      "max=1000",
+    )
+      .option("--stop-at <us>", "stop when a latency crosses this and keep rtla's trace with the run")
+      .action(async (opts) => {
+        const { rtlaCommand } = await import("../measure/rtla/command.js");
+        await finish(rtlaCommand(tool, opts));
+      });
+  }
+  common(
+    test
+      .command("hwlat")
+      .description("run hwlatdetect: latency the OS did not cause (SMIs); needs the hwlat tracer"),
+    "max=20",
+  )
+    .option("--threshold <us>", "record samples above this (default 10us)")
+    .action(async (opts) => {
+      const { hwlatCommand } = await import("../measure/rtla/command.js");
+      await finish(hwlatCommand(opts));
+    });
 }
