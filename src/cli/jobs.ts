@@ -22,7 +22,10 @@ export function register(program: Command): void {
       "--store <path>",
       "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)",
     )
-    .option("--with <steps>", "extra steps after the guest matrix: forwarding (phy2phy at 64 and 1518 bytes)")
+    .option(
+      "--with <steps>",
+      "extra steps: hwlat (before the guest matrix, cnf-tests' order), oslat, timerlat, osnoise (after it), forwarding (phy2phy at 64 and 1518 bytes)",
+    )
     .option("--forwarding-sla <spec>", "SLA of the forwarding step: throughput=FPS, avg=µs, p99=µs, …")
     .option("-o, --output <file.html>", "report path (default: next to the store, reports/<job>-<time>.html)")
     .action(async (job, opts) => {

@@ -48,6 +48,10 @@ export function register(program: Command): void {
     )
     .option("--sla <spec>", "limits in µs (default min=50,avg=100,max=1000; also p99, p99.99, …)")
     .option("--breaktrace <us>", "stop and mark the trace when a latency exceeds this")
+    .option(
+      "--trace <groups>",
+      "ftrace event groups recorded for the run, kept with it: irq,sched,timer,rcu,…",
+    )
     .option("--histogram <us>", "histogram width (default 1000us or the largest SLA limit)")
     .option("--label <label>", "label stored with the run (default: the load)")
     .option("--store <path>", STORE_HELP)

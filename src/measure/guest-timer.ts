@@ -17,6 +17,7 @@ import { defaultSpec, type GuestSpec } from "../vm/spec.js";
 import { probeCyclictest, probeStressNg, readEnvironment } from "./environment.js";
 import { type LoadKind, stressArgs, withLoad } from "./load.js";
 import { assembleTimerRecord, planTimerTest, type TimerTestOptions } from "./timer.js";
+import { attachTrace, type TraceGroup, traceAround } from "./trace/capture.js";
 import type { RunRecord } from "./types.js";
 
 /** The seeds' load names: the stressor part of HOST_GUEST. */
@@ -110,6 +111,12 @@ export function guestPinning(
 
 export interface GuestTimerOptions extends TimerTestOptions {
   onNote?: (note: string) => void;
+  /** --trace: tracefs event groups recorded for the length of the run. */
+  traceGroups?: readonly TraceGroup[];
+}
+
+function withTrace(groups: readonly TraceGroup[] | undefined, script: string): string {
+  return groups?.length ? traceAround(groups, script.replace(/\nexit 0\n$/, "\n")) : script;
 }
 
 export async function runGuestTimerTest(
@@ -171,7 +178,10 @@ export async function runGuestTimerTest(
     async (running) => {
       const r = await runGuest(
         spec,
-        { script: guestJobScript(plan.args, guestLoadArgs), timeoutMs: plan.expectedMs + 180_000 },
+        {
+          script: withTrace(options.traceGroups, guestJobScript(plan.args, guestLoadArgs)),
+          timeoutMs: plan.expectedMs + 180_000,
+        },
         { exec, hostCpus: onlineHost, ...(options.onNote ? { onNote: options.onNote } : {}) },
       );
       if (running) raw["host-stress-ng.output"] = running.output();
@@ -193,7 +203,7 @@ export async function runGuestTimerTest(
   };
   const rc = Number((result.outputs["cyclictest.rc"] ?? "").trim());
   const load = loadComboName(hostLoad, guestLoad);
-  return assembleTimerRecord({
+  const run = assembleTimerRecord({
     options: { ...options, label: options.label ?? load },
     plan,
     where: "guest",
@@ -219,4 +229,7 @@ export async function runGuestTimerTest(
       vcpuThreads: result.threads,
     },
   });
+  // --trace: the ftrace capture around the run, kept with it, and the worst spike explained (trace/).
+  if (options.traceGroups?.length) await attachTrace(run, result.outputs, [GUEST_RT_VCPU]);
+  return run;
 }

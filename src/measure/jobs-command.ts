@@ -1,6 +1,7 @@
 /** `kvm4nfv run verify|daily`: flags → JobOptions (every bad value exits 2 before anything starts). */
 import { UsageError } from "../errors.js";
 import { type JobName, runJob } from "./jobs.js";
+import { WITH_TOOLS } from "./jobs-with.js";
 import { parseSla } from "./sla.js";
 import { parseDuration } from "./units.js";
 
@@ -15,8 +16,8 @@ export interface JobFlags {
   forwardingSla?: string;
 }
 
-/** --with: extra steps after the guest matrix. */
-export const WITH_STEPS = ["forwarding"] as const;
+/** --with: extra steps: the instruments (jobs-with.ts, in cnf-tests' order) and forwarding after the matrix. */
+export const WITH_STEPS = [...WITH_TOOLS, "forwarding"] as const;
 
 export function parseWith(text: string): string[] {
   const steps = text.split(",").map((s) => s.trim());

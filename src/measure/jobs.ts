@@ -16,6 +16,7 @@ import { openStore } from "../results/store.js";
 import { runCheck } from "../tuning/check.js";
 import { ensureGuestImages } from "../vm/guest-build.js";
 import { parseLoadCombo, runGuestTimerTest } from "./guest-timer.js";
+import { runWithTool, splitWith, WITH_TOOLS, type WithTool } from "./jobs-with.js";
 import type { RunRecord, SlaLimit } from "./types.js";
 
 export type JobName = "verify" | "daily";
@@ -40,7 +41,8 @@ export interface JobOptions {
   store?: string;
   /** Report path; default <store dir>/reports/<job>-<time>.html */
   output?: string;
-  /** Extra steps after the guest matrix: "forwarding" (phy2phy at 64 and 1518 bytes). */
+  /** Extra steps: the instruments hwlat (before the guest matrix), oslat, timerlat, osnoise (after it), and
+   *  "forwarding" (phy2phy at 64 and 1518 bytes). */
   with?: string[];
   /** SLA of the forwarding step: "throughput=FPS,avg=µs,…". */
   forwardingSla?: string;
@@ -83,7 +85,25 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
   const store = openStore(options.store);
   const runs: RunRecord[] = [];
   const forwarding: RunRecord[] = [];
+  const extra = splitWith(
+    (options.with ?? []).filter((s): s is WithTool => (WITH_TOOLS as readonly string[]).includes(s)),
+  );
+  const runExtra = async (tool: WithTool) => {
+    say(`${options.job}: ${tool} for ${durationMs / 1000}s …`);
+    const run = await runWithTool(
+      tool,
+      { durationMs, ...(options.accel ? { accel: options.accel } : {}), onNote: note },
+      exec,
+    );
+    run.params.job = options.job;
+    run.id = store.saveRun(run);
+    runs.push(run);
+    say(
+      `${options.job}: ${tool}: run ${run.id}, max ${run.metrics.worstMaxUs ?? run.metrics.maxUs} µs, ${run.verdict.status.toUpperCase()}`,
+    );
+  };
   try {
+    for (const tool of extra.before) await runExtra(tool);
     for (const combo of combos) {
       say(`${options.job}: ${combo.name} for ${durationMs / 1000}s …`);
       const run = await runGuestTimerTest(
@@ -107,6 +127,7 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
         `${options.job}: ${combo.name}: run ${run.id}, max ${worst} µs, ${run.verdict.status.toUpperCase()}`,
       );
     }
+    for (const tool of extra.after) await runExtra(tool);
     if (options.with?.includes("forwarding")) {
       const { runForwardingStep } = await import("./forwarding/job.js");
       forwarding.push(

@@ -9,6 +9,7 @@ import { parseLoadCombo } from "./guest-timer.js";
 import { parseLoadKind } from "./load.js";
 import { DEFAULT_SLA, parseSla } from "./sla.js";
 import { runTimerTest, type TimerTestOptions } from "./timer.js";
+import { parseTraceGroups, type TraceGroup } from "./trace/capture.js";
 import type { RunRecord } from "./types.js";
 import {
   checkIntervalWithin,
@@ -34,6 +35,7 @@ export interface TimerFlags {
   store?: string;
   json?: boolean;
   accel?: string;
+  trace?: string;
 }
 
 export interface CommandOutcome {
@@ -43,7 +45,7 @@ export interface CommandOutcome {
 }
 
 /** Flags → options; every malformed value is a UsageError (exit 2) before anything runs. */
-export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
+export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions & { traceGroups?: TraceGroup[] } {
   const where = flags.where ?? "host";
   if (where !== "host" && where !== "guest") {
     throw new UsageError(`--where "${where}" is not a place`, "expected host or guest");
@@ -51,7 +53,7 @@ export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
   if (flags.duration !== undefined && flags.loops !== undefined) {
     throw new UsageError("--duration and --loops are exclusive", "give one of them");
   }
-  const options: TimerTestOptions = {
+  const options: TimerTestOptions & { traceGroups?: TraceGroup[] } = {
     where,
     ...loadsFromFlag(where, flags.load),
     sla: parseSla(flags.sla ?? DEFAULT_SLA),
@@ -69,6 +71,14 @@ export function timerOptionsFromFlags(flags: TimerFlags): TimerTestOptions {
   if (flags.breaktrace !== undefined) options.breaktraceUs = parseMicros(flags.breaktrace, "--breaktrace");
   if (flags.histogram !== undefined) options.histogramUs = parseMicros(flags.histogram, "--histogram");
   if (flags.label !== undefined) options.label = flags.label;
+  if (flags.trace !== undefined) {
+    if (where !== "guest")
+      throw new UsageError(
+        "--trace applies to --where guest only",
+        "the RT guest's kernel has the tracefs events",
+      );
+    options.traceGroups = parseTraceGroups(flags.trace);
+  }
   if (flags.accel !== undefined) {
     if (where !== "guest") throw new UsageError("--accel applies to --where guest only");
     if (!["auto", "kvm", "tcg"].includes(flags.accel)) {

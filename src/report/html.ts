@@ -9,6 +9,7 @@
 import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
 import { compareRuns, LATENCY_METRICS, type LatencyMetric } from "../results/compare.js";
 import { forwardingSection } from "./forwarding.js";
+import { instrumentSections } from "./instruments.js";
 import { latencyPlot, type PlotSeries } from "./plot.js";
 import { STYLE } from "./style.js";
 import { transferPlot } from "./transfer-plot.js";
@@ -156,6 +157,7 @@ ${isLatency ? plotBlock(series, run.verdict.limits, "No histogram recorded for t
 ${isLatency ? overflowNote(run) : transferPlot(run.raw["progress.jsonl"])}
 ${run.cpus.length ? percentileTable(run) : ""}
 ${metricsTable(run)}
+${instrumentSections(run, esc)}
 <h3>Host facts</h3>
 ${factsBlock(run)}
 </section>`;

@@ -172,6 +172,29 @@ function noiseCause(e: TraceEvent, measuringIrqTs: number | null): Cause | null 
   }
 }
 
+/** Entry and exit events that pair up: irq=N, softirq vec, hrtimer, a task switched in and out again. */
+function pairKeys(e: TraceEvent): { opens: string; closes: string } {
+  const f = fields(e.details);
+  switch (e.event) {
+    case "irq_handler_entry":
+      return { opens: `irq${f.irq}`, closes: "" };
+    case "irq_handler_exit":
+      return { opens: "", closes: `irq${f.irq}` };
+    case "softirq_entry":
+      return { opens: `softirq${f.vec}`, closes: "" };
+    case "softirq_exit":
+      return { opens: "", closes: `softirq${f.vec}` };
+    case "hrtimer_expire_entry":
+      return { opens: `hrtimer${f.hrtimer}`, closes: "" };
+    case "hrtimer_expire_exit":
+      return { opens: "", closes: `hrtimer${f.hrtimer}` };
+    case "sched_switch":
+      return { opens: `task${f.next_pid}`, closes: `task${f.prev_pid}` };
+    default:
+      return { opens: "", closes: "" };
+  }
+}
+
 /** Causes from plain ftrace events (--trace capture). */
 function eventCause(e: TraceEvent, idleState: Map<number, number>): Cause | null {
   const f = fields(e.details);
@@ -232,7 +255,12 @@ function summarize(cpu: number | null, latencyUs: number | null, causes: Cause[]
   if (causes.length === 0)
     return `${head}: unexplained — nothing on that CPU in the window before it (hardware, SMI or, in a VM, the hypervisor?)`;
   const c = causes[0]!;
-  return `${head}: ${c.kind.replace(/-/g, " ")} — ${c.what}${c.durationUs !== null ? ` for ${c.durationUs} µs` : ""} → ${c.ruleId}: ${c.remedy}`;
+  const main = `${head}: ${c.kind.replace(/-/g, " ")} — ${c.what}${c.durationUs !== null ? ` for ${c.durationUs} µs` : ""} → ${c.ruleId}: ${c.remedy}`;
+  const known = causes.reduce((a, x) => a + (x.durationUs ?? 0), 0);
+  if (latencyUs !== null && causes.every((x) => x.durationUs !== null) && known < latencyUs / 2) {
+    return `${main}; but the causes found account for ${known} of ${latencyUs} µs — the rest is not in this CPU's trace (hardware, an SMI or, in a VM, the hypervisor not running the vCPU: platform.smi)`;
+  }
+  return main;
 }
 
 /** Merge repeated causes (same kind and what), summing their time; longest first. */
@@ -304,6 +332,7 @@ export function explainSpike(input: ExplainInput): SpikeExplanation | null {
   const causes: Cause[] = [];
   const window: TraceEvent[] = [];
   const idleState = new Map<number, number>();
+  const open = new Map<string, { cause: Cause; ts: number }>();
   for (const e of onCpu) {
     if (e.ts > at + 0.000001) break;
     const noise = /^(irq|softirq|thread|nmi)_noise$/.test(e.event);
@@ -319,7 +348,17 @@ export function explainSpike(input: ExplainInput): SpikeExplanation | null {
     const c = eventCause(e, idleState);
     if (e.ts < from) continue;
     window.push(e);
-    if (c) causes.push(c);
+    // An exit (or the task switched out again) closes the entry it pairs with: the cause's time on the CPU.
+    const { opens, closes } = pairKeys(e);
+    const o = closes ? open.get(closes) : undefined;
+    if (o && closes) {
+      o.cause.durationUs = Math.round((e.ts - o.ts) * 1e6);
+      open.delete(closes);
+    }
+    if (c) {
+      causes.push(c);
+      if (opens) open.set(opens, { cause: c, ts: e.ts });
+    }
   }
   const lines = input.trace.split("\n");
   const ranked = rank(causes);

@@ -1,0 +1,143 @@
+/**
+ * The instruments in the real RT guest (Debian's PREEMPT_RT kernel under TCG here), all in ONE boot (boots
+ * are slow on the shared machine): oslat, rtla timerlat, rtla osnoise, hwlatdetect, then two spikes planted
+ * on purpose on the measured vCPU 1 — a SCHED_FIFO busy thread under timerlat --stop-at, and the serial IRQ
+ * moved onto vCPU 1 under a traced cyclictest --breaktrace — which the why/ analysis must name, with the
+ * check rule that removes them.
+ */
+import { describe, expect, it } from "vitest";
+import { assembleHwlatRecord, hwlatGuestScript, planHwlat } from "../../../src/measure/hwlat/hwlat.js";
+import { oslatGuestScript, oslatRecordFromGuest, planOslat } from "../../../src/measure/oslat/oslat.js";
+import { runInRtGuest } from "../../../src/measure/rtla/rt-guest.js";
+import { planRtla, rtlaGuestScript, rtlaRecordFromGuest } from "../../../src/measure/rtla/rtla.js";
+import { traceAround } from "../../../src/measure/trace/capture.js";
+import { explainSpike } from "../../../src/measure/why/why.js";
+
+const oslat = planOslat({ durationMs: 3000, sla: undefined }, { cpus: [1], online: [0, 1] });
+const timerlat = planRtla({ tool: "timerlat", durationMs: 4000 }, [1]);
+const osnoise = planRtla({ tool: "osnoise", durationMs: 3000 }, [1]);
+const hwlat = planHwlat({ durationMs: 3000 }, [1]);
+const hog = planRtla({ tool: "timerlat", durationMs: 15_000, stopAtUs: 100_000 }, [1]);
+const HOG =
+  "stress-ng --cpu 1 --cpu-load 80 --cpu-load-slice 300 --taskset 1 --sched fifo --sched-prio 99 --timeout 25s > /out/hog.out 2>&1 &";
+const CYCLICTEST =
+  "cyclictest -m -p 99 -i 1000 -t 1 -a 1 -h 1000 -q -D 12 -b 20000 --tracemark > /out/ct.stdout 2>&1";
+
+const script = [
+  oslatGuestScript(oslat, null),
+  rtlaGuestScript(timerlat, null),
+  rtlaGuestScript(osnoise, null),
+  hwlatGuestScript(hwlat),
+  // Planted 1: a FIFO 99 busy thread on the measured vCPU, timerlat stopping at 100 ms.
+  "mkdir -p /tmp/hog && cd /tmp/hog",
+  HOG,
+  "HOG=$!; sleep 1",
+  rtlaGuestScript(hog, null).replace(/\/out\//g, "/tmp/hog/"),
+  'kill "$HOG" 2>/dev/null; wait "$HOG" 2>/dev/null',
+  'for f in /tmp/hog/*; do cp "$f" "/out/hog-$(basename "$f")"; done; cd /out',
+  // Planted 2: the serial port's IRQ moved onto vCPU 1 and kept busy from vCPU 0, under a traced cyclictest.
+  "cat /proc/interrupts > /out/interrupts.txt",
+  "IRQ=$(grep -m1 ttyS0 /proc/interrupts | cut -d: -f1 | tr -d ' '); echo $IRQ > /out/plant-irq",
+  "echo 1 > /proc/irq/$IRQ/smp_affinity_list; cat /proc/irq/$IRQ/smp_affinity_list > /out/plant-affinity",
+  "(while :; do echo kvm4nfv-plant-irq > /dev/ttyS0; usleep 500; done) & W=$!",
+  traceAround(["irq", "sched", "timer"], CYCLICTEST),
+  'kill "$W"; wait "$W" 2>/dev/null',
+  "exit 0",
+].join("\n");
+
+let outcome: Awaited<ReturnType<typeof runInRtGuest>>;
+const ready = (async () => {
+  outcome = await runInRtGuest({ script, expectedMs: 200_000, accel: "auto" });
+})();
+
+const hogOutcome = () => {
+  const outputs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(outcome.result.outputs))
+    if (k.startsWith("hog-")) outputs[k.slice(4)] = v;
+  return { ...outcome, result: { ...outcome.result, outputs } };
+};
+
+describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
+  it("runs oslat: a stored-shape record, TCG said", async () => {
+    await ready;
+    const run = oslatRecordFromGuest({}, oslat, outcome, "idle_idle");
+    expect(run.environment.accelerator).toBeDefined();
+    expect(run.environment.guestKernelRelease).toMatch(/-rt-amd64$/);
+    expect(run.cpus[0]!.cpu).toBe(1);
+    expect(run.cpus[0]!.maxUs).toBe(
+      Number(/Maximum:\s+(\d+)/.exec(outcome.result.outputs["oslat.stdout"]!)![1]),
+    );
+  });
+
+  it("runs timerlat: thread and IRQ latency of vCPU 1 as rtla printed them", async () => {
+    await ready;
+    const run = rtlaRecordFromGuest({ tool: "timerlat" }, timerlat, outcome, "idle_idle");
+    const text = outcome.result.outputs["timerlat.stdout"]!;
+    const max = /^max:\s+(\d+)\s+(\d+)/m.exec(text)!;
+    expect(run.cpus.map((c) => [c.cpu, c.thread, c.maxUs])).toEqual([
+      [1, 0, Number(max[2])],
+      [1, 1, Number(max[1])],
+    ]);
+    expect(run.environment.toolVersions["rtla (guest)"]).toBe("6.1");
+  });
+
+  it("runs osnoise: noise histogram and interference counts by kind", async () => {
+    await ready;
+    const run = rtlaRecordFromGuest({ tool: "osnoise" }, osnoise, outcome, "idle_idle");
+    expect(run.type).toBe("osnoise");
+    expect(run.cpus[0]!.cpu).toBe(1);
+    for (const k of ["hw", "nmi", "irq", "softirq", "thread"])
+      expect(typeof run.metrics[`cpu1.${k}`]).toBe("number");
+  });
+
+  it("runs hwlatdetect through the guest's python", async () => {
+    await ready;
+    const out = outcome.result.outputs;
+    const run = assembleHwlatRecord({
+      options: {},
+      plan: hwlat,
+      load: "idle_idle",
+      startedAt: outcome.startedAt,
+      environment: outcome.environment,
+      raw: {},
+      output: {
+        command: "hwlatdetect",
+        exitCode: Number(out["hwlat.rc"]),
+        stdout: out["hwlat.stdout"] ?? "",
+        stderr: out["hwlat.stderr"] ?? "",
+      },
+    });
+    expect(run.type).toBe("hwlat");
+    expect(run.metrics.thresholdUs).toBe(10);
+    if (run.cpus[0]!.maxUs > 0)
+      expect(JSON.parse(run.raw["why.json"]!).causes[0].ruleId).toBe("platform.smi");
+  });
+
+  it("names the planted busy thread from timerlat's stopped trace: os.cpu-isolation.isolcpus", async () => {
+    await ready;
+    const run = rtlaRecordFromGuest({ tool: "timerlat", stopAtUs: 100_000 }, hog, hogOutcome(), "idle_idle");
+    expect(run.metrics.stoppedAtThreshold).toBe("yes");
+    expect(run.raw["timerlat_trace.txt"]).toMatch(/timer_latency/);
+    const why = JSON.parse(run.raw["why.json"]!);
+    const thread = why.causes.find((c: { kind: string }) => c.kind === "thread-on-rt-cpu");
+    expect(thread, why.summary).toBeDefined();
+    expect(thread.what).toMatch(/^stress-ng/);
+    expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
+    expect(why.cpu).toBe(1);
+  });
+
+  it("captures the trace around cyclictest --breaktrace and names the planted IRQ: os.irq-affinity", async () => {
+    await ready;
+    const out = outcome.result.outputs;
+    expect(out["plant-affinity"]!.trim()).toBe("1");
+    const trace = out["trace.txt"]!;
+    expect(trace).toMatch(/tracing_mark_write: hit latency threshold/);
+    const irq = out["plant-irq"]!.trim();
+    const why = explainSpike({ source: "cyclictest", trace, rtCpus: [1] })!;
+    expect(why.cpu).toBe(1);
+    const c = why.causes.find((x) => x.kind === "irq-on-rt-cpu" && x.what.startsWith(`IRQ ${irq} `));
+    expect(c, `${why.summary}\n${why.events.slice(-20).join("\n")}`).toBeDefined();
+    expect(c!.ruleId).toBe("os.irq-affinity");
+    expect(c!.remedy).toContain(`/proc/irq/${irq}/smp_affinity_list`);
+  });
+});
