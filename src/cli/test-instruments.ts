@@ -1,5 +1,5 @@
 /**
- * `kvm4nfv test oslat|timerlat|osnoise|hwlat|irq`: flags only; the work is in src/measure/{oslat,rtla,hwlat,irq}
+ * `kvm4nfv test oslat|timerlat|osnoise|hwlat`: flags only; the work is in src/measure/{oslat,rtla,hwlat}
  * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
  */
 import { type Command, Option } from "@commander-js/extra-typings";

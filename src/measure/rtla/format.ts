@@ -10,7 +10,6 @@ const WHAT: Record<string, string> = {
   timerlat: "rtla timerlat (thread latency; IRQ latency below)",
   osnoise: "rtla osnoise (noise per sample)",
   hwlat: "hwlatdetect (latency the OS did not cause)",
-  irq: "device interrupt (ivshmem doorbell round trip)",
 };
 
 function table(rows: string[][]): string[] {

@@ -1,6 +1,6 @@
 /**
  * One job in the RT guest for the instruments beyond cyclictest (oslat, rtla timerlat/osnoise, hwlatdetect,
- * the ftrace capture, the device-interrupt responder): the same guest, pinning, accelerator choice and host
+ * the ftrace capture, …): the same guest, pinning, accelerator choice and host
  * load as the guest timer test (guest-timer.ts), but any job script. Each instrument writes its own files in
  * /out; several instruments can share one boot by concatenating their scripts (tests do: boots are slow).
  */
