@@ -1,5 +1,5 @@
 /**
- * `kvm4nfv test oslat|timerlat|osnoise|hwlat`: flags only; the work is in src/measure/{oslat,rtla,hwlat}
+ * `kvm4nfv test oslat|timerlat|osnoise|hwlat|irq`: flags only; the work is in src/measure/{oslat,rtla,hwlat,irq}
  * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
@@ -72,5 +72,23 @@ export function registerInstruments(test: Command): void {
     .action(async (opts) => {
       const { hwlatCommand } = await import("../measure/rtla/command.js");
       await finish(hwlatCommand(opts));
+    });
+  test
+    .command("irq")
+    .description(
+      "device-interrupt test in the RT guest: an interrupt every period (1 ms), round trip to a responder on vCPU 1",
+    )
+    .option("--duration <time>", "run length (default 60s)")
+    .option("--period <us>", "interrupt period (default 1000us)")
+    .option("--cpus <list>", "host CPU for the guest's RT vCPU")
+    .option("--load <kind>", "host stress-ng load: idle|cpu|memory|io", "idle")
+    .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
+    .option("--sla <spec>", "limits in µs (default max=1000)")
+    .option("--label <label>", "label stored with the run")
+    .option("--store <path>", STORE_HELP)
+    .option("--json", "print the stored run record as JSON")
+    .action(async (opts) => {
+      const { irqCommand } = await import("../measure/rtla/command.js");
+      await finish(irqCommand(opts));
     });
 }

@@ -53,6 +53,8 @@ export interface RunGuestOptions {
   probeTimeoutMs?: number;
   /** Called once the accelerator is known (e.g. to print the TCG note before a long run). */
   onNote?: (note: string) => void;
+  /** Extra QEMU arguments for the job's boot (not the KVM probe): e.g. the device-interrupt test's port. */
+  extraArgs?: readonly string[];
 }
 
 const PROBE_TIMEOUT_MS = 15_000;
@@ -143,6 +145,7 @@ export async function runGuest(
         accel,
         paused: true,
         ...(options.exec ? { exec: options.exec } : {}),
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
         hostCpus,
       },
     );

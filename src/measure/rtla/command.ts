@@ -25,3 +25,22 @@ export async function hwlatCommand(flags: RtlaFlags, exec?: Exec) {
   const run = await runHwlatTest({ ...options, ...(thresholdUs !== undefined ? { thresholdUs } : {}) }, exec);
   return storeAndFormat(run, flags);
 }
+
+export async function irqCommand(flags: RtlaFlags & { period?: string }, exec?: Exec) {
+  const { runIrqTest, DEFAULT_IRQ_SLA } = await import("../irq/irq.js");
+  const c = commonOptions({ ...flags, where: "guest" }, DEFAULT_IRQ_SLA);
+  const run = await runIrqTest(
+    {
+      durationMs: c.durationMs,
+      load: c.load ?? "idle",
+      sla: c.sla,
+      onNote: note,
+      ...(c.cpus ? { cpus: c.cpus } : {}),
+      ...(c.accel ? { accel: c.accel } : {}),
+      ...(c.label ? { label: c.label } : {}),
+      ...(flags.period ? { periodUs: parseMicros(flags.period, "--period") } : {}),
+    },
+    exec,
+  );
+  return storeAndFormat(run, flags);
+}

@@ -10,6 +10,7 @@ const WHAT: Record<string, string> = {
   timerlat: "rtla timerlat (thread latency; IRQ latency below)",
   osnoise: "rtla osnoise (noise per sample)",
   hwlat: "hwlatdetect (latency the OS did not cause)",
+  irq: "device interrupt (virtio-serial round trip, 1 per period)",
 };
 
 function table(rows: string[][]): string[] {

@@ -32,6 +32,10 @@ export interface RtGuestJob {
   onPinned?: (pins: { rtCpu: number; housekeeping: number[] }) => void;
   onNote?: (note: string) => void;
   fs?: HostFs;
+  /** Extra QEMU arguments (the device-interrupt test's virtio-serial port). */
+  extraArgs?: readonly string[];
+  /** Runs on the host while the guest runs (the interrupt sender); awaited after the guest is done. */
+  alongside?: () => Promise<void>;
 }
 
 export interface RtGuestOutcome {
@@ -77,11 +81,18 @@ export async function runInRtGuest(job: RtGuestJob, exec: Exec = realExec): Prom
     { kind: hostLoad, cpus: housekeeping, durationMs: job.expectedMs },
     exec,
     async (running) => {
+      const side = job.alongside?.();
       const r = await runGuest(
         spec,
         { script: job.script, timeoutMs: job.expectedMs + 180_000 },
-        { exec, hostCpus: onlineHost, ...(job.onNote ? { onNote: job.onNote } : {}) },
+        {
+          exec,
+          hostCpus: onlineHost,
+          ...(job.onNote ? { onNote: job.onNote } : {}),
+          ...(job.extraArgs ? { extraArgs: job.extraArgs } : {}),
+        },
       );
+      await side;
       if (running) raw["host-stress-ng.output"] = running.output();
       return r;
     },

@@ -17,9 +17,10 @@ const oslat = planOslat({ durationMs: 3000, sla: undefined }, { cpus: [1], onlin
 const timerlat = planRtla({ tool: "timerlat", durationMs: 4000 }, [1]);
 const osnoise = planRtla({ tool: "osnoise", durationMs: 3000 }, [1]);
 const hwlat = planHwlat({ durationMs: 3000 }, [1]);
-const hog = planRtla({ tool: "timerlat", durationMs: 15_000, stopAtUs: 100_000 }, [1]);
+// TCG's own spikes stay well below a second; a 3 s SCHED_FIFO 99 hog starting 3 s in cannot be missed.
+const hog = planRtla({ tool: "timerlat", durationMs: 15_000, stopAtUs: 1_000_000 }, [1]);
 const HOG =
-  "stress-ng --cpu 1 --cpu-load 80 --cpu-load-slice 300 --taskset 1 --sched fifo --sched-prio 99 --timeout 25s > /out/hog.out 2>&1 &";
+  "(sleep 3; stress-ng --cpu 1 --taskset 1 --sched fifo --sched-prio 99 --timeout 3s > /out/hog.out 2>&1) &";
 const CYCLICTEST =
   "cyclictest -m -p 99 -i 1000 -t 1 -a 1 -h 1000 -q -D 12 -b 20000 --tracemark > /out/ct.stdout 2>&1";
 
@@ -28,10 +29,10 @@ const script = [
   rtlaGuestScript(timerlat, null),
   rtlaGuestScript(osnoise, null),
   hwlatGuestScript(hwlat),
-  // Planted 1: a FIFO 99 busy thread on the measured vCPU, timerlat stopping at 100 ms.
+  // Planted 1: a FIFO 99 busy thread on the measured vCPU, timerlat stopping at 1 s.
   "mkdir -p /tmp/hog && cd /tmp/hog",
   HOG,
-  "HOG=$!; sleep 1",
+  "HOG=$!",
   rtlaGuestScript(hog, null).replace(/\/out\//g, "/tmp/hog/"),
   'kill "$HOG" 2>/dev/null; wait "$HOG" 2>/dev/null',
   'for f in /tmp/hog/*; do cp "$f" "/out/hog-$(basename "$f")"; done; cd /out',
@@ -115,7 +116,12 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
 
   it("names the planted busy thread from timerlat's stopped trace: os.cpu-isolation.isolcpus", async () => {
     await ready;
-    const run = rtlaRecordFromGuest({ tool: "timerlat", stopAtUs: 100_000 }, hog, hogOutcome(), "idle_idle");
+    const run = rtlaRecordFromGuest(
+      { tool: "timerlat", stopAtUs: 1_000_000 },
+      hog,
+      hogOutcome(),
+      "idle_idle",
+    );
     expect(run.metrics.stoppedAtThreshold).toBe("yes");
     expect(run.raw["timerlat_trace.txt"]).toMatch(/timer_latency/);
     const why = JSON.parse(run.raw["why.json"]!);
