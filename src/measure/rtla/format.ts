@@ -39,7 +39,7 @@ export function formatLatencyRun(run: RunRecord, storePath?: string): string {
     const rows = [["CPU", "samples", "min", "avg", "max", "p99", "p99.99", "overflows"]];
     for (const c of run.cpus) {
       rows.push([
-        String(c.cpu),
+        run.type === "timerlat" ? `${c.cpu} ${c.thread === 0 ? "thread" : "IRQ"}` : String(c.cpu),
         String(c.samples),
         String(c.minUs),
         String(c.avgUs),
