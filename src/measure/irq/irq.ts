@@ -85,7 +85,9 @@ export function sendInterrupts(
       sock?.destroy();
       resolve({ sent: seq, rttsUs: rtts, readyAfterMs });
     };
+    // Unref'd: if the guest fails, a waiting sender must not keep kvm4nfv alive (QEMU's exit closes the socket).
     const giveUp = setTimeout(finish, giveUpMs);
+    giveUp.unref();
     const onData = (chunk: Buffer) => {
       const now = process.hrtime.bigint();
       buf = Buffer.concat([buf, chunk]);
@@ -134,7 +136,7 @@ export function sendInterrupts(
     const attempt = () => {
       if (done) return;
       if (!existsSync(path)) {
-        setTimeout(attempt, 100);
+        setTimeout(attempt, 100).unref();
         return;
       }
       const s = connect(path);
@@ -143,7 +145,7 @@ export function sendInterrupts(
       });
       s.on("data", onData);
       s.on("error", () => {
-        if (!sock) setTimeout(attempt, 200);
+        if (!sock) setTimeout(attempt, 200).unref();
       });
       s.on("close", () => {
         if (sock === s) finish();
