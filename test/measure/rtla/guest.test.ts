@@ -17,10 +17,11 @@ const oslat = planOslat({ durationMs: 3000, sla: undefined }, { cpus: [1], onlin
 const timerlat = planRtla({ tool: "timerlat", durationMs: 4000 }, [1]);
 const osnoise = planRtla({ tool: "osnoise", durationMs: 3000 }, [1]);
 const hwlat = planHwlat({ durationMs: 3000 }, [1]);
-// TCG's own spikes stay well below a second; a 3 s SCHED_FIFO 99 hog starting 3 s in cannot be missed.
-const hog = planRtla({ tool: "timerlat", durationMs: 15_000, stopAtUs: 1_000_000 }, [1]);
+// TCG's own spikes reach a few hundred ms on this loaded machine; 2 s busy slices of a SCHED_FIFO 99 hog (80 %
+// load: it sleeps between slices, so stress-ng's parent on the same vCPU still runs and ends it) stop at 1.2 s.
+const hog = planRtla({ tool: "timerlat", durationMs: 20_000, stopAtUs: 1_200_000 }, [1]);
 const HOG =
-  "(sleep 3; stress-ng --cpu 1 --taskset 1 --sched fifo --sched-prio 99 --timeout 3s > /out/hog.out 2>&1) &";
+  "stress-ng --cpu 1 --cpu-load 80 --cpu-load-slice 2000 --taskset 1 --sched fifo --sched-prio 99 --timeout 30s > /out/hog.out 2>&1 &";
 const CYCLICTEST =
   "cyclictest -m -p 99 -i 1000 -t 1 -a 1 -h 1000 -q -D 12 -b 20000 --tracemark > /out/ct.stdout 2>&1";
 
@@ -29,7 +30,7 @@ const script = [
   rtlaGuestScript(timerlat, null),
   rtlaGuestScript(osnoise, null),
   hwlatGuestScript(hwlat),
-  // Planted 1: a FIFO 99 busy thread on the measured vCPU, timerlat stopping at 1 s.
+  // Planted 1: a FIFO 99 busy thread on the measured vCPU, timerlat stopping at 1.2 s.
   "mkdir -p /tmp/hog && cd /tmp/hog",
   HOG,
   "HOG=$!",
