@@ -46,7 +46,7 @@ const environment = z.strictObject({
 export const runRecordSchema = z
   .strictObject({
     id: z.number().int().nullable(),
-    type: z.enum(["timer", "oslat", "migration", "forwarding"]),
+    type: z.enum(["timer", "oslat", "migration", "forwarding", "timerlat", "osnoise", "hwlat", "irq"]),
     label: z.string(),
     startedAt: z.string(),
     endedAt: z.string(),
