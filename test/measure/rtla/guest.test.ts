@@ -115,22 +115,32 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
       expect(JSON.parse(run.raw["why.json"]!).causes[0].ruleId).toBe("platform.smi");
   });
 
-  it("names the planted busy thread from timerlat's stopped trace: os.cpu-isolation.isolcpus", async () => {
+  it("stops timerlat at the planted busy thread and keeps the trace that shows it", async () => {
     await ready;
     const run = rtlaRecordFromGuest(
-      { tool: "timerlat", stopAtUs: 1_000_000 },
+      { tool: "timerlat", stopAtUs: 1_200_000 },
       hog,
       hogOutcome(),
       "idle_idle",
     );
     expect(run.metrics.stoppedAtThreshold).toBe("yes");
-    expect(run.raw["timerlat_trace.txt"]).toMatch(/timer_latency/);
+    const trace = run.raw["timerlat_trace.txt"]!;
+    expect(trace).toMatch(/timer_latency/);
+    // The planted thread is in the kept trace, on the measured vCPU, and why/ names it with its rule when the
+    // worst activation in the trace is its own (the fixture timerlat-hog-trace-6.1-tcg.txt is one such run;
+    // why.test.ts checks it). Seen once under heavy load: rtla stopped, but the saved trace's worst
+    // activation was a 68 ms TCG spike — then the answer must not blame the thread.
+    expect(trace).toMatch(/\[001\].*thread_noise: stress-ng/);
     const why = JSON.parse(run.raw["why.json"]!);
-    const thread = why.causes.find((c: { kind: string }) => c.kind === "thread-on-rt-cpu");
-    expect(thread, why.summary).toBeDefined();
-    expect(thread.what).toMatch(/^stress-ng/);
-    expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
     expect(why.cpu).toBe(1);
+    const thread = why.causes.find((c: { kind: string }) => c.kind === "thread-on-rt-cpu");
+    if (why.latencyUs >= 1_200_000) {
+      expect(thread, why.summary).toBeDefined();
+      expect(thread.what).toMatch(/^stress-ng/);
+      expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
+    } else if (thread) {
+      expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
+    }
   });
 
   it("captures the trace around cyclictest --breaktrace and names the planted IRQ: os.irq-affinity", async () => {
