@@ -3,7 +3,15 @@
  * All latencies are in microseconds (cyclictest and oslat's native unit), times are ISO-8601 strings.
  */
 
-export type TestType = "timer" | "oslat" | "migration" | "forwarding" | "timerlat" | "osnoise" | "hwlat" | "irq";
+export type TestType =
+  | "timer"
+  | "oslat"
+  | "migration"
+  | "forwarding"
+  | "timerlat"
+  | "osnoise"
+  | "hwlat"
+  | "irq";
 
 /**
  * Latency histogram of one CPU/thread: bucket i counts samples of latency i µs (bucket width 1 µs; finer when

@@ -29,7 +29,16 @@ export function parseRunId(text: string): number {
   return Number(text);
 }
 
-const TYPES: readonly TestType[] = ["timer", "oslat", "migration", "forwarding", "timerlat", "osnoise", "hwlat", "irq"];
+const TYPES: readonly TestType[] = [
+  "timer",
+  "oslat",
+  "migration",
+  "forwarding",
+  "timerlat",
+  "osnoise",
+  "hwlat",
+  "irq",
+];
 
 function parseType(text: string | undefined): TestType | undefined {
   if (text === undefined) return undefined;
