@@ -18,6 +18,6 @@ describe("run … --with", () => {
     );
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toContain('"perf" is not an instrument');
+    expect(r.stderr).toContain('--with: unknown step "perf"');
   });
 });
