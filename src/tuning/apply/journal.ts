@@ -20,9 +20,12 @@ import {
   existsSync,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   openSync,
   renameSync,
+  rmSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
@@ -368,17 +371,30 @@ export class Journal {
     }
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true });
-    const fd = openSync(path, "wx");
     const header: JournalHeader = {
       magic: JOURNAL_MAGIC,
       version: JOURNAL_VERSION,
       machine,
       created: new Date().toISOString(),
     };
-    const j = new Journal(path, fd, 0, CHAIN_START);
-    j.writeRecord(header);
+    // The header is written and fsync'd under a temporary name and then linked into place, so a crash can never
+    // leave a journal whose header is cut short (which revert would have to refuse): the journal either does not
+    // exist yet — nothing was written to the machine — or starts with a whole header. link() fails with EEXIST
+    // like "wx" would, if another apply got there first.
+    const { line, sum } = sealLine(header, CHAIN_START);
+    const tmp = `${path}.kvm4nfv-tmp`;
+    rmSync(tmp, { force: true }); // left by a crash before the link: it never became the journal
+    const tfd = openSync(tmp, "wx");
+    try {
+      writeSync(tfd, `${line}\n`);
+      fsyncSync(tfd);
+    } finally {
+      closeSync(tfd);
+    }
+    linkSync(tmp, path);
+    unlinkSync(tmp);
     fsyncDir(dir);
-    return j;
+    return new Journal(path, openSync(path, "a"), 0, sum);
   }
 
   private writeRecord(value: object): void {
