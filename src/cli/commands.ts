@@ -13,6 +13,7 @@ import { register as registerReport } from "./report.js";
 import { register as registerResults } from "./results.js";
 import { register as registerRevert } from "./revert.js";
 import { register as registerTest } from "./test.js";
+import { register as registerYardstick } from "./yardstick.js";
 
 type Register = (program: Command) => void;
 
@@ -29,6 +30,7 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerRevert,
     registerTest,
     registerJobs,
+    registerYardstick, // after registerJobs: adds `run task` to the `run` command
   ];
   for (const r of registers) r(program as Command);
 }
