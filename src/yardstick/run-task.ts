@@ -136,7 +136,8 @@ export async function runTask(
       const runner = p.scenario.runner;
       const start = Date.now();
       for (let i = 0; ; i++) {
-        if (i > 0 && runner.intervalS > 0) await sleep(runner.intervalS);
+        // Yardstick's runners wait `interval` before every run (pre_run_wait_time), the first included.
+        if (runner.intervalS > 0) await sleep(runner.intervalS);
         const one = await p.runOnce();
         const run = one.run;
         run.params.yardstick = {
