@@ -86,6 +86,13 @@ describe("run task on this host", () => {
     expect(run.params.command).toContain("-b 1000");
     expect(run.cpus[0].maxUs).toBe(Number(rec.data.max));
     expect(run.params.sla).toBe("min=50,avg=100,max=1000");
+    const text = spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", store], {
+      encoding: "utf8",
+    });
+    expect(text.stdout).toContain("deploy scenario: os-nosdn-kvm-ha");
+    const html = join(dir, "r.html");
+    spawnSync("node", ["bin/kvm4nfv.js", "report", "1", "--store", store, "-o", html], { encoding: "utf8" });
+    expect(readFileSync(html, "utf8")).toContain("<dt>deploy scenario</dt><dd>os-nosdn-kvm-ha</dd>");
 
     // InfluxDB: measurement = task name, fields min/avg/max as Yardstick's strings, Yardstick's tags
     const q = await influx.query(
