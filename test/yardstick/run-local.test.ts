@@ -130,6 +130,43 @@ describe("run task on this host", () => {
     expect(clash.text).toMatch(/field type conflict/);
   }, 120_000);
 
+  it("runs kvmfornfv's real migration task: two QEMUs here, Yardstick's ms strings, SLA in seconds", () => {
+    const out = join(dir, "migrate.out");
+    const mstore = join(dir, "migrate.db");
+    const r = cli(
+      "run",
+      "task",
+      "test/fixtures/yardstick/migrate-node-context.yaml",
+      "--pod",
+      pod,
+      "-o",
+      out,
+      "--store",
+      mstore,
+    );
+    expect(r.stderr).not.toMatch(/kvm4nfv: /);
+    const doc = JSON.parse(readFileSync(out, "utf8"));
+    const rec = doc.result.testcases["migrate-node-context"].tc_data[0];
+    expect(Object.keys(rec.data)).toEqual(["totaltime", "downtime", "setuptime"]);
+    for (const v of Object.values(rec.data)) expect(v).toMatch(/^\d+$/);
+    const run = JSON.parse(
+      spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", mstore, "--json"], {
+        encoding: "utf8",
+      }).stdout,
+    );
+    expect(run.type).toBe("migration");
+    expect(Math.round(run.metrics.total_time_ms)).toBe(Number(rec.data.totaltime));
+    // max_totaltime 10 (s) against the measured ms: met unless the run took over 10 s
+    expect(rec.errors).toBe(
+      Number(rec.data.totaltime) > 10_000 ||
+        Number(rec.data.downtime) > 100 ||
+        Number(rec.data.setuptime) > 500
+        ? expect.stringMatching(/sla:max_/)
+        : "",
+    );
+    expect(spawnSync("pgrep", ["-f", "qemu-system"]).status).toBe(1);
+  }, 180_000);
+
   it("bad input exits 2 with one line and runs nothing", () => {
     const r = cli(
       "run",
