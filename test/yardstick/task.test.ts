@@ -97,6 +97,33 @@ describe("real task files", () => {
   });
 });
 
+describe("runners, SLA actions and task args", () => {
+  it("reads an Iteration runner and action assert; --task-args-file under --task-args", () => {
+    const f = write(
+      "it.yaml",
+      'schema: "yardstick:task:0.1"\n{% set loops = loops or 100 %}scenarios:\n- type: Cyclictest\n  options: {loops: {{ loops }}, interval: {{ interval }}}\n  runner: {type: Iteration, iterations: 3, interval: 0}\n  sla: {max_max_latency: 200}\n',
+    );
+    const args = write("args.yaml", "interval: 500\nloops: 7\n");
+    const { task } = loadTask(f, { taskArgsFile: args, taskArgs: '{"loops": 9}' });
+    const s = task.scenarios[0]!;
+    expect(s.options).toEqual({ loops: 9, interval: 500 });
+    expect(s.runner).toEqual({ type: "Iteration", iterations: 3, intervalS: 0 });
+    expect(s.sla).toEqual({ limits: { max_max_latency: 200 }, action: "assert" }); // Yardstick's default action
+  });
+  it("refuses a runner, an option and an SLA key Yardstick's scenario does not have", () => {
+    const base = 'schema: "yardstick:task:0.1"\nscenarios:\n- type: Cyclictest\n';
+    expect(err(() => loadTask(write("r.yaml", `${base}  runner: {type: Arithmetic}\n`), {})).message).toMatch(
+      /:4: scenarios\.0\.runner\.type: runner "Arithmetic" is not supported/,
+    );
+    expect(err(() => loadTask(write("o.yaml", `${base}  options:\n    duration: 5\n`), {})).message).toMatch(
+      /:5: scenarios\.0\.options\.duration: not an option of Cyclictest/,
+    );
+    expect(err(() => loadTask(write("l.yaml", `${base}  sla:\n    max_rtt: 5\n`), {})).message).toMatch(
+      /:5: scenarios\.0\.sla\.max_rtt: not an SLA of Cyclictest/,
+    );
+  });
+});
+
 describe("bad input: one line, file:line:key, exit 2", () => {
   it("undefined template variable", () => {
     const f = write(
