@@ -1,14 +1,15 @@
 /** Yardstick task files: real ones read as Yardstick read them; bad input refused with file:line and key. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadTask } from "../../src/yardstick/run-task.js";
 import { parseScenarioName } from "../../src/yardstick/scenario-name.js";
 import { renderTask } from "../../src/yardstick/template.js";
 
 const FIX = "test/fixtures/yardstick";
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-ys-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const pod = join(dir, "pod.yaml");
 writeFileSync(pod, "nodes:\n-\n    name: kvm\n    role: Controller\n    ip: 127.0.0.1\n    user: root\n");
 const write = (name: string, text: string) => {
