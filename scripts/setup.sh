@@ -11,6 +11,7 @@ APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio 
 APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consumers: tuned's profile loader, xmllint (JUnit XSD), shellcheck, a real InfluxDB 1.x, virt-xml-validate — emitted files are checked by the programs that read them
 APT_PACKAGES+=(dpdk dpdk-dev openvswitch-switch openvswitch-switch-dpdk sockperf iproute2 coreutils)  # test forwarding: testpmd, OVS-DPDK (its own daemons, never the packages' services), sockperf as generator
 APT_PACKAGES+=(rtla python3.11-minimal)  # instruments: rtla (timerlat/osnoise) and hwlatdetect's Python go into the RT guest image
+APT_PACKAGES+=(ansible-core)  # yardstick: the fleet role (ansible/) and pod from-ansible (ansible-inventory reads the inventory) are tested with the real Ansible
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

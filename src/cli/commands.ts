@@ -9,10 +9,12 @@ import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
 import { register as registerJobs } from "./jobs.js";
 import { register as registerPlan } from "./plan.js";
+import { register as registerPodAnsible } from "./pod-ansible.js";
 import { register as registerReport } from "./report.js";
 import { register as registerResults } from "./results.js";
 import { register as registerRevert } from "./revert.js";
 import { register as registerTest } from "./test.js";
+import { register as registerYardstick } from "./yardstick.js";
 
 type Register = (program: Command) => void;
 
@@ -29,6 +31,8 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerRevert,
     registerTest,
     registerJobs,
+    registerYardstick, // after registerJobs: adds `run task` to the `run` command
+    registerPodAnsible,
   ];
   for (const r of registers) r(program as Command);
 }

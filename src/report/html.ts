@@ -123,6 +123,11 @@ function factsBlock(run: RunRecord): string {
   const tools = Object.entries(e.toolVersions);
   const facts: Array<[string, string | null | undefined]> = [
     ["host", e.hostname],
+    // Yardstick task runs carry the OPNFV deploy scenario (os-nosdn-kvm-ha …) and the pod node.
+    ...(typeof run.params.deployScenario === "string"
+      ? ([["deploy scenario", run.params.deployScenario]] as Array<[string, string]>)
+      : []),
+    ...(typeof run.params.node === "string" ? ([["node", run.params.node]] as Array<[string, string]>) : []),
     ["measured in", e.where + (e.accelerator ? ` (${e.accelerator.toUpperCase()})` : "")],
     ["kernel", e.kernelRelease],
     ["real-time kernel", rt],

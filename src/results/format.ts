@@ -64,6 +64,8 @@ export function formatRun(run: RunRecord): string {
       `ports: ${String(p.ports)}`,
     );
   }
+  if (typeof run.params.deployScenario === "string")
+    out.push(`deploy scenario: ${run.params.deployScenario}`);
   if (env.cpuModel) out.push(`cpu: ${env.cpuModel}`);
   if (env.kernelCmdline) out.push(`cmdline: ${env.kernelCmdline}`);
   const tools = Object.entries(env.toolVersions);

@@ -1,0 +1,125 @@
+/**
+ * The fleet on real Ansible (Debian's ansible-core): inventories converted with Ansible's own parser and back,
+ * and the kvm4nfv_fleet role run by ansible-playbook against two inventory nodes on this machine
+ * (ansible_connection=local), fetched, judged and stored by `pod import-fleet` with each node's name.
+ * The snapshot a node sent must judge exactly like the node itself (same findings as `check` on the live host).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { fileList } from "./file-list.js";
+
+const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-ansible-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const cli = (...args: string[]) =>
+  spawnSync("node", ["bin/kvm4nfv.js", ...args], { encoding: "utf8", timeout: 120_000 });
+const inventoryHosts = (inv: string) => {
+  const r = spawnSync("ansible-inventory", ["-i", inv, "--list"], { encoding: "utf8" });
+  return JSON.parse(r.stdout)._meta.hostvars as Record<string, Record<string, unknown>>;
+};
+
+describe("pod from-ansible / to-ansible", () => {
+  it("converts INI and YAML inventories to pod.yaml and back, as Ansible reads them", () => {
+    const ini = join(dir, "inv.ini");
+    writeFileSync(
+      ini,
+      "[compute]\nnode1 ansible_host=10.0.0.5 ansible_user=ubuntu ansible_port=2222 ansible_ssh_private_key_file=/k/id\nhere ansible_connection=local\n[controller]\nctl1 ansible_host=10.0.0.1\n[compute:vars]\nansible_user=ops\n",
+    );
+    const yml = join(dir, "inv.yml");
+    writeFileSync(
+      yml,
+      "all:\n  children:\n    compute:\n      hosts:\n        node1: {ansible_host: 10.0.0.5, ansible_user: ubuntu, ansible_port: 2222, ansible_ssh_private_key_file: /k/id}\n        here: {ansible_connection: local}\n    controller:\n      hosts:\n        ctl1: {ansible_host: 10.0.0.1}\n",
+    );
+    for (const inv of [ini, yml]) {
+      const r = cli("pod", "from-ansible", inv);
+      expect(r.stderr).toBe("");
+      const pod = join(dir, "pod.yaml");
+      writeFileSync(pod, r.stdout);
+      expect(r.stdout).toContain(
+        "name: node1\n    role: Compute\n    ip: 10.0.0.5\n    user: ubuntu\n    ssh_port: 2222\n    key_filename: /k/id",
+      );
+      expect(r.stdout).toContain("name: ctl1\n    role: Controller\n    ip: 10.0.0.1\n    user: root");
+      const back = cli("pod", "to-ansible", pod);
+      const again = join(dir, "again.ini");
+      writeFileSync(again, back.stdout);
+      const hv = inventoryHosts(again);
+      expect(hv.node1).toMatchObject({
+        ansible_host: "10.0.0.5",
+        ansible_user: "ubuntu",
+        ansible_port: 2222,
+        ansible_ssh_private_key_file: "/k/id",
+      });
+      expect(hv.here).toMatchObject({ ansible_connection: "local" });
+      expect(hv.ctl1).toMatchObject({ ansible_host: "10.0.0.1" });
+    }
+  });
+
+  it("an inventory Ansible cannot read is one line, exit 2", () => {
+    const bad = join(dir, "bad.yml");
+    writeFileSync(bad, "all:\n  hosts: [\n");
+    const r = cli("pod", "from-ansible", bad);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
+describe("the kvm4nfv_fleet role under ansible-playbook", () => {
+  it("collects both nodes' snapshots and timer JSON in parallel; import-fleet judges and stores them by node", () => {
+    const files = join(dir, "files.txt");
+    writeFileSync(files, fileList());
+    const inv = join(dir, "fleet.ini");
+    writeFileSync(
+      inv,
+      "[compute]\nnode-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3\nnode-b ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+    );
+    const fetch = join(dir, "fleet");
+    const play = spawnSync(
+      "ansible-playbook",
+      [
+        "-i",
+        inv,
+        "ansible/fleet.yml",
+        "-f",
+        "2",
+        "-e",
+        `kvm4nfv_file_list=${files}`,
+        "-e",
+        `kvm4nfv_fetch_dir=${fetch}`,
+        "-e",
+        "kvm4nfv_timer_duration_s=1",
+      ],
+      {
+        encoding: "utf8",
+        timeout: 240_000,
+        env: { ...process.env, ANSIBLE_CONFIG: resolve("ansible/ansible.cfg"), ANSIBLE_NOCOLOR: "1" },
+      },
+    );
+    expect(play.stdout).toMatch(/node-a\s*: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    expect(play.stdout).toMatch(/node-b\s*: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    expect(play.status).toBe(0);
+
+    // each snapshot judges as the live machine does
+    const live = JSON.parse(cli("check", "--role", "host", "--format", "json").stdout);
+    for (const node of ["node-a", "node-b"]) {
+      const snap = JSON.parse(
+        cli("check", "--role", "host", "--root", join(fetch, node, "snapshot"), "--format", "json").stdout,
+      );
+      const ids = (r: { findings: Array<{ id: string; level: string }> }) =>
+        r.findings.map((f) => `${f.id}=${f.level}`).sort();
+      expect(ids(snap)).toEqual(ids(live));
+    }
+    const store = join(dir, "results.db");
+    const imp = cli("pod", "import-fleet", fetch, "--store", store);
+    expect(imp.stderr).toBe("");
+    expect(imp.stdout).toMatch(/^node-a: check \d+ pass, \d+ warn, \d+ fail, \d+ unknown; timer run 1: /m);
+    expect(imp.stdout).toMatch(/^node-b: check .*; timer run 2: /m);
+    const run = JSON.parse(cli("results", "show", "2", "--store", store, "--json").stdout);
+    expect(run.params.node).toBe("node-b");
+    expect(run.label).toBe("node-b");
+    expect(run.cpus).toHaveLength(1);
+    expect(run.cpus[0].samples).toBeGreaterThan(100);
+    expect(spawnSync("pgrep", ["-x", "cyclictest"]).status).toBe(1); // nothing left running
+  }, 240_000);
+});
