@@ -4,6 +4,7 @@
  * report comes from the live machine and from its snapshot.
  */
 import { InputError, UsageError } from "../errors.js";
+import type { HostFs } from "../host/fs.js";
 import type { Host } from "../host/model.js";
 import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
 import { paramCpus } from "./rules/helpers.js";
@@ -83,6 +84,35 @@ export function emptySummary(): Record<Level, number> {
 function runRule(rule: Rule, ctx: RuleContext): Finding {
   const v = rule.check(ctx);
   return { id: rule.id, title: rule.title, source: rule.source, ...v };
+}
+
+/**
+ * `check --against PLAN.json`: what apply would still change on this machine, one finding per planned setting
+ * (settings/against.ts). The plan must be for this role.
+ */
+export async function runCheckAgainst(
+  fs: HostFs,
+  options: { role: string; plan: string; cpus?: string | undefined },
+): Promise<CheckReport> {
+  const role = parseRole(options.role);
+  if (options.cpus !== undefined) {
+    throw new UsageError("--cpus and --against exclude each other: the plan names its RT CPUs");
+  }
+  const [{ loadPlanFile }, { auditAgainst, planIsolated }, { nodeIo }, { readFileSync }] = await Promise.all([
+    import("./apply/plan-file.js"),
+    import("./settings/against.js"),
+    import("./apply/io.js"),
+    import("node:fs"),
+  ]);
+  const plan = loadPlanFile(options.plan);
+  if (plan.role !== role) {
+    throw new UsageError(`${options.plan} is a plan for --role ${plan.role}, not ${role}`);
+  }
+  const { findings } = auditAgainst(fs, nodeIo, plan, options.plan);
+  const summary = emptySummary();
+  for (const f of findings) summary[f.level]++;
+  const rtCpus = planIsolated(JSON.parse(readFileSync(options.plan, "utf8")));
+  return { role, source: fs.root, rtCpus, rtCpusSource: "plan", findings, summary };
 }
 
 export function runCheck(host: Host, options: CheckOptions): CheckReport {
