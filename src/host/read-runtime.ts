@@ -61,7 +61,7 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
     SYSCTLS.map((k) => [k, readValue(fs, sysctlPath(k))]),
   ) as RuntimeInfo["sysctl"];
   const kvm = readKvm(fs);
-  return {
+  const runtime: RuntimeInfo = {
     isolated: readCpuList(fs, `${CPU}/isolated`),
     nohzFull: readCpuList(fs, `${CPU}/nohz_full`),
     clocksource: {
@@ -87,9 +87,9 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
     },
     ksmRun: readInt(fs, PATHS.ksmRun),
     sysctl,
-    irqbalanceRunning: readIrqbalanceRunning(fs),
+    irqbalanceRunning: null,
     irqbalanceBanned: readIrqbalanceBanned(fs),
-    irqs: readIrqs(fs),
+    irqs: [],
     defaultIrqAffinity: readCpuMask(fs, PATHS.irqDefaultAffinity),
     workqueue: {
       cpumask: readCpuMask(fs, PATHS.workqueueCpumask),
@@ -108,6 +108,27 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
     },
     net: readNet(fs),
   };
+  // The two costly reads (every IRQ's affinity files; every process's comm) happen when a rule or the
+  // inspect output first asks for them: `check` with no RT CPU set, or with irqbalance banned, never needs them.
+  lazy(runtime, "irqs", () => readIrqs(fs));
+  lazy(runtime, "irqbalanceRunning", () => readIrqbalanceRunning(fs));
+  return runtime;
+}
+
+/** Replace obj[key] by a getter that computes the value once, on first use (enumerable: JSON sees it). */
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: T[K]) {
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 function readCpufreq(fs: HostFs, topology: Topology): RuntimeInfo["cpufreq"] {

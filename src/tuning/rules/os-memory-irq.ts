@@ -171,12 +171,13 @@ const irqbalance: Rule = {
   roles: ["host", "guest"],
   source: `${SRC.os("IRQ affinity")}; ${SRC.tuned}`,
   check(ctx) {
-    const { irqbalanceRunning: running, irqbalanceBanned: banned } = ctx.host.runtime;
+    const banned = ctx.host.runtime.irqbalanceBanned;
+    const covered = banned !== null && ctx.rtCpus.length > 0 && subtract(ctx.rtCpus, banned).length === 0;
+    const running = ctx.host.runtime.irqbalanceRunning;
     const expected = "irqbalance not running, or IRQBALANCE_BANNED_CPULIST covering the RT CPUs";
     const evidence =
       `irqbalance ${running === null ? "state unknown" : running ? "running" : "not running"}; ` +
       `${PATHS.irqbalanceDefaults} banned CPUs: ${banned === null ? "none set" : cpus(banned)}`;
-    const covered = banned !== null && ctx.rtCpus.length > 0 && subtract(ctx.rtCpus, banned).length === 0;
     if (running === false || covered) return pass(evidence, expected);
     const remedy =
       "systemctl disable --now irqbalance" +
