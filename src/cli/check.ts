@@ -1,5 +1,6 @@
 /** `kvm4nfv check --role host|guest`: the readiness audit. Flags only; the rules are in src/tuning/. */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { cpusOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 export function register(program: Command): void {
@@ -12,10 +13,7 @@ export function register(program: Command): void {
       new Option("--role <role>", "what this machine is").choices(["host", "guest"]).makeOptionMandatory(),
     )
     .option("--root <dir>", "audit a snapshot directory instead of the live machine")
-    .option(
-      "--cpus <list>",
-      "the RT CPUs (vCPUs for a guest), default: the cmdline's isolcpus, else nohz_full",
-    )
+    .addOption(cpusOption("the RT CPUs (vCPUs for a guest), default: the cmdline's isolcpus, else nohz_full"))
     .addOption(
       new Option("--format <format>", "output format").choices(["text", "json", "junit"]).default("text"),
     )
