@@ -160,8 +160,10 @@ export async function runTimerTest(
   exec: Exec = realExec,
 ): Promise<RunRecord> {
   if (options.where === "guest") {
-    const { runGuestTimerTest } = await import("./guest-timer.js");
-    return runGuestTimerTest(options, exec);
+    throw new Kvm4nfvError(
+      "BAD_INPUT",
+      "runTimerTest measures the host; the guest is guest-timer.ts's runGuestTimerTest",
+    );
   }
   const fs = options.fs ?? new RootFs("/");
   const features = await probeCyclictest(exec);
