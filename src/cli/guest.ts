@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .option("--hugepages <path>", "hugetlbfs mount to back guest memory")
     .option("--mem-lock", "lock guest memory (-overcommit mem-lock=on)")
     .option("--timeout <s>", "whole-run timeout in seconds", positiveInt("--timeout"), 180)
-    .option("--cmdline <text>", "guest kernel command line (default: the seeds' RT cmdline)")
+    .option("--cmdline <text>", "guest kernel command line (default: the KVM4NFV guest RT cmdline)")
     .option("--json", "print the result as JSON")
     .argument("[cmd...]", "command to run in the guest (after --); one argument is run as a shell script")
     .action(async (cmd, opts) => {

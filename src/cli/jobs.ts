@@ -1,5 +1,5 @@
 /**
- * `kvm4nfv run verify|daily`: the seeds' CI jobs (host check, RT guest, load matrix, store, one report).
+ * `kvm4nfv run verify|daily`: the KVM4NFV CI jobs (host check, RT guest, load matrix, store, one report).
  * Exit 0 every run met the SLA, 1 one broke it, 2 usage.
  */
 import type { Command } from "@commander-js/extra-typings";
@@ -10,7 +10,7 @@ export function register(program: Command): void {
   program
     .command("run")
     .description(
-      "run the seeds' CI jobs: verify (idle_idle, memorystress_idle; 2 min each) or daily (4 host loads; 1 h each)",
+      "run the KVM4NFV CI jobs: verify (idle_idle, memorystress_idle; 2 min each) or daily (4 host loads; 1 h each)",
     )
     .argument("<job>", "verify or daily")
     .option("--duration <time>", "length of each run: 30s, 2m, 1h (default: verify 2m, daily 1h)")

@@ -13,7 +13,7 @@ export function registerMigration(testCommand: Command): void {
       "live-migrate a small guest between two QEMUs on this host, measure total time and downtime, " +
         "prove the guest alive on the destination, store and judge the run",
     )
-    .option("--memory <size>", "guest memory: 512M, 8G (default 8G, the seeds' guest)")
+    .option("--memory <size>", "guest memory: 512M, 8G (default 8G, the KVM4NFV guest)")
     .option(
       "--workload <kind>",
       "idle, or dirty:RATE[,wss=SIZE] — RATE MiB/s of pages written (default idle)",
