@@ -20,6 +20,8 @@ export interface RtCpuFacts {
   /** /sys/devices/system/cpu/isolated: what this boot isolated; null when unreadable */
   isolated: number[] | null;
   kernel: Pick<Host["kernel"], "cmdline" | "params">;
+  /** possible CPUs: what `N` means in a cmdline CPU list; empty when unknown */
+  possible: number[];
 }
 
 export interface RtCpuPolicy {
@@ -35,7 +37,7 @@ export function rtFactsOf(host: Host): RtCpuFacts {
     host.topology.online.length > 0
       ? host.topology.online
       : host.topology.cpus.filter((c) => c.online).map((c) => c.cpu);
-  return { online, isolated: host.runtime.isolated, kernel: host.kernel };
+  return { online, isolated: host.runtime.isolated, kernel: host.kernel, possible: host.topology.possible };
 }
 
 /** The three small files the resolver needs, for callers that do not read a whole Host (the timer test). */
@@ -50,10 +52,12 @@ export function readRtFacts(fs: HostFs): RtCpuFacts {
         : []
       : parseCpuList(isolatedText, "isolated CPU list");
   const cmdline = fs.read("/proc/cmdline")?.trim() ?? null;
+  const possibleText = fs.read("/sys/devices/system/cpu/possible");
   return {
     online,
     isolated,
     kernel: { cmdline, params: cmdline === null ? {} : parseCmdline(cmdline).params },
+    possible: possibleText === undefined ? [] : parseCpuList(possibleText, "possible CPU list"),
   };
 }
 
@@ -88,7 +92,12 @@ export function resolveRtCpus(
   }
   const fromCmdline = () => {
     for (const key of ["isolcpus", "nohz_full"] as const) {
-      const v = paramCpus({ kernel: facts.kernel } as Host, key);
+      // the rules' reading of the cmdline (flags, N, all), on the few facts it needs
+      const host = {
+        kernel: facts.kernel,
+        topology: { possible: facts.possible, online: facts.online, cpus: [] },
+      } as unknown as Host;
+      const v = paramCpus(host, key);
       if (Array.isArray(v) && v.length > 0) return { rtCpus: v, rtCpusSource: key };
     }
     return null;

@@ -9,7 +9,8 @@ const facts = (cmdline: string, isolated: number[] | null): RtCpuFacts => {
       .filter((t) => t !== "")
       .map((t) => [t.split("=")[0]!, t.split("=")[1] ?? ""]),
   );
-  return { online: [0, 1, 2, 3, 4, 5, 6, 7], isolated, kernel: { cmdline, params } };
+  const all = [0, 1, 2, 3, 4, 5, 6, 7];
+  return { online: all, isolated, kernel: { cmdline, params }, possible: all };
 };
 const CHECK = { prefer: "cmdline", fallback: "none" } as const;
 const TIMER = { prefer: "running", fallback: "last-online" } as const;
