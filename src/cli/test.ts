@@ -92,7 +92,7 @@ export function registerForwarding(program: Command): void {
     .option("--latency-at <share>", "latency at this share of the zero-loss rate (default 50%)")
     .option("--max-trials <n>", "binary-search trials per frame size (default 6)")
     .option("--sla <spec>", "limits: throughput=FPS floor, and latency µs as in test timer (avg=100,p99=300)")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the stored run records as JSON")
     .action(async (opts) => {
       const { forwardingCommand } = await import("../measure/forwarding/command.js");
