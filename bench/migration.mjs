@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { parseMemoryMiB } from "../dist/measure/migration/args.js";
+import { kvm4nfvConfig, QEMU_DEFAULTS } from "../dist/measure/migration/configs.js";
 // Live-migration benchmark: the seeds' fast-live-migration target on this machine (TCG, loopback TCP).
 //   1. an 8 GiB idle guest: QEMU defaults vs kvm4nfv (10 Gbit/s cap + 10 ms downtime limit) and variants
 //      that keep the cap (multifd 2/4 channels, return path);
@@ -7,9 +9,7 @@
 // seeds' L2fwd figure; idle was 9 ms), and total ≥ 5x shorter than QEMU's defaults.
 // Run after `npm run build`: node bench/migration.mjs [repeats=3] [memory=8G] [--skip-idle] [--skip-dirty]
 // Nothing is stored: this prints figures. Every QEMU is stopped before it exits.
-import { withMigrationSession } from "../dist/measure/migration.js";
-import { parseMemoryMiB } from "../dist/measure/migration-args.js";
-import { kvm4nfvConfig, QEMU_DEFAULTS } from "../dist/measure/migration-configs.js";
+import { withMigrationSession } from "../dist/measure/migration/migration.js";
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const repeats = Number(args[0] ?? 3);

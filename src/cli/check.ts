@@ -1,5 +1,6 @@
 /** `kvm4nfv check --role host|guest`: the readiness audit. Flags only; the rules are in src/tuning/. */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { cpusOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 export function register(program: Command): void {
@@ -12,22 +13,28 @@ export function register(program: Command): void {
       new Option("--role <role>", "what this machine is").choices(["host", "guest"]).makeOptionMandatory(),
     )
     .option("--root <dir>", "audit a snapshot directory instead of the live machine")
-    .option(
-      "--cpus <list>",
-      "the RT CPUs (vCPUs for a guest), default: the cmdline's isolcpus, else nohz_full",
-    )
+    .addOption(cpusOption("the RT CPUs (vCPUs for a guest), default: the cmdline's isolcpus, else nohz_full"))
     .addOption(
       new Option("--format <format>", "output format").choices(["text", "json", "junit"]).default("text"),
     )
+    .option(
+      "--against <plan>",
+      "audit against PLAN.json from kvm4nfv plan: what kvm4nfv apply would still change, as findings",
+    )
     .action(async (opts) => {
       // Loaded together: the audit's whole budget is a fraction of a second on the live host.
-      const [{ openHostFs }, { readHost }, { runCheck }, { formatReport }] = await Promise.all([
-        import("../host/fs.js"),
-        import("../host/read.js"),
-        import("../tuning/check.js"),
-        import("../tuning/check-format.js"),
-      ]);
-      const report = runCheck(readHost(openHostFs(opts.root)), { role: opts.role, cpus: opts.cpus });
+      const [{ openHostFs }, { readHost }, { runCheck, runCheckAgainst }, { formatReport }] =
+        await Promise.all([
+          import("../host/fs.js"),
+          import("../host/read.js"),
+          import("../tuning/check.js"),
+          import("../tuning/check-format.js"),
+        ]);
+      const fs = openHostFs(opts.root);
+      const report =
+        opts.against === undefined
+          ? runCheck(readHost(fs), { role: opts.role, cpus: opts.cpus })
+          : await runCheckAgainst(fs, { role: opts.role, plan: opts.against, cpus: opts.cpus });
       print(formatReport(report, opts.format));
       setExit(report.summary.fail > 0 ? 1 : 0);
     });

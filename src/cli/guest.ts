@@ -2,8 +2,9 @@
  * `kvm4nfv guest build` (the cached RT guest image) and `kvm4nfv guest run` (boot it, run a command, print
  * what came back) — the smoke test for everything that measures inside a guest.
  */
-import { type Command, Option } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../errors.js";
+import { accelOption } from "./options.js";
 import { print } from "./run.js";
 
 /** rt-tests 2.x dropped -n (clock_nanosleep is the default), so it is not passed. */
@@ -53,11 +54,7 @@ export function register(program: Command): void {
     .description(
       "boot the guest, run a command in it (default: uname + 3 s cyclictest) and print the outputs",
     )
-    .addOption(
-      new Option("--accel <accel>", "accelerator")
-        .choices(["auto", "kvm", "tcg"] as const)
-        .default("auto" as const),
-    )
+    .addOption(accelOption("accelerator").default("auto" as const))
     .option("--vcpus <n>", "vCPU count", positiveInt("--vcpus"), 2)
     .option("--memory <MiB>", "guest memory in MiB", positiveInt("--memory"), 512)
     .option("--cpus <list>", "host CPUs for the vCPUs: cpulist (vCPU i → i-th CPU) or VCPU:CPU pairs")
@@ -66,7 +63,7 @@ export function register(program: Command): void {
     .option("--hugepages <path>", "hugetlbfs mount to back guest memory")
     .option("--mem-lock", "lock guest memory (-overcommit mem-lock=on)")
     .option("--timeout <s>", "whole-run timeout in seconds", positiveInt("--timeout"), 180)
-    .option("--cmdline <text>", "guest kernel command line (default: the seeds' RT cmdline)")
+    .option("--cmdline <text>", "guest kernel command line (default: the KVM4NFV guest RT cmdline)")
     .option("--json", "print the result as JSON")
     .argument("[cmd...]", "command to run in the guest (after --); one argument is run as a shell script")
     .action(async (cmd, opts) => {

@@ -1,27 +1,23 @@
 /**
- * `kvm4nfv run verify|daily`: the seeds' CI jobs (host check, RT guest, load matrix, store, one report).
+ * `kvm4nfv run verify|daily`: the KVM4NFV CI jobs (host check, RT guest, load matrix, store, one report).
  * Exit 0 every run met the SLA, 1 one broke it, 2 usage.
  */
-import { type Command, Option } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
+import { accelOption, storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 export function register(program: Command): void {
   program
     .command("run")
     .description(
-      "run the seeds' CI jobs: verify (idle_idle, memorystress_idle; 2 min each) or daily (4 host loads; 1 h each)",
+      "run the KVM4NFV CI jobs: verify (idle_idle, memorystress_idle; 2 min each) or daily (4 host loads; 1 h each)",
     )
     .argument("<job>", "verify or daily")
     .option("--duration <time>", "length of each run: 30s, 2m, 1h (default: verify 2m, daily 1h)")
     .option("--quick", "a short smoke version: 10s per run")
     .option("--sla <spec>", "limits in µs (default min=50,avg=100,max=1000)")
-    .addOption(
-      new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]).default("auto"),
-    )
-    .option(
-      "--store <path>",
-      "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)",
-    )
+    .addOption(accelOption().default("auto" as const))
+    .addOption(storeOption())
     .option(
       "--with <steps>",
       "extra steps: hwlat (before the guest matrix, cnf-tests' order), oslat, timerlat, osnoise (after it), forwarding (phy2phy at 64 and 1518 bytes)",

@@ -1,5 +1,6 @@
 /** `kvm4nfv report ID… -o FILE.html`: one self-contained HTML report of stored runs. Flags only; the work is in src/report/. */
 import type { Command } from "@commander-js/extra-typings";
+import { storeOption } from "./options.js";
 import { print } from "./run.js";
 
 export function register(program: Command): void {
@@ -10,10 +11,7 @@ export function register(program: Command): void {
     )
     .argument("<id...>", "run ids; with several, a comparison section is added")
     .requiredOption("-o, --output <file>", "HTML file to write")
-    .option(
-      "--store <path>",
-      "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)",
-    )
+    .addOption(storeOption())
     .action(async (ids, opts) => {
       const { reportAction } = await import("../report/action.js");
       print(reportAction(ids, opts));

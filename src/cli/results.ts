@@ -1,8 +1,7 @@
 /** `kvm4nfv results list | show | compare | export | import`: the stored runs. Flags only; the work is in src/results/. */
 import type { Command } from "@commander-js/extra-typings";
+import { storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
-
-const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
 
 async function actions() {
   return import("../results/actions.js");
@@ -21,7 +20,7 @@ export function register(program: Command): void {
   results
     .command("list")
     .description("list stored runs, newest first")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--type <type>", "only runs of this type: timer, oslat, migration")
     .option("--limit <n>", "at most n runs")
     .option("--json", "print JSON")
@@ -31,7 +30,7 @@ export function register(program: Command): void {
     .command("show")
     .description("show one run: verdict, host facts, per-CPU latencies and percentiles")
     .argument("<id>", "run id")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the whole run record as JSON")
     .action(async (id, opts) => emit((await actions()).showAction(id, opts)));
 
@@ -41,7 +40,7 @@ export function register(program: Command): void {
     .argument("<a>", "baseline run id")
     .argument("<b>", "run id to judge against the baseline")
     .option("--threshold <pct>", "flag B/A worse than this", "10%")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print JSON")
     .action(async (a, b, opts) => emit((await actions()).compareAction(a, b, opts)));
 
@@ -50,7 +49,7 @@ export function register(program: Command): void {
     .description("export runs as JSON, JUnit XML or InfluxDB line protocol on stdout")
     .argument("<id...>", "run ids")
     .option("--format <format>", "json, junit or influx", "json")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .action(async (ids, opts) => emit((await actions()).exportAction(ids, opts)));
 
   results
@@ -65,7 +64,7 @@ export function register(program: Command): void {
       "--cmdline <line>",
       "the cyclictest command line of text outputs (its -N unit, -a CPUs, -h width)",
     )
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .action(async (files, opts) => {
       const { importAction } = await import("../results/import.js");
       emit(importAction(files, opts));

@@ -3,9 +3,8 @@
  * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
-
-const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
 
 /** The flags every instrument shares with `test timer`. */
 function common(cmd: Command, defaultSla: string): Command {
@@ -25,7 +24,7 @@ function common(cmd: Command, defaultSla: string): Command {
     .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
     .option("--sla <spec>", `limits in µs (default ${defaultSla})`)
     .option("--label <label>", "label stored with the run (default: the load)")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the stored run record as JSON") as unknown as Command;
 }
 
@@ -85,7 +84,7 @@ export function registerInstruments(test: Command): void {
     .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
     .option("--sla <spec>", "limits in µs (default max=1000)")
     .option("--label <label>", "label stored with the run")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the stored run record as JSON")
     .action(async (opts) => {
       const { irqCommand } = await import("../measure/rtla/command.js");

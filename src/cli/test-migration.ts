@@ -1,8 +1,9 @@
 /**
- * `kvm4nfv test migration`: flags only; the work is in src/measure/migration-command.ts (loaded lazily).
+ * `kvm4nfv test migration`: flags only; the work is in src/measure/migration/command.ts (loaded lazily).
  * Exit 0 SLA met, 1 SLA broken, 2 bad input, 4 a migration failed or QEMU did not answer.
  */
-import { type Command, Option } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
+import { accelOption, storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 export function registerMigration(testCommand: Command): void {
@@ -12,7 +13,7 @@ export function registerMigration(testCommand: Command): void {
       "live-migrate a small guest between two QEMUs on this host, measure total time and downtime, " +
         "prove the guest alive on the destination, store and judge the run",
     )
-    .option("--memory <size>", "guest memory: 512M, 8G (default 8G, the seeds' guest)")
+    .option("--memory <size>", "guest memory: 512M, 8G (default 8G, the KVM4NFV guest)")
     .option(
       "--workload <kind>",
       "idle, or dirty:RATE[,wss=SIZE] — RATE MiB/s of pages written (default idle)",
@@ -23,20 +24,17 @@ export function registerMigration(testCommand: Command): void {
     .option("--params <list>", "parameters: multifd-channels=4,xbzrle-cache-size=256M,…")
     .option("--repeat <n>", "migrations per configuration (default 1)")
     .option("--sla <spec>", "limits (default total=2s,downtime=10ms; also setup=, guest-downtime=)")
-    .addOption(new Option("--accel <accel>", "accelerator").choices(["auto", "kvm", "tcg"]).default("auto"))
+    .addOption(accelOption("accelerator").default("auto" as const))
     .option("--kernel <path>", "guest kernel (default: the RT guest builder's, else /boot/vmlinuz-*)")
     .option(
       "--compare-defaults",
       "run QEMU's defaults and kvm4nfv's settings on the same guest, side by side",
     )
     .option("--sweep", "try a matrix of settings and recommend the best that meets the SLA")
-    .option(
-      "--store <path>",
-      "results store file (default $KVM4NFV_STORE, else ~/.local/share/kvm4nfv/results.db)",
-    )
+    .addOption(storeOption())
     .option("--json", "print the stored run records as JSON")
     .action(async (opts) => {
-      const { migrationCommand } = await import("../measure/migration-command.js");
+      const { migrationCommand } = await import("../measure/migration/command.js");
       // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
       const outcome = await migrationCommand(opts, (m) => process.stderr.write(`${m}\n`));
       print(outcome.text);

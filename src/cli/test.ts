@@ -3,11 +3,10 @@
  * src/measure/timer-command.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { accelOption, cpusOption, storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
-
-const STORE_HELP = "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)";
 
 /** The `test` command group; other command files add their subcommands to the same group. */
 export function testGroup(program: Command): Command {
@@ -29,7 +28,11 @@ export function register(program: Command): void {
         .choices(["host", "guest"])
         .default("host"),
     )
-    .option("--cpus <list>", "CPUs to measure (default: the isolated CPUs, else the last CPU)")
+    .addOption(
+      cpusOption(
+        "CPUs to measure (default: the isolated CPUs, else the cmdline's isolcpus/nohz_full, else the last CPU)",
+      ),
+    )
     .option("--duration <time>", "run length: 500ms, 10s, 2m, 1h (default 60s)")
     .option("--loops <n>", "run this many cycles per thread instead of a duration")
     .option("--interval <us>", "wake-up interval (default 1000us)")
@@ -39,13 +42,7 @@ export function register(program: Command): void {
       "stress-ng load: idle|cpu|memory|io on the host; for --where guest HOST_GUEST, e.g. memorystress_idle",
       "idle",
     )
-    .addOption(
-      new Option("--accel <accel>", "guest accelerator: auto probes KVM and falls back to TCG").choices([
-        "auto",
-        "kvm",
-        "tcg",
-      ]),
-    )
+    .addOption(accelOption())
     .option("--sla <spec>", "limits in µs (default min=50,avg=100,max=1000; also p99, p99.99, …)")
     .option("--breaktrace <us>", "stop and mark the trace when a latency exceeds this")
     .option(
@@ -54,7 +51,7 @@ export function register(program: Command): void {
     )
     .option("--histogram <us>", "histogram width (default 1000us or the largest SLA limit)")
     .option("--label <label>", "label stored with the run (default: the load)")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the stored run record as JSON")
     .action(async (opts) => {
       const { timerCommand } = await import("../measure/timer-command.js");
@@ -95,7 +92,7 @@ export function registerForwarding(program: Command): void {
     .option("--latency-at <share>", "latency at this share of the zero-loss rate (default 50%)")
     .option("--max-trials <n>", "binary-search trials per frame size (default 6)")
     .option("--sla <spec>", "limits: throughput=FPS floor, and latency µs as in test timer (avg=100,p99=300)")
-    .option("--store <path>", STORE_HELP)
+    .addOption(storeOption())
     .option("--json", "print the stored run records as JSON")
     .action(async (opts) => {
       const { forwardingCommand } = await import("../measure/forwarding/command.js");

@@ -4,6 +4,7 @@ import type { IrqInfo, PciNetDevice, RuntimeInfo, Topology } from "./model.js";
 import { irqActions, parseInterrupts } from "./parse/interrupts.js";
 import { parseMeminfo } from "./parse/meminfo.js";
 import { bool, parseShellVars, selected } from "./parse/sysfs.js";
+import { PATHS, perNumber, sysctlPath } from "./paths.js";
 import {
   cpuListOrNull,
   cpuMaskOrNull,
@@ -45,26 +46,26 @@ export const KVM_PARAMS: Record<string, string[]> = {
   kvm_amd: ["avic", "npt", "nested", "pause_filter_count", "pause_filter_thresh", "vgif", "vls"],
 };
 
-const SYSCTLS = {
-  "kernel.watchdog": "/proc/sys/kernel/watchdog",
-  "kernel.nmi_watchdog": "/proc/sys/kernel/nmi_watchdog",
-  "kernel.sched_rt_runtime_us": "/proc/sys/kernel/sched_rt_runtime_us",
-  "kernel.sched_rt_period_us": "/proc/sys/kernel/sched_rt_period_us",
-  "kernel.timer_migration": "/proc/sys/kernel/timer_migration",
-  "vm.stat_interval": "/proc/sys/vm/stat_interval",
-} as const;
+const SYSCTLS: readonly (keyof RuntimeInfo["sysctl"])[] = [
+  "kernel.watchdog",
+  "kernel.nmi_watchdog",
+  "kernel.sched_rt_runtime_us",
+  "kernel.sched_rt_period_us",
+  "kernel.timer_migration",
+  "vm.stat_interval",
+];
 
 export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
   const meminfo = parseMeminfo(fs.read("/proc/meminfo") ?? "");
   const sysctl = Object.fromEntries(
-    Object.entries(SYSCTLS).map(([k, p]) => [k, readValue(fs, p)]),
+    SYSCTLS.map((k) => [k, readValue(fs, sysctlPath(k))]),
   ) as RuntimeInfo["sysctl"];
   const kvm = readKvm(fs);
-  return {
+  const runtime: RuntimeInfo = {
     isolated: readCpuList(fs, `${CPU}/isolated`),
     nohzFull: readCpuList(fs, `${CPU}/nohz_full`),
     clocksource: {
-      current: readValue(fs, "/sys/devices/system/clocksource/clocksource0/current_clocksource"),
+      current: readValue(fs, PATHS.clocksource),
       available: (readValue(fs, "/sys/devices/system/clocksource/clocksource0/available_clocksource") ?? "")
         .split(/\s+/)
         .filter((s) => s !== ""),
@@ -81,18 +82,18 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
       defaultSizeKiB: meminfo.Hugepagesize ?? null,
     },
     thp: {
-      enabled: selected(fs.read("/sys/kernel/mm/transparent_hugepage/enabled")),
+      enabled: selected(fs.read(PATHS.thpEnabled)),
       defrag: selected(fs.read("/sys/kernel/mm/transparent_hugepage/defrag")),
     },
-    ksmRun: readInt(fs, "/sys/kernel/mm/ksm/run"),
+    ksmRun: readInt(fs, PATHS.ksmRun),
     sysctl,
-    irqbalanceRunning: readIrqbalanceRunning(fs),
+    irqbalanceRunning: null,
     irqbalanceBanned: readIrqbalanceBanned(fs),
-    irqs: readIrqs(fs),
-    defaultIrqAffinity: readCpuMask(fs, "/proc/irq/default_smp_affinity"),
+    irqs: [],
+    defaultIrqAffinity: readCpuMask(fs, PATHS.irqDefaultAffinity),
     workqueue: {
-      cpumask: readCpuMask(fs, "/sys/devices/virtual/workqueue/cpumask"),
-      writebackCpumask: readCpuMask(fs, "/sys/bus/workqueue/devices/writeback/cpumask"),
+      cpumask: readCpuMask(fs, PATHS.workqueueCpumask),
+      writebackCpumask: readCpuMask(fs, PATHS.writebackCpumask),
     },
     kvm,
     iommu: {
@@ -107,21 +108,42 @@ export function readRuntime(fs: HostFs, topology: Topology): RuntimeInfo {
     },
     net: readNet(fs),
   };
+  // The two costly reads (every IRQ's affinity files; every process's comm) happen when a rule or the
+  // inspect output first asks for them: `check` with no RT CPU set, or with irqbalance banned, never needs them.
+  lazy(runtime, "irqs", () => readIrqs(fs));
+  lazy(runtime, "irqbalanceRunning", () => readIrqbalanceRunning(fs));
+  return runtime;
+}
+
+/** Replace obj[key] by a getter that computes the value once, on first use (enumerable: JSON sees it). */
+function lazy<T extends object, K extends keyof T>(obj: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(obj, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+      return value;
+    },
+    set(value: T[K]) {
+      Object.defineProperty(obj, key, { value, enumerable: true, configurable: true, writable: true });
+    },
+  });
 }
 
 function readCpufreq(fs: HostFs, topology: Topology): RuntimeInfo["cpufreq"] {
   const governors: Record<string, string> = {};
   let driver: string | null = null;
   for (const cpu of topology.online) {
-    const g = readValue(fs, `${CPU}/cpu${cpu}/cpufreq/scaling_governor`);
+    const g = readValue(fs, perNumber(PATHS.scalingGovernor, cpu));
     if (g === null) continue;
     governors[String(cpu)] = g;
     driver ??= readValue(fs, `${CPU}/cpu${cpu}/cpufreq/scaling_driver`);
   }
   const pstateStatus =
     readValue(fs, `${CPU}/intel_pstate/status`) ?? readValue(fs, `${CPU}/amd_pstate/status`);
-  const noTurbo = bool(fs.read(`${CPU}/intel_pstate/no_turbo`));
-  const boost = bool(fs.read(`${CPU}/cpufreq/boost`));
+  const noTurbo = bool(fs.read(PATHS.intelNoTurbo));
+  const boost = bool(fs.read(PATHS.cpufreqBoost));
   return { driver, governors, pstateStatus, turbo: noTurbo !== null ? !noTurbo : boost };
 }
 
@@ -139,7 +161,7 @@ function readIrqbalanceRunning(fs: HostFs): boolean | null {
 }
 
 function readIrqbalanceBanned(fs: HostFs): number[] | null {
-  const text = fs.read("/etc/default/irqbalance") ?? fs.read("/etc/sysconfig/irqbalance");
+  const text = fs.read(PATHS.irqbalanceDefaults) ?? fs.read("/etc/sysconfig/irqbalance");
   if (text === undefined) return null;
   const vars = parseShellVars(text);
   if (vars.IRQBALANCE_BANNED_CPULIST !== undefined) return cpuListOrNull(vars.IRQBALANCE_BANNED_CPULIST);

@@ -90,6 +90,7 @@ export function saveSnapshot(fs: HostFs, dir: string): SaveResult {
   }
   const rec = new RecordingFs(fs);
   const host = readHost(rec);
+  JSON.stringify(host); // every lazily read part of the Host, read now, so the snapshot holds its files
   const target = (p: string) => join(out, p);
   let files = 0;
   let bytes = 0;

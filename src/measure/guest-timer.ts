@@ -9,7 +9,8 @@
 import { UsageError } from "../errors.js";
 import { type Exec, realExec } from "../exec.js";
 import { RootFs } from "../host/fs.js";
-import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
+import { formatCpuList, subtract } from "../host/parse/cpulist.js";
+import { readRtFacts, resolveRtCpus } from "../tuning/rt-cpus.js";
 import { ensureGuestImages } from "../vm/guest-build.js";
 import { hostOnlineCpus, requireQemu } from "../vm/launcher.js";
 import { resolveAccel, runGuest } from "../vm/run-guest.js";
@@ -127,10 +128,11 @@ export async function runGuestTimerTest(
   const hostLoad = options.load ?? "idle";
   const guestLoad = options.guestLoad ?? "idle";
   const onlineHost = await hostOnlineCpus();
-  const isolatedHost = parseCpuList(
-    hostFs.read("/sys/devices/system/cpu/isolated") ?? "",
-    "isolated CPU list",
-  );
+  // The host's RT CPUs as the one resolver finds them (isolated set, then the cmdline's); --cpus comes first below.
+  const isolatedHost = resolveRtCpus(readRtFacts(hostFs), undefined, {
+    prefer: "running",
+    fallback: "none",
+  }).rtCpus;
   const { rtCpu, housekeeping } = guestPinning(onlineHost, isolatedHost, options.cpus);
 
   const features = await probeCyclictest(exec);

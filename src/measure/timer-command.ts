@@ -104,7 +104,11 @@ export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<Comm
   const options = timerOptionsFromFlags(flags);
   // host CPUs (measured, or the guest's vCPUs pinned to them) must exist here
   if (options.cpus !== undefined) checkPossibleCpus(options.cpus);
-  const run = await runTimerTest(options, exec);
+  // host or guest: the glue picks the instrument, so timer.ts and guest-timer.ts never import each other
+  const run =
+    options.where === "guest"
+      ? await (await import("./guest-timer.js")).runGuestTimerTest(options, exec)
+      : await runTimerTest(options, exec);
   const { openStore } = await import("../results/store.js");
   const store = openStore(flags.store);
   try {

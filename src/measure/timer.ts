@@ -15,8 +15,9 @@ import { join } from "node:path";
 import { Kvm4nfvError, UsageError } from "../errors.js";
 import { type Exec, realExec } from "../exec.js";
 import { type HostFs, RootFs } from "../host/fs.js";
-import { formatCpuList, parseCpuList, subtract } from "../host/parse/cpulist.js";
+import { formatCpuList, subtract } from "../host/parse/cpulist.js";
 import { makeTempDir } from "../tempdir.js";
+import { readRtFacts, resolveRtCpus } from "../tuning/rt-cpus.js";
 import { type CyclictestFeatures, probeCyclictest, probeStressNg, readEnvironment } from "./environment.js";
 import { runCyclictestLive } from "./live-cyclictest.js";
 import { type LoadKind, withLoad } from "./load.js";
@@ -62,24 +63,11 @@ export interface TimerPlan {
   sla: SlaLimit[];
 }
 
-/** Measured CPUs: --cpus, else the kernel's isolated set, else the last online CPU. */
+/** Measured CPUs: --cpus, else the kernel's isolated set (then the cmdline's), else the last online CPU. */
 export function chooseCpus(fs: HostFs, requested?: readonly number[]): { cpus: number[]; online: number[] } {
-  const onlineText = fs.read("/sys/devices/system/cpu/online");
-  const online = onlineText !== undefined ? parseCpuList(onlineText, "online CPU list") : [];
-  if (requested && requested.length > 0) {
-    const offline = online.length ? subtract([...requested], online) : [];
-    if (offline.length) {
-      throw new UsageError(
-        `--cpus ${formatCpuList(requested)}: CPU ${formatCpuList(offline)} is not online`,
-        `online CPUs: ${formatCpuList(online)}`,
-      );
-    }
-    return { cpus: [...requested].sort((a, b) => a - b), online };
-  }
-  const isolated = parseCpuList(fs.read("/sys/devices/system/cpu/isolated") ?? "", "isolated CPU list");
-  if (isolated.length) return { cpus: isolated, online };
-  if (!online.length) throw new Kvm4nfvError("BAD_INPUT", "cannot read the online CPUs; pass --cpus");
-  return { cpus: [online[online.length - 1]!], online };
+  const facts = readRtFacts(fs);
+  const { rtCpus } = resolveRtCpus(facts, requested, { prefer: "running", fallback: "last-online" });
+  return { cpus: rtCpus, online: facts.online };
 }
 
 /** The cyclictest command line for a run (pure, for tests and the run record). */
@@ -172,8 +160,10 @@ export async function runTimerTest(
   exec: Exec = realExec,
 ): Promise<RunRecord> {
   if (options.where === "guest") {
-    const { runGuestTimerTest } = await import("./guest-timer.js");
-    return runGuestTimerTest(options, exec);
+    throw new Kvm4nfvError(
+      "BAD_INPUT",
+      "runTimerTest measures the host; the guest is guest-timer.ts's runGuestTimerTest",
+    );
   }
   const fs = options.fs ?? new RootFs("/");
   const features = await probeCyclictest(exec);

@@ -11,7 +11,8 @@ export const checkJsonSchema = z
     root: z.string(),
     /** cpulist ("20-35"), "" when none */
     rtCpus: cpulist,
-    rtCpusSource: z.enum(["--cpus", "isolcpus", "nohz_full", "none"]),
+    /** "plan": check --against PLAN.json (the plan names the RT CPUs) */
+    rtCpusSource: z.enum(["--cpus", "isolcpus", "nohz_full", "none", "plan"]),
     findings: z.array(
       z.strictObject({
         id: z.string().min(1),

@@ -5,11 +5,14 @@
  */
 import { UsageError } from "../errors.js";
 import type { Host } from "../host/model.js";
+import { cmdlineParamExists } from "../host/parse/arch.js";
 import { formatCpuList } from "../host/parse/cpulist.js";
 import { guestCmdline, hostCmdline } from "./plan-cmdline.js";
 import { chooseCpus, cpuLayout } from "./plan-cpus.js";
-import { HUGETLBFS_MOUNT, runtimeItems } from "./plan-runtime.js";
 import type { GuestSpec, Hugepages, MachineFingerprint, Plan, PlanOptions } from "./plan-types.js";
+import { runtimeItems, vendorOf } from "./settings/derive.js";
+import { HUGETLBFS_MOUNT } from "./settings/runtime.js";
+import type { Profile } from "./settings/types.js";
 
 export type * from "./plan-types.js";
 
@@ -36,11 +39,22 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
   const { node, isolated, housekeeping } = choice;
   const notes: string[] = [];
   const machine = machineFingerprint(host);
+  const arch = host.cpu.arch;
+  const base: Profile = {
+    role: options.role,
+    vendor: vendorOf(host.cpu.vendor),
+    arch,
+    isolated,
+    housekeeping,
+    hugepages: null,
+    bootHugepages: null,
+    invariantTsc: host.cpu.features.invariantTsc,
+  };
 
   if (options.role === "guest") {
     if (options.guestCpus !== undefined) throw new UsageError("--guest-cpus is for --role host");
     const hp = options.hugepages ?? null;
-    const params = guestCmdline(isolated, housekeeping, hp ?? { sizeKiB: DEFAULT_HUGEPAGES.sizeKiB });
+    const params = guestCmdline({ ...base, bootHugepages: hp ?? { sizeKiB: DEFAULT_HUGEPAGES.sizeKiB } });
     if (host.cpu.features.hypervisor === false) {
       notes.push(
         "this machine is not a virtual machine (no hypervisor CPU flag): --role guest is meant for the guest",
@@ -56,13 +70,7 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
       hugepages: hp === null ? null : { ...hp, node },
       cmdline: params,
       dropped: [],
-      runtime: runtimeItems({
-        role: "guest",
-        vendor: host.cpu.vendor,
-        isolated,
-        housekeeping,
-        hugepages: null,
-      }),
+      runtime: runtimeItems(base),
       guest: null,
       notes,
     };
@@ -79,15 +87,16 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     );
   }
   const hp: Hugepages = { ...(options.hugepages ?? DEFAULT_HUGEPAGES), node };
-  const cmd = hostCmdline(host.cpu.vendor, isolated, housekeeping, hp, host.cpu.arch);
+  const profile: Profile = { ...base, hugepages: hp, bootHugepages: hp };
+  const cmd = hostCmdline(profile);
   notes.push(...cmd.notes);
   const pins = isolated.slice(0, guestCpus);
   const stress = isolated.slice(guestCpus);
-  const guest = guestSpec(pins, housekeeping, host, node, hp);
+  const guest = guestSpec(pins, housekeeping, host, node, hp, arch);
   if (host.cpu.features.tscDeadlineTimer === false) {
     notes.push("the CPU has no TSC-deadline timer: the guest's +tsc-deadline cannot be honoured");
   }
-  if (host.cpu.features.invariantTsc === false) {
+  if (host.cpu.features.invariantTsc === false && cmdlineParamExists(arch, "tsc")) {
     notes.push("the CPU's TSC is not invariant (constant_tsc + nonstop_tsc): tsc=reliable is unsafe here");
   }
   return {
@@ -100,7 +109,7 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     hugepages: hp,
     cmdline: cmd.params,
     dropped: cmd.dropped,
-    runtime: runtimeItems({ role: "host", vendor: host.cpu.vendor, isolated, housekeeping, hugepages: hp }),
+    runtime: runtimeItems(profile),
     guest,
     notes,
   };
@@ -112,6 +121,7 @@ function guestSpec(
   host: Host,
   node: number,
   hp: Hugepages,
+  arch: Profile["arch"],
 ): GuestSpec {
   const layout = cpuLayout(host);
   const nodeCpus = new Set(layout.nodes.get(node) ?? []);
@@ -139,6 +149,18 @@ function guestSpec(
     hugepages: hp,
     mountPoint: HUGETLBFS_MOUNT,
     node,
-    guestCmdline: vcpus > 1 ? guestCmdline(rtVcpus, guestHk, { sizeKiB: hp.sizeKiB }) : [],
+    guestCmdline:
+      vcpus > 1
+        ? guestCmdline({
+            role: "guest",
+            vendor: vendorOf(host.cpu.vendor),
+            arch,
+            isolated: rtVcpus,
+            housekeeping: guestHk,
+            hugepages: null,
+            bootHugepages: { sizeKiB: hp.sizeKiB },
+            invariantTsc: null,
+          })
+        : [],
   };
 }

@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:f
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { VERSION } from "../cli/version.js";
 import { Kvm4nfvError } from "../errors.js";
 import { type Exec, realExec } from "../exec.js";
+import { VERSION } from "../version.js";
 import { buildCpio, type CpioEntry } from "./cpio.js";
 import { INIT_SCRIPT } from "./guest-init.js";
 import { addTraceTools, TRACE_PACKAGES } from "./guest-trace-tools.js";

@@ -9,6 +9,7 @@
  * is missing (module failed to load) the same frames go to the serial console, so results still arrive.
  */
 import { InputError } from "../errors.js";
+import { PATHS } from "../host/paths.js";
 
 export const INIT_UP_MARKER = "KVM4NFV-INIT-UP";
 export const DONE_MARKER = "KVM4NFV-DONE";
@@ -41,7 +42,7 @@ for m in $(cat /etc/kvm4nfv/modules 2>/dev/null); do insmod "/lib/modules/$m" 2>
     if [ -e /proc/sys/$k ] && echo "$v" > /proc/sys/$k 2>/dev/null; then echo "$k=$(cat /proc/sys/$k)"
     else echo "$k: not set"; fi
   done
-  for f in /proc/irq/*/smp_affinity_list; do echo "$HK" > "$f" 2>/dev/null; done
+  for f in ${PATHS.irqAffinityList}; do echo "$HK" > "$f" 2>/dev/null; done
   echo "irqs->cpu$HK"
 } >> /tmp/setup.log 2>&1
 

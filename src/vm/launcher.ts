@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Kvm4nfvError, toolMissing, UsageError } from "../errors.js";
 import { type Child, type Exec, realExec } from "../exec.js";
 import { formatCpuList, parseCpuList, sameCpus } from "../host/parse/cpulist.js";
+import { PATHS } from "../host/paths.js";
 import { checkGuestMemory } from "../measure/units.js";
 import { makeTempDir } from "../tempdir.js";
 import { buildQemuArgv } from "./argv.js";
@@ -116,7 +117,7 @@ export function checkSpecFiles(spec: GuestSpec): void {
   }
   if (spec.hugepagePath !== null && !existsSync(spec.hugepagePath)) {
     throw new Kvm4nfvError("BAD_INPUT", `hugepage path ${spec.hugepagePath} does not exist`, {
-      hint: "mount hugetlbfs there first, e.g. mount -t hugetlbfs -o pagesize=1G none /mnt/hugetlbfs-1g",
+      hint: `mount hugetlbfs there first, e.g. mount -t hugetlbfs -o pagesize=1G none ${PATHS.hugetlbfsMount}`,
     });
   }
 }

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Kvm4nfvError, UsageError } from "../../src/errors.js";
-import type { Child, Exec, RunResult } from "../../src/exec.js";
+import type { Exec, RunResult } from "../../src/exec.js";
 import { RootFs } from "../../src/host/fs.js";
 import type { CyclictestFeatures } from "../../src/measure/environment.js";
 import { parseSla } from "../../src/measure/sla.js";
 import { chooseCpus, planTimerTest, runTimerTest } from "../../src/measure/timer.js";
+import { fakeExec as sharedFakeExec } from "../helpers/exec.js";
 import { fixture } from "./fixtures.js";
 
 function snapshot(files: Record<string, string>): RootFs {
@@ -117,41 +117,14 @@ describe("the cyclictest command line", () => {
   });
 });
 
+/** cyclictest answers with the canned result (streamed through start, as the host run reads it live). */
 function fakeExec(cyclictest: Partial<RunResult>): Exec {
-  return {
-    which: () => "/usr/bin/fake",
-    // cyclictest on the host is streamed (its live lines give the running max): play the canned output back.
-    start: (file, args) => {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      const exited = new Promise<{ exitCode: number | null; signal: string | undefined }>((resolve) =>
-        setImmediate(() => {
-          stdout.end(cyclictest.stdout ?? "");
-          stderr.end(cyclictest.stderr ?? "");
-          setImmediate(() => resolve({ exitCode: cyclictest.exitCode ?? 0, signal: undefined }));
-        }),
-      );
-      return {
-        pid: 1,
-        command: `${file} ${args.join(" ")}`,
-        process: { stdout, stderr } as unknown as Child["process"],
-        exited,
-        stop: async () => {},
-      };
-    },
-    async run(file, args) {
-      const base = {
-        command: `${file} ${args.join(" ")}`,
-        exitCode: 0,
-        stdout: "",
-        stderr: "",
-        durationMs: 1,
-      };
-      if (args[0] === "--help")
-        return { ...base, stdout: "cyclictest V 2.40\n--json --mainaffinity --tracemark\n" };
-      return { ...base, ...cyclictest };
-    },
-  };
+  return sharedFakeExec({
+    answer: (_command, _file, args) =>
+      args[0] === "--help"
+        ? { stdout: "cyclictest V 2.40\n--json --mainaffinity --tracemark\n" }
+        : cyclictest,
+  });
 }
 
 describe("runTimerTest failures", () => {

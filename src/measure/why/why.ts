@@ -11,6 +11,8 @@
  * events irq_handler_entry, softirq_entry, sched_switch, hrtimer_expire_entry, cpu_idle).
  * When nothing in the window explains the spike the answer is "unexplained": unknown, never a guess.
  */
+
+import { PATHS } from "../../host/paths.js";
 import { fields, parseTraceEvents, type TraceEvent } from "./events.js";
 
 export type CauseKind =
@@ -55,8 +57,7 @@ function kthreadRule(task: string): { ruleId: string; remedy: string } {
   if (/^kworker/.test(task)) {
     return {
       ruleId: "os.workqueue.cpumask",
-      remedy:
-        "write the housekeeping CPUs to /sys/devices/virtual/workqueue/cpumask so unbound work stays off the RT CPUs",
+      remedy: `write the housekeeping CPUs to ${PATHS.workqueueCpumask} so unbound work stays off the RT CPUs`,
     };
   }
   if (/^rcu/.test(task))
@@ -70,8 +71,7 @@ function kthreadRule(task: string): { ruleId: string; remedy: string } {
   if (/^(?:ksoftirqd|irq)/.test(task))
     return {
       ruleId: "os.irq-affinity",
-      remedy:
-        "move the interrupts (and their threads) to the housekeeping CPUs: irqaffinity=<housekeeping> and /proc/irq/*/smp_affinity_list",
+      remedy: `move the interrupts (and their threads) to the housekeeping CPUs: irqaffinity=<housekeeping> and ${PATHS.irqAffinityList}`,
     };
   return {
     ruleId: "os.cpu-isolation.isolcpus",

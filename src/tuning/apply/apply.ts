@@ -40,6 +40,11 @@ export interface ApplyReport {
   rebootRequired: boolean;
   missingParams: string[];
   journal: string | null;
+  /**
+   * After --yes: what apply's own dry run still finds to change (check --against the same plan), tolerated writes
+   * left out; empty means "applied" is "verified". Null for a dry run.
+   */
+  unverified: string[] | null;
 }
 
 export function journalPath(fs: HostFs, journal?: string): string {
@@ -120,9 +125,13 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
     rebootRequired: missing.length > 0,
     missingParams: missing,
     journal: null,
+    unverified: null,
   };
   if (!options.yes || planned.changes.length === 0) {
-    if (options.yes) report.notes.push("nothing to change: the machine already matches the plan");
+    if (options.yes) {
+      report.notes.push("nothing to change: the machine already matches the plan");
+      report.unverified = [];
+    }
     return report;
   }
   const path = journalPath(fs, options.journal);
@@ -208,6 +217,10 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
   }
   report.changes = planned.changes.filter((c) => !tolerated.has(c)).map(describeChange);
   await liveActions(fs, io, exec, planned.live, planned.changes, plan.cmdline, report, path);
+  // Read everything back through the same comparison: "applied" means "verified".
+  const { auditAgainst } = await import("../settings/against.js");
+  const kept = new Set([...tolerated].map((c) => (c.kind === "file" ? c.path : c.comm)));
+  report.unverified = auditAgainst(fs, io, plan, options.plan, kept).changes;
   return report;
 }
 
@@ -301,6 +314,10 @@ export function formatApplyReport(r: ApplyReport): string {
   if (r.dryRun && r.changes.length > 0)
     lines.push(`${r.changes.length} change(s); run again with --yes to apply`);
   if (r.journal) lines.push(`journal: ${r.journal} (undo with kvm4nfv revert)`);
+  if (r.unverified !== null && r.unverified.length === 0 && !r.dryRun) {
+    lines.push("verified: every planned setting reads back as planned");
+  }
+  for (const u of r.unverified ?? []) lines.push(`NOT verified: still ${u}`);
   if (r.rebootRequired) {
     lines.push(`reboot required: the running kernel command line lacks ${r.missingParams.join(" ")}`);
   }

@@ -5,6 +5,7 @@
  * the platform rules they are not n/a there.
  */
 import type { Host } from "../../host/model.js";
+import { PATHS } from "../../host/paths.js";
 import { fail, inVm, isOff, kvmParam, P, pass, SRC, unknown, warn, x86Only } from "./helpers.js";
 import type { Rule, RuleContext, Verdict } from "./types.js";
 
@@ -103,7 +104,7 @@ const apicv: Rule = {
         `${P.kvmParams}: ${param} ${f.apicv === null ? "unknown (module not loaded?)" : f.apicv ? "on" : "off"}` +
         (f.postedInterrupts === null ? "" : `; posted interrupts ${f.postedInterrupts ? "on" : "off"}`);
       const expected = `${param}=1`;
-      const remedy = `echo 'options ${param}=1' > /etc/modprobe.d/kvm4nfv.conf and reload the module with no VM running (needs APICv/AVIC hardware)`;
+      const remedy = `echo 'options ${param}=1' > ${PATHS.modprobeConf} and reload the module with no VM running (needs APICv/AVIC hardware)`;
       if (f.apicv === null) return unknown(evidence, expected, remedy, true);
       if (f.apicv) return pass(evidence, expected);
       return warn(evidence, expected, remedy, true);
@@ -157,7 +158,7 @@ function kvmParamRule(
       const expected = `${module}.${name}=${want}`;
       if (v === null) return unknown(evidence, expected);
       if (ok(v)) return pass(evidence, expected);
-      const persist = `echo 'options ${module} ${name}=${want}' > /etc/modprobe.d/kvm4nfv.conf`;
+      const persist = `echo 'options ${module} ${name}=${want}' > ${PATHS.modprobeConf}`;
       const remedy = runtimeWritable
         ? `echo ${want} > ${path}; persist: ${persist}${note}`
         : `${persist} and reload ${module} with no VM running (or reboot)${note}`;

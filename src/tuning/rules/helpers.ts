@@ -5,6 +5,7 @@
 import type { Host } from "../../host/model.js";
 import { formatCpuList, parseKernelCpuList, subtract } from "../../host/parse/cpulist.js";
 import { type Isolcpus, parseIrqaffinity, parseIsolcpus, parseRcuNocbs } from "../../host/parse/isolation.js";
+import { PATHS, sysctlPath } from "../../host/paths.js";
 import type { RuleContext, Verdict } from "./types.js";
 
 export const P = {
@@ -14,18 +15,19 @@ export const P = {
   nohzFull: "/sys/devices/system/cpu/nohz_full",
   smt: "/sys/devices/system/cpu/smt/control",
   cpuidle: "/sys/devices/system/cpu/cpuidle/current_driver",
-  cpufreq: "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor",
+  cpufreq: PATHS.scalingGovernor,
   hugepages: "/sys/kernel/mm/hugepages",
   nodeHugepages: (n: number) => `/sys/devices/system/node/node${n}/hugepages`,
-  irq: "/proc/irq/*/smp_affinity_list",
-  defaultAffinity: "/proc/irq/default_smp_affinity",
-  workqueue: "/sys/devices/virtual/workqueue/cpumask",
-  ksm: "/sys/kernel/mm/ksm/run",
-  thp: "/sys/kernel/mm/transparent_hugepage/enabled",
-  clocksource: "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+  irq: PATHS.irqAffinityList,
+  defaultAffinity: PATHS.irqDefaultAffinity,
+  workqueue: PATHS.workqueueCpumask,
+  writeback: PATHS.writebackCpumask,
+  ksm: PATHS.ksmRun,
+  thp: PATHS.thpEnabled,
+  clocksource: PATHS.clocksource,
   kvmParams: "/sys/module/kvm*/parameters",
   iommuGroups: "/sys/kernel/iommu_groups",
-  sysctl: (name: string) => `/proc/sys/${name.replaceAll(".", "/")}`,
+  sysctl: sysctlPath,
 } as const;
 
 export const SRC = {
@@ -160,7 +162,7 @@ export function cmdlineRemedy(params: string, role: RuleContext["role"]): string
 }
 
 export function sysctlRemedy(name: string, value: string): string {
-  return `sysctl -w ${name}=${value} and persist it: echo '${name} = ${value}' >> /etc/sysctl.d/90-kvm4nfv.conf`;
+  return `sysctl -w ${name}=${value} and persist it: echo '${name} = ${value}' >> ${PATHS.sysctlConf}`;
 }
 
 /** Online CPUs (falls back to every CPU in the topology, then to the RT set's max). */

@@ -293,7 +293,7 @@ const workqueue: Rule = {
     return warn(
       `${evidence}: RT CPUs ${cpus([...bad, ...wbBad])} included`,
       expected,
-      `echo ${mask} > ${P.workqueue}; echo ${mask} > /sys/bus/workqueue/devices/writeback/cpumask`,
+      `echo ${mask} > ${P.workqueue}; echo ${mask} > ${P.writeback}`,
       false,
     );
   },

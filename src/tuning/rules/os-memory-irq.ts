@@ -5,6 +5,9 @@
  */
 import type { Host } from "../../host/model.js";
 import { formatCpuMask, intersect, subtract } from "../../host/parse/cpulist.js";
+import { PATHS, perNumber } from "../../host/paths.js";
+import { auditProfile } from "../settings/audit.js";
+import { settingByKey } from "../settings/index.js";
 import {
   cmdlineRemedy,
   cpus,
@@ -26,6 +29,8 @@ import {
 import type { Rule } from "./types.js";
 
 const GIB = "1048576";
+/** The catalogue's default-affinity setting: its remedy is this rule's. */
+const DEFAULT_AFFINITY = settingByKey("irq.default-affinity");
 
 function sizeLabel(kib: string): string {
   const n = Number(kib);
@@ -127,7 +132,7 @@ const irqAffinity: Rule = {
     return fail(
       `${P.irq}: ${offenders.length} of ${irqs.length} IRQs reach RT CPUs: ${firstFew(offenders)}`,
       expected,
-      `for i in ${numbers.join(" ")}; do echo ${target} > /proc/irq/$i/smp_affinity_list; done; ` +
+      `for i in ${numbers.join(" ")}; do echo ${target} > ${perNumber(PATHS.irqAffinityList, "$i")}; done; ` +
         `persist with irqaffinity=${target} on the cmdline (managed IRQs cannot be moved: use isolcpus=managed_irq,...)`,
       false,
     );
@@ -153,7 +158,7 @@ const defaultAffinity: Rule = {
     return fail(
       `${evidence}: includes RT CPUs ${cpus(bad)}`,
       expected,
-      `echo ${formatCpuMask(target)} > ${P.defaultAffinity}; persist with irqaffinity=${cpus(target)} on the cmdline`,
+      DEFAULT_AFFINITY.remedy({ ...auditProfile(ctx), housekeeping: target }, formatCpuMask(target)),
       false,
     );
   },
@@ -166,17 +171,18 @@ const irqbalance: Rule = {
   roles: ["host", "guest"],
   source: `${SRC.os("IRQ affinity")}; ${SRC.tuned}`,
   check(ctx) {
-    const { irqbalanceRunning: running, irqbalanceBanned: banned } = ctx.host.runtime;
+    const banned = ctx.host.runtime.irqbalanceBanned;
+    const covered = banned !== null && ctx.rtCpus.length > 0 && subtract(ctx.rtCpus, banned).length === 0;
+    const running = ctx.host.runtime.irqbalanceRunning;
     const expected = "irqbalance not running, or IRQBALANCE_BANNED_CPULIST covering the RT CPUs";
     const evidence =
       `irqbalance ${running === null ? "state unknown" : running ? "running" : "not running"}; ` +
-      `/etc/default/irqbalance banned CPUs: ${banned === null ? "none set" : cpus(banned)}`;
-    const covered = banned !== null && ctx.rtCpus.length > 0 && subtract(ctx.rtCpus, banned).length === 0;
+      `${PATHS.irqbalanceDefaults} banned CPUs: ${banned === null ? "none set" : cpus(banned)}`;
     if (running === false || covered) return pass(evidence, expected);
     const remedy =
       "systemctl disable --now irqbalance" +
       (ctx.rtCpus.length > 0
-        ? ` (or set IRQBALANCE_BANNED_CPULIST=${cpus(ctx.rtCpus)} in /etc/default/irqbalance and restart it)`
+        ? ` (or set IRQBALANCE_BANNED_CPULIST=${cpus(ctx.rtCpus)} in ${PATHS.irqbalanceDefaults} and restart it)`
         : "");
     if (running === null) return unknown(evidence, expected, remedy);
     return fail(evidence, expected, remedy, false);

@@ -5,6 +5,7 @@
  * 60/64 emulation, SMI) are `unknown` on bare metal with the BIOS step to check.
  */
 import { subtract } from "../../host/parse/cpulist.js";
+import { PATHS } from "../../host/paths.js";
 import {
   cmdlineRemedy,
   cpus,
@@ -96,7 +97,7 @@ const pstates: Rule = {
       const govs = [...new Set(seen.map(([, g]) => g))].join(",") || "none";
       const evidence = `${P.cpufreq}: ${govs} (driver ${driver ?? "none"}${pstateStatus ? `, pstate status ${pstateStatus}` : ""})`;
       const remedy =
-        "set the governor: for g in /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor; do echo performance > $g; done " +
+        `set the governor: for g in ${PATHS.scalingGovernor}; do echo performance > $g; done ` +
         "(persist with tuned or cpupower), or in the BIOS set CPU Power and Performance <Performance> and disable Enhanced SpeedStep";
       if (seen.length === 0) {
         // No cpufreq at all: the BIOS (or intel_pstate=disable without a driver) fixes the frequency.
@@ -125,7 +126,7 @@ const turbo: Rule = {
       const t = ctx.host.runtime.cpufreq.turbo;
       const evidence = `/sys/devices/system/cpu/{intel_pstate/no_turbo,cpufreq/boost}: turbo ${t === null ? "unknown" : t ? "on" : "off"}`;
       const remedy =
-        "echo 1 > /sys/devices/system/cpu/intel_pstate/no_turbo (intel_pstate) or echo 0 > /sys/devices/system/cpu/cpufreq/boost, " +
+        `echo 1 > ${PATHS.intelNoTurbo} (intel_pstate) or echo 0 > ${PATHS.cpufreqBoost}, ` +
         "or disable Turbo Boost in the BIOS";
       if (t === null) return unknown(evidence, expected, remedy, true);
       if (!t) return pass(evidence, expected);

@@ -12,8 +12,8 @@ export const LEVELS: readonly Level[] = ["pass", "warn", "fail", "unknown", "n/a
 export type Role = "host" | "guest";
 export const ROLES: readonly Role[] = ["host", "guest"];
 
-/** Where the RT CPU set came from: the user, or the running kernel's cmdline, or nowhere. */
-export type RtCpusSource = "--cpus" | "isolcpus" | "nohz_full" | "none";
+/** Where the RT CPU set came from: the user, or the running kernel's cmdline, or nowhere; "plan" for --against. */
+export type RtCpusSource = "--cpus" | "isolcpus" | "nohz_full" | "none" | "plan";
 
 export interface RuleContext {
   host: Host;

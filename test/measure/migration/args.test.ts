@@ -8,8 +8,8 @@ import {
   parseParams,
   parseSla,
   parseWorkload,
-} from "../../../src/measure/migration-args.js";
-import { planFromFlags } from "../../../src/measure/migration-command.js";
+} from "../../../src/measure/migration/args.js";
+import { planFromFlags } from "../../../src/measure/migration/command.js";
 
 describe("migration flag parsers", () => {
   it("reads bandwidths: bits are decimal, bytes binary, as QEMU's max-bandwidth wants bytes/s", () => {

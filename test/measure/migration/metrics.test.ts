@@ -4,8 +4,8 @@ import {
   type LoggedEvent,
   migrationMetrics,
   migrationVerdict,
-} from "../../../src/measure/migration-metrics.js";
-import { formatComparison, formatSweep, recommend } from "../../../src/measure/migration-report.js";
+} from "../../../src/measure/migration/metrics.js";
+import { formatComparison, formatSweep, recommend } from "../../../src/measure/migration/report.js";
 import type { RunRecord } from "../../../src/measure/types.js";
 
 // A real QEMU 7.2 query-migrate answer (512 MiB idle guest, multifd 2, TCG) and its events.

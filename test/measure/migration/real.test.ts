@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Kvm4nfvError } from "../../../src/errors.js";
 import { liveChildren } from "../../../src/exec.js";
+import { kvm4nfvConfig, QEMU_DEFAULTS } from "../../../src/measure/migration/configs.js";
 import {
   type MigrationOptions,
   MigrationSession,
   withMigrationSession,
-} from "../../../src/measure/migration.js";
-import { kvm4nfvConfig, QEMU_DEFAULTS } from "../../../src/measure/migration-configs.js";
+} from "../../../src/measure/migration/migration.js";
 import type { RunRecord } from "../../../src/measure/types.js";
 import { openStore } from "../../../src/results/store.js";
 

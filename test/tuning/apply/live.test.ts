@@ -6,39 +6,25 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Exec, RunResult } from "../../../src/exec.js";
 import { runApply } from "../../../src/tuning/apply/apply.js";
 import { schedOf } from "../../../src/tuning/apply/changes.js";
 import { runRevert } from "../../../src/tuning/apply/revert.js";
+import { type FakeExec, fakeExec as sharedFakeExec } from "../../helpers/exec.js";
 import { liveLike, type Scratch, scratch } from "./tree.js";
 
 let s: Scratch;
 afterEach(() => s?.cleanup());
 
+/** The shared fake Exec with this file's knobs: exit codes and stdout by command line, the tools installed. */
 function fakeExec(
   exitCodes: Record<string, number> = {},
   tools: string[] = ["update-grub"],
   stdout: Record<string, string> = {},
-): Exec & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    which: (f) => (tools.includes(f) ? `/usr/sbin/${f}` : undefined),
-    start: () => {
-      throw new Error("not used");
-    },
-    async run(file, args): Promise<RunResult> {
-      const command = [file, ...args].join(" ");
-      calls.push(command);
-      return {
-        command,
-        exitCode: exitCodes[command] ?? 0,
-        stdout: stdout[command] ?? "",
-        stderr: "",
-        durationMs: 0,
-      };
-    },
-  };
+): FakeExec {
+  return sharedFakeExec({
+    tools,
+    answer: (command) => ({ exitCode: exitCodes[command] ?? 0, stdout: stdout[command] ?? "" }),
+  });
 }
 
 /** /proc/PID/{comm,stat} of a kernel thread with the given policy and rt_priority (fields 41 and 40). */

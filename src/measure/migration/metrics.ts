@@ -3,8 +3,8 @@
  * run record's metrics, and judging them against the SLA. Pure: the tests feed recorded QMP output.
  */
 
-import type { Sla } from "./migration-args.js";
-import type { Verdict } from "./types.js";
+import type { Verdict } from "../types.js";
+import type { Sla } from "./args.js";
 
 /** The subset of query-migrate's answer we read (QEMU 7.2 names). */
 export interface QueryMigrate {

@@ -4,8 +4,8 @@
  * value it misread.
  */
 
-import { UsageError } from "../errors.js";
-import { parseDuration, parsePositiveInt as positiveInt } from "./units.js";
+import { UsageError } from "../../errors.js";
+import { parseDuration, parsePositiveInt as positiveInt } from "../units.js";
 
 /**
  * Migration capabilities of QEMU 7.2 (Debian 12) and 10.0 (bookworm-backports), from query-migrate-capabilities.

@@ -13,17 +13,17 @@
  */
 import { createServer } from "node:net";
 import { release } from "node:os";
-import { InputError, Kvm4nfvError } from "../errors.js";
-import type { Exec } from "../exec.js";
-import { openHostFs } from "../host/fs.js";
-import { buildMigrationGuest, findGuestKernel, READY_MARKER } from "../vm/migration-guest.js";
-import { type MigrationVm, startMigrationVm } from "../vm/migration-vm.js";
-import type { QmpClient } from "../vm/qmp.js";
-import { readEnvironment } from "./environment.js";
-import type { Sla, Workload } from "./migration-args.js";
-import { MANAGED_CAPS, MANAGED_PARAMS, type MigrationConfig } from "./migration-configs.js";
-import { type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./migration-metrics.js";
-import type { RunEnvironment, RunRecord } from "./types.js";
+import { InputError, Kvm4nfvError } from "../../errors.js";
+import type { Exec } from "../../exec.js";
+import { openHostFs } from "../../host/fs.js";
+import { buildMigrationGuest, findGuestKernel, READY_MARKER } from "../../vm/migration-guest.js";
+import { type MigrationVm, startMigrationVm } from "../../vm/migration-vm.js";
+import type { QmpClient } from "../../vm/qmp.js";
+import { readEnvironment } from "../environment.js";
+import type { RunEnvironment, RunRecord } from "../types.js";
+import type { Sla, Workload } from "./args.js";
+import { MANAGED_CAPS, MANAGED_PARAMS, type MigrationConfig } from "./configs.js";
+import { type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./metrics.js";
 
 export interface MigrationOptions {
   memoryMiB: number;
@@ -420,9 +420,9 @@ async function resolveMigrationAccel(accel: MigrationOptions["accel"]) {
   if (accel !== "auto") return { accel, note: null };
   try {
     const [{ ensureGuestImages }, { resolveAccel }, { defaultSpec }] = await Promise.all([
-      import("../vm/guest-build.js"),
-      import("../vm/run-guest.js"),
-      import("../vm/spec.js"),
+      import("../../vm/guest-build.js"),
+      import("../../vm/run-guest.js"),
+      import("../../vm/spec.js"),
     ]);
     return await resolveAccel(defaultSpec(await ensureGuestImages()));
   } catch (err) {
@@ -437,7 +437,7 @@ async function resolveKernel(explicit: string | undefined): Promise<string> {
   try {
     return findGuestKernel();
   } catch {
-    const { ensureGuestImages } = await import("../vm/guest-build.js");
+    const { ensureGuestImages } = await import("../../vm/guest-build.js");
     return (await ensureGuestImages()).kernel;
   }
 }

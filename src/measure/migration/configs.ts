@@ -3,7 +3,7 @@
  * only what differs from a fresh QEMU; the runner sets every managed capability and parameter explicitly on
  * both sides each run, so a reused guest never inherits the previous run's settings.
  */
-import type { Cap, MigrationParams } from "./migration-args.js";
+import type { Cap, MigrationParams } from "./args.js";
 
 export interface MigrationConfig {
   /** Short name used in tables and run labels ("qemu-defaults", "kvm4nfv", "bw+dl+multifd4"). */

@@ -3,8 +3,9 @@
  * kvm4nfv's settings, and the sweep's recommendation with the reason each other configuration lost. Pure:
  * run records in, text out.
  */
-import { fmtMs } from "./migration-metrics.js";
-import type { RunRecord } from "./types.js";
+
+import type { RunRecord } from "../types.js";
+import { fmtMs } from "./metrics.js";
 
 type Num = number | null;
 

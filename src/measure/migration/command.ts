@@ -3,8 +3,9 @@
  * then one session that runs the chosen mode, stores each run as soon as it ends, and formats the result.
  * Exit: 0 SLA met (sweep: a configuration was recommended), 1 SLA broken, 4 a migration failed.
  */
-import { UsageError } from "../errors.js";
-import type { MigrationOptions, MigrationSession } from "./migration.js";
+import { UsageError } from "../../errors.js";
+import type { RunRecord } from "../types.js";
+import { checkGuestMemory } from "../units.js";
 import {
   DEFAULT_SLA,
   formatBandwidth,
@@ -17,16 +18,9 @@ import {
   parseSla,
   parseWorkload,
   type Sla,
-} from "./migration-args.js";
-import {
-  kvm4nfvConfig,
-  type Limits,
-  type MigrationConfig,
-  QEMU_DEFAULTS,
-  sweepMatrix,
-} from "./migration-configs.js";
-import type { RunRecord } from "./types.js";
-import { checkGuestMemory } from "./units.js";
+} from "./args.js";
+import { kvm4nfvConfig, type Limits, type MigrationConfig, QEMU_DEFAULTS, sweepMatrix } from "./configs.js";
+import type { MigrationOptions, MigrationSession } from "./migration.js";
 
 export interface MigrationFlags {
   memory?: string;
@@ -110,9 +104,9 @@ export async function migrationCommand(
 ): Promise<MigrationOutcome> {
   const plan = planFromFlags(flags);
   const [{ openStore }, { withMigrationSession }, report] = await Promise.all([
-    import("../results/store.js"),
+    import("../../results/store.js"),
     import("./migration.js"),
-    import("./migration-report.js"),
+    import("./report.js"),
   ]);
   // Open the store first: a store that cannot be written should fail before minutes of migrations.
   const store = openStore(flags.store);

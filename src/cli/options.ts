@@ -1,0 +1,24 @@
+/**
+ * Options several commands share, declared once: the results store, the guest accelerator, the RT CPU list.
+ * Help texts name one default store path (results/store.ts: defaultStorePath decides it).
+ */
+import { Option } from "@commander-js/extra-typings";
+
+export const ACCELERATORS = ["auto", "kvm", "tcg"] as const;
+
+export const STORE_HELP =
+  "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db, " +
+  "else ~/.local/share/kvm4nfv/results.db)";
+
+export function storeOption() {
+  return new Option("--store <path>", STORE_HELP);
+}
+
+/** --accel; callers add .default("auto") except where the flag's absence itself means something (test timer). */
+export function accelOption(description = "guest accelerator: auto probes KVM and falls back to TCG") {
+  return new Option("--accel <accel>", description).choices(ACCELERATORS);
+}
+
+export function cpusOption(description: string) {
+  return new Option("--cpus <list>", description);
+}
