@@ -243,8 +243,8 @@ function prepareMigrate(
     setUp: async () => [...notes, ...(await tuneHost(setup, node, Boolean(_flags.yes), [1]))],
     async runOnce() {
       const [{ planFromFlags }, { withMigrationSession }] = await Promise.all([
-        import("../measure/migration-command.js"),
-        import("../measure/migration.js"),
+        import("../measure/migration/command.js"),
+        import("../measure/migration/migration.js"),
       ]);
       // migrate_set_speed 0 is "no limit": the largest bandwidth kvm4nfv's parser takes stands for it.
       const plan = planFromFlags({ downtimeLimit: `${downtimeLimitMs}ms`, bandwidth: "1000Gbit" });
