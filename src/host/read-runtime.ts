@@ -45,7 +45,7 @@ export const KVM_PARAMS: Record<string, string[]> = {
   kvm_amd: ["avic", "npt", "nested", "pause_filter_count", "pause_filter_thresh", "vgif", "vls"],
 };
 
-const SYSCTLS = {
+export const SYSCTLS = {
   "kernel.watchdog": "/proc/sys/kernel/watchdog",
   "kernel.nmi_watchdog": "/proc/sys/kernel/nmi_watchdog",
   "kernel.sched_rt_runtime_us": "/proc/sys/kernel/sched_rt_runtime_us",
