@@ -3,6 +3,7 @@
  * src/measure/timer-command.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
@@ -56,7 +57,16 @@ export function register(program: Command): void {
     .option("--label <label>", "label stored with the run (default: the load)")
     .option("--store <path>", STORE_HELP)
     .option("--json", "print the stored run record as JSON")
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION)
     .action(async (opts) => {
+      if (opts.node !== undefined) {
+        const { timerOnNode } = await import("../pod/commands.js");
+        const outcome = await timerOnNode(opts);
+        print(outcome.text);
+        return setExit(outcome.exitCode);
+      }
       const { timerCommand } = await import("../measure/timer-command.js");
       const outcome = await timerCommand(opts);
       print(outcome.text);

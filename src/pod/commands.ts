@@ -8,6 +8,7 @@ import { describeError, UsageError } from "../errors.js";
 import { formatFileList } from "../host/files.js";
 import { inspectJson, renderInspect } from "../host/inspect-render.js";
 import { readHost } from "../host/read.js";
+import type { TimerFlags } from "../measure/timer-command.js";
 import { fanOut, type Pod, type PodNode, resolveTargets } from "./inventory.js";
 import { fetchNode } from "./remote-fs.js";
 import { type SshOptions, withSession } from "./ssh.js";
@@ -155,4 +156,30 @@ export function emitOutcome(o: Outcome): void {
   if (o.text) process.stdout.write(o.text);
   for (const e of o.errors) process.stderr.write(`${e}\n`);
   process.exitCode = o.exitCode;
+}
+
+/** `test timer --node N`: one node (measurements are not fanned out: they would load each other's jump host). */
+export async function timerOnNode(flags: PodFlags & TimerFlags): Promise<{ text: string; exitCode: number }> {
+  const { pod, nodes } = targets(flags);
+  if (nodes.length !== 1) throw new UsageError("test timer takes one node", "give --node NAME");
+  if ((flags.where ?? "host") !== "host") {
+    throw new UsageError("--where guest runs here, not on a node", "drop --node, or drop --where guest");
+  }
+  const [{ timerOptionsFromFlags }, { runRemoteTimer }, { openStore }, { formatTimerRun }] =
+    await Promise.all([
+      import("../measure/timer-command.js"),
+      import("./remote-timer.js"),
+      import("../results/store.js"),
+      import("../measure/format.js"),
+    ]);
+  const options = timerOptionsFromFlags(flags);
+  const run = await withSession(nodes[0]!, sshOptions(pod, flags), (s) => runRemoteTimer(s, options));
+  const store = openStore(flags.store);
+  try {
+    run.id = store.saveRun(run);
+  } finally {
+    store.close();
+  }
+  const text = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
+  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1 };
 }

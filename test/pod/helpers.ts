@@ -31,7 +31,7 @@ export function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResul
 /** Processes whose command line matches (pgrep -af), minus pgrep itself. */
 export function pgrep(pattern: string): string[] {
   try {
-    return execFileSync("pgrep", ["-af", pattern], { encoding: "utf8" })
+    return execFileSync("pgrep", ["-af", "--", pattern], { encoding: "utf8" })
       .split("\n")
       .filter((l) => l.trim() !== "" && !l.includes("pgrep"));
   } catch {

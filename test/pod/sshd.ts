@@ -4,7 +4,7 @@
  * The client key and a pod.yaml naming the node are written beside it.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,11 @@ export interface LocalSshd {
   port: number;
   /** Client private key authorized for root. */
   key: string;
+  /**
+   * A second authorized key whose sessions get PATH=<dir>/bare: busybox's sh and core applets only, no
+   * cyclictest or stress-ng (a node without rt-tests).
+   */
+  bareKey: string;
   /** The node's host public key line (what a known_hosts line must hold). */
   hostKeyPub: string;
   /** kvm4nfv's known_hosts for the tests (empty at first). */
@@ -67,9 +72,31 @@ export async function startSshd(): Promise<LocalSshd> {
   const port = await freePort();
   const hostKey = join(dir, "host_ed25519");
   const key = join(dir, "client_ed25519");
+  const bareKey = join(dir, "bare_ed25519");
   keygen(hostKey);
   keygen(key);
-  writeFileSync(join(dir, "authorized_keys"), readFileSync(`${key}.pub`));
+  keygen(bareKey);
+  const bare = join(dir, "bare");
+  mkdirSync(bare);
+  for (const applet of [
+    "sh",
+    "cat",
+    "mkdir",
+    "rm",
+    "rmdir",
+    "setsid",
+    "sleep",
+    "kill",
+    "readlink",
+    "printf",
+    "echo",
+  ]) {
+    symlinkSync("/bin/busybox", join(bare, applet));
+  }
+  writeFileSync(
+    join(dir, "authorized_keys"),
+    `${readFileSync(`${key}.pub`, "utf8").trim()}\nenvironment="PATH=${bare}" ${readFileSync(`${bareKey}.pub`, "utf8").trim()}\n`,
+  );
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
   const config = join(dir, "sshd_config");
   writeFileSync(
@@ -85,6 +112,7 @@ export async function startSshd(): Promise<LocalSshd> {
       "KbdInteractiveAuthentication no",
       "UsePAM no",
       "StrictModes no",
+      "PermitUserEnvironment yes",
       "AllowTcpForwarding yes",
       "MaxSessions 64",
       "MaxStartups 64",
@@ -116,6 +144,7 @@ export async function startSshd(): Promise<LocalSshd> {
     dir,
     port,
     key,
+    bareKey,
     get hostKeyPub() {
       return readFileSync(`${hostKey}.pub`, "utf8").trim();
     },
