@@ -183,3 +183,57 @@ export async function timerOnNode(flags: PodFlags & TimerFlags): Promise<{ text:
   const text = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
   return { text, exitCode: run.verdict.status === "pass" ? 0 : 1 };
 }
+
+/** `apply PLAN --node N`: dry run unless --yes; the journal lives on each node. */
+export async function applyOnNodes(
+  flags: PodFlags & { plan: string; yes?: boolean | undefined; journal?: string | undefined },
+): Promise<Outcome> {
+  const { pod, nodes } = targets(flags);
+  const [{ remoteApply }, { formatApplyReport }] = await Promise.all([
+    import("./remote-apply.js"),
+    import("../tuning/apply/apply.js"),
+  ]);
+  // test hook: pause between writes on the node, to drop the connection mid-apply
+  const pause = Number(process.env.KVM4NFV_TEST_REMOTE_PAUSE_S ?? "");
+  const results = await fanOut(
+    nodes,
+    (node) =>
+      withSession(node, sshOptions(pod, flags), (s) =>
+        remoteApply(s, {
+          plan: flags.plan,
+          yes: flags.yes,
+          journal: flags.journal,
+          ...(pause > 0 ? { pauseS: pause } : {}),
+        }),
+      ),
+    flags.parallel,
+  );
+  return combine(
+    results,
+    formatApplyReport,
+    () => 0,
+    false,
+    (r) => r,
+  );
+}
+
+/** `revert --node N`: restore from the node's own journal. */
+export async function revertOnNodes(flags: PodFlags & { journal?: string | undefined }): Promise<Outcome> {
+  const { pod, nodes } = targets(flags);
+  const [{ remoteRevert }, { formatRevertReport }] = await Promise.all([
+    import("./remote-apply.js"),
+    import("../tuning/apply/revert.js"),
+  ]);
+  const results = await fanOut(
+    nodes,
+    (node) => withSession(node, sshOptions(pod, flags), (s) => remoteRevert(s, { journal: flags.journal })),
+    flags.parallel,
+  );
+  return combine(
+    results,
+    formatRevertReport,
+    () => 0,
+    false,
+    (r) => r,
+  );
+}

@@ -105,7 +105,7 @@ export async function fetchNode(
 /** A node as fetched, behind the HostFs interface. Not live: nothing runs locally against it. */
 export class FetchedFs implements HostFs {
   readonly root: string;
-  readonly live = false;
+  readonly live: boolean = false;
   readonly data: Fetched;
   /** Paths asked for that the fetch did not cover or the node lacks (for the coverage test and --debug). */
   readonly misses = new Set<string>();
