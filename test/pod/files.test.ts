@@ -3,7 +3,7 @@
  * touches, on every snapshot fixture and on this machine, must be covered by one of its patterns of the same
  * kind. A reader that starts reading a new file without adding it there fails here.
  */
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type FileKind, formatFileList, HOST_FILES, patternRegex } from "../../src/host/files.js";
 import { type HostFs, RootFs } from "../../src/host/fs.js";
@@ -96,6 +96,10 @@ describe("the one list of files kvm4nfv reads", () => {
     const B = "KVM4NFV-0123";
     const other = "KVM4NFV-4567";
     writeFileSync(join(dir, "d/nonl"), "no newline");
+    writeFileSync(join(dir, "d/one"), "  one line \\ with  spaces and a backslash\t\n");
+    writeFileSync(join(dir, "d/two"), "two\nlines\n");
+    writeFileSync(join(dir, "d/empty"), "");
+    writeFileSync(join(dir, "d/blank"), "\n");
     writeFileSync(join(dir, "d/tricky"), `x\n${other} 0\n${other} F /etc/passwd\n\n`);
     writeFileSync(join(dir, "d/bin"), Buffer.from([0, 1, 2, 255, 10]));
     symlinkSync("../somewhere/else", join(dir, "d/link"));
@@ -112,18 +116,45 @@ describe("the one list of files kvm4nfv reads", () => {
     const out = execFileSync("sh", ["-s"], { input: script });
     const f = parseReaderStream(out, B);
     expect(f.files.get(`${dir}/d/nonl`)?.toString()).toBe("no newline");
+    expect(f.files.get(`${dir}/d/one`)?.toString()).toBe("  one line \\ with  spaces and a backslash\t\n");
+    expect(f.files.get(`${dir}/d/two`)?.toString()).toBe("two\nlines\n");
+    expect(f.files.get(`${dir}/d/empty`)?.toString()).toBe("");
+    expect(f.files.get(`${dir}/d/blank`)?.toString()).toBe("\n");
     expect(f.files.get(`${dir}/d/tricky`)?.toString()).toBe(`x\n${other} 0\n${other} F /etc/passwd\n\n`);
     expect(f.files.get(`${dir}/d/bin`)).toEqual(Buffer.from([0, 1, 2, 255, 10]));
     expect(f.files.has(`${dir}/missing`)).toBe(false);
     expect(f.lists.get(`${dir}/d`)?.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
       { name: "bin", dir: false },
+      { name: "blank", dir: false },
+      { name: "empty", dir: false },
       { name: "link", dir: false },
       { name: "nonl", dir: false },
+      { name: "one", dir: false },
       { name: "sub", dir: true },
       { name: "tricky", dir: false },
+      { name: "two", dir: false },
     ]);
     expect(f.links.get(`${dir}/d/link`)).toBe("../somewhere/else");
     expect(f.exists.get(`${dir}/d/sub`)).toBe("d");
+    // kernel files (the fork-free path for one-line files, cat for the rest) come back as the kernel gives them
+    const kernel = [
+      "/proc/sys/kernel/osrelease",
+      "/sys/devices/system/cpu/online",
+      "/proc/version",
+      "/proc/cpuinfo",
+      "/sys/kernel/mm/transparent_hugepage/enabled",
+    ];
+    const k = parseReaderStream(
+      execFileSync("sh", ["-s"], {
+        input: readerScript(
+          kernel.map((pattern) => ({ kind: "read" as const, pattern })),
+          B,
+        ),
+      }),
+      B,
+    );
+    for (const p of kernel)
+      if (existsSync(p)) expect(k.files.get(p)?.toString(), p).toBe(readFileSync(p, "utf8"));
     // busybox's ash runs the same reader (the RT guest's shell)
     const bb = execFileSync("busybox", ["sh", "-s"], { input: script });
     expect(parseReaderStream(bb, B)).toEqual(f);
