@@ -33,7 +33,9 @@ export function sshOptions(pod: Pod, flags: PodFlags): SshOptions {
   return { pod, ...(flags.acceptNewHostKey ? { acceptNewHostKey: true } : {}) };
 }
 
-function targets(flags: PodFlags): { pod: Pod; nodes: PodNode[] } {
+function targets(flags: PodFlags & { root?: string | undefined }): { pod: Pod; nodes: PodNode[] } {
+  if (flags.root !== undefined)
+    throw new UsageError("--root and --node are exclusive", "a snapshot or a node, not both");
   const t = resolveTargets(flags);
   if (!t) throw new UsageError("no --node given");
   return t;

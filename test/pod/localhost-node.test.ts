@@ -109,6 +109,21 @@ describe("faults: one clear line each", () => {
     expect(r.stderr).toMatch(/--node zeus: no such node in .*pod\.yaml \(nodes there: local, hop\)/);
   });
 
+  it("--node with --root: exit 2", async () => {
+    const r = await cli(
+      env,
+      "check",
+      "--role",
+      "host",
+      "--node",
+      "local",
+      "--root",
+      "test/fixtures/snapshots/dev-vm",
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe("kvm4nfv: --root and --node are exclusive (a snapshot or a node, not both)");
+  });
+
   it("--node without an inventory: exit 2", async () => {
     const r = await cli({ KVM4NFV_POD: "" }, "check", "--role", "host", "--node", "local");
     expect(r.status).toBe(2);
