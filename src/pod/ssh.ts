@@ -45,6 +45,19 @@ function cfg(value: string): string {
   return /[\s"]/.test(value) ? `"${value.replace(/"/g, "")}"` : value;
 }
 
+/** Control-socket directories still open: Ctrl-C ends kvm4nfv with process.exit (exec.ts), and they go too. */
+const controlDirs = new Set<string>();
+function trackControlDir(dir: string): void {
+  if (controlDirs.size === 0 && !exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const d of controlDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  controlDirs.add(dir);
+}
+let exitHookInstalled = false;
+
 export class SshSession {
   readonly node: PodNode;
   readonly knownHosts: string;
@@ -111,7 +124,9 @@ export class SshSession {
   private controlPath(): string {
     if (!this.controlDir) {
       // Unix socket paths are short (108 bytes): a short private directory under /tmp, not $TMPDIR.
-      this.controlDir = mkdtempSync(join(existsSync("/tmp") ? "/tmp" : tmpdir(), "kvm4nfv-ssh-"));
+      const dir = mkdtempSync(join(existsSync("/tmp") ? "/tmp" : tmpdir(), "kvm4nfv-ssh-"));
+      this.controlDir = dir;
+      trackControlDir(dir);
     }
     return join(this.controlDir, "ctl");
   }
@@ -251,7 +266,10 @@ export class SshSession {
     const m = this.master;
     this.master = undefined;
     if (m) await m.stop(2000);
-    if (this.controlDir) rmSync(this.controlDir, { recursive: true, force: true });
+    if (this.controlDir) {
+      rmSync(this.controlDir, { recursive: true, force: true });
+      controlDirs.delete(this.controlDir);
+    }
     this.controlDir = undefined;
   }
 }

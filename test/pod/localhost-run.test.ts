@@ -206,8 +206,9 @@ describe("test timer --node", () => {
     expect(await exited).toBe(130);
     expect(await settle(() => pgids.filter(alive).map(String))).toEqual([]);
     expect(await settle(() => pgrep("kvm4nfv-supervise"))).toEqual([]);
-    // the run's directory went with them
+    // the run's directory went with them, and kvm4nfv's control-socket directory here
     expect(await settle(() => readdirSync("/tmp").filter((d) => d.startsWith("kvm4nfv-run-")))).toEqual([]);
+    expect(readdirSync("/tmp").filter((d) => d.startsWith("kvm4nfv-ssh-"))).toEqual([]);
   });
 
   it("a node without cyclictest: exit 3 and the apt-get line", async () => {
