@@ -33,6 +33,7 @@ export const HOST_FILES: readonly FileSpec[] = [
     "/proc/sys/kernel/osrelease",
     "/proc/sys/kernel/version",
     "/etc/hostname",
+    "/proc/sys/kernel/arch",
   ),
   ...read("/boot/config-{release}", "/sys/kernel/realtime", "/etc/default/grub"),
   // topology
@@ -46,9 +47,15 @@ export const HOST_FILES: readonly FileSpec[] = [
     `${CPU}/smt/control`,
   ),
   ...read(`${CPU}/cpu[0-9]*/online`),
-  ...["physical_package_id", "core_id", "thread_siblings_list"].flatMap((f) =>
-    read(`${CPU}/cpu[0-9]*/topology/${f}`),
-  ),
+  ...[
+    "physical_package_id",
+    "core_id",
+    "thread_siblings_list",
+    "core_cpus_list",
+    "core_siblings",
+    "core_siblings_list",
+    "package_cpus_list",
+  ].flatMap((f) => read(`${CPU}/cpu[0-9]*/topology/${f}`)),
   ...read(`${NODE}/node[0-9]*/meminfo`, `${NODE}/node[0-9]*/cpulist`),
   ...read(
     `${NODE}/node[0-9]*/hugepages/hugepages-*kB/nr_hugepages`,
