@@ -12,6 +12,7 @@ APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consu
 APT_PACKAGES+=(dpdk dpdk-dev openvswitch-switch openvswitch-switch-dpdk sockperf iproute2 coreutils)  # test forwarding: testpmd, OVS-DPDK (its own daemons, never the packages' services), sockperf as generator
 APT_PACKAGES+=(rtla python3.11-minimal)  # instruments: rtla (timerlat/osnoise) and hwlatdetect's Python go into the RT guest image
 APT_PACKAGES+=(ansible-core)  # yardstick: the fleet role (ansible/) and pod from-ansible (ansible-inventory reads the inventory) are tested with the real Ansible
+APT_PACKAGES+=(openssh-server dropbear-bin)  # pod: a real sshd for the localhost-node tests; dropbear in the RT guest node
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,7 +30,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # afterwards so they do not start at boot either. Tests start their own influxd.
   # forwarding: openvswitch-switch and dpdk likewise (test forwarding starts its own ovsdb-server/ovs-vswitchd).
   policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb|openvswitch-switch|dpdk)\  ]]; then
+  if [ ! -e /usr/sbin/policy-rc.d ] && [[ " ${missing[*]} " =~ \ (tuned|influxdb|openvswitch-switch|dpdk|openssh-server)\  ]]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && policy=1
     trap '[ -z "$policy" ] || rm -f /usr/sbin/policy-rc.d' EXIT
   fi
@@ -46,6 +47,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
       fi ;;
     esac
   done
+  # pod: the tests start their own sshd on 127.0.0.1; the system service of openssh-server (kept from starting by
+  # the policy-rc.d above) is disabled, and stopped should a postinst have started it anyway.
+  if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+    { systemctl disable --now ssh.service || service ssh stop; } >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm dependencies. better-sqlite3 builds from source here (no prebuilt download is reachable); node-gyp
@@ -61,3 +67,6 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 
 npm run --silent build
+
+# pod: `kvm4nfv` on PATH (bin/kvm4nfv resolves its own link back to this checkout).
+if [ "$(id -u)" -eq 0 ] && [ -d /usr/local/bin ]; then ln -sfn "$PWD/bin/kvm4nfv" /usr/local/bin/kvm4nfv; fi

@@ -1,6 +1,7 @@
 /** `kvm4nfv check --role host|guest`: the readiness audit. Flags only; the rules are in src/tuning/. */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { cpusOption } from "./options.js";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 
 export function register(program: Command): void {
@@ -21,7 +22,14 @@ export function register(program: Command): void {
       "--against <plan>",
       "audit against PLAN.json from kvm4nfv plan: what kvm4nfv apply would still change, as findings",
     )
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION)
     .action(async (opts) => {
+      if (opts.node !== undefined) {
+        const pod = await import("../pod/commands.js");
+        return pod.emitOutcome(await pod.checkNodes(opts));
+      }
       // Loaded together: the audit's whole budget is a fraction of a second on the live host.
       const [{ openHostFs }, { readHost }, { runCheck, runCheckAgainst }, { formatReport }] =
         await Promise.all([

@@ -1,5 +1,6 @@
 /** `kvm4nfv inspect`: show what kvm4nfv knows about a host, or capture it as a snapshot. Flags only. */
 import type { Command } from "@commander-js/extra-typings";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print } from "./run.js";
 
 export function register(program: Command): void {
@@ -9,7 +10,16 @@ export function register(program: Command): void {
     .option("--root <dir>", "read a snapshot directory instead of the live machine")
     .option("--json", "print the Host model as JSON (CPU sets as cpulists; see docs/inspect-json.md)")
     .option("--save <dir>", "capture the files kvm4nfv reads into DIR (a snapshot for --root)")
+    .option("--list-files", "print the files kvm4nfv reads (one glob pattern a line) and exit")
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION)
     .action(async (opts) => {
+      if (opts.listFiles || opts.node !== undefined) {
+        const pod = await import("../pod/commands.js");
+        if (opts.listFiles) return print(pod.listFiles());
+        return pod.emitOutcome(await pod.inspectNodes(opts));
+      }
       const { inspectAction } = await import("../host/inspect.js");
       print(inspectAction(opts));
     });

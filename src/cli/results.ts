@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .addOption(storeOption())
     .option("--type <type>", "only runs of this type: timer, oslat, migration")
     .option("--limit <n>", "at most n runs")
+    .option("--node <name>", "only runs made on this pod node (test timer --node)")
     .option("--json", "print JSON")
     .action(async (opts) => emit((await actions()).listAction(opts)));
 

@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, storeOption } from "./options.js";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
@@ -53,7 +54,16 @@ export function register(program: Command): void {
     .option("--label <label>", "label stored with the run (default: the load)")
     .addOption(storeOption())
     .option("--json", "print the stored run record as JSON")
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION)
     .action(async (opts) => {
+      if (opts.node !== undefined) {
+        const { timerOnNode } = await import("../pod/commands.js");
+        const outcome = await timerOnNode(opts);
+        print(outcome.text);
+        return setExit(outcome.exitCode);
+      }
       const { timerCommand } = await import("../measure/timer-command.js");
       const outcome = await timerCommand(opts);
       print(outcome.text);

@@ -46,7 +46,7 @@ export const KVM_PARAMS: Record<string, string[]> = {
   kvm_amd: ["avic", "npt", "nested", "pause_filter_count", "pause_filter_thresh", "vgif", "vls"],
 };
 
-const SYSCTLS: readonly (keyof RuntimeInfo["sysctl"])[] = [
+export const SYSCTLS: readonly (keyof RuntimeInfo["sysctl"])[] = [
   "kernel.watchdog",
   "kernel.nmi_watchdog",
   "kernel.sched_rt_runtime_us",

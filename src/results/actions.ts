@@ -62,11 +62,17 @@ export function withStore<T>(option: StoreOption, fn: (store: Store) => T): T {
   }
 }
 
-export function listAction(opts: StoreOption & { type?: string; limit?: string; json?: boolean }): Outcome {
+export function listAction(
+  opts: StoreOption & { type?: string; limit?: string; json?: boolean; node?: string },
+): Outcome {
   const type = parseType(opts.type);
   const limit = parseLimit(opts.limit);
   return withStore(opts, (store) => {
-    const runs = store.listRuns({ ...(type ? { type } : {}), ...(limit ? { limit } : {}) });
+    const runs = store.listRuns({
+      ...(type ? { type } : {}),
+      ...(limit ? { limit } : {}),
+      ...(opts.node !== undefined ? { node: opts.node } : {}),
+    });
     return { text: opts.json ? JSON.stringify(runs, null, 2) : formatRunList(runs), exitCode: 0 };
   });
 }

@@ -31,6 +31,8 @@ export interface RunSummary {
 
 export interface ListOptions {
   type?: TestType;
+  /** Only runs made on this pod node (params.node, set by `--node`). */
+  node?: string;
   /** Newest first; at most this many. */
   limit?: number;
 }
@@ -334,7 +336,11 @@ class SqliteStore implements Store {
   }
 
   private readList(options: ListOptions): RunSummary[] {
-    const where = options.type ? "WHERE r.type = @type" : "";
+    const conds = [
+      ...(options.type ? ["r.type = @type"] : []),
+      ...(options.node !== undefined ? ["json_extract(r.params, '$.node') = @node"] : []),
+    ];
+    const where = conds.length > 0 ? `WHERE ${conds.join(" AND ")}` : "";
     const limit = options.limit !== undefined ? "LIMIT @limit" : "";
     const rows = this.db
       .prepare(
@@ -346,6 +352,7 @@ class SqliteStore implements Store {
       )
       .all({
         ...(options.type ? { type: options.type } : {}),
+        ...(options.node !== undefined ? { node: options.node } : {}),
         ...(options.limit !== undefined ? { limit: options.limit } : {}),
       }) as Array<
       Pick<RunRow, "id" | "type" | "label" | "started_at" | "ended_at" | "hostname" | "accelerator"> & {

@@ -25,6 +25,13 @@ const TOOLS = ["cyclictest", "oslat", "stress-ng"] as const;
 const TOOL_PACKAGES = ["busybox-static", "rt-tests", "stress-ng"] as const;
 /** The virtio-serial stack, leaf last; used only when the kernel builds them as modules. */
 const WANTED_MODULES = ["virtio_pci", "virtio_console"];
+/**
+ * pod: the guest as an SSH node (kernel cmdline kvm4nfv.sshd=1, see guest-init.ts): Debian's dropbear (key-only),
+ * util-linux's chrt (apply sets kernel-thread priorities; busybox has none), and virtio-net for user networking.
+ */
+const NODE_TOOLS = ["dropbear", "dropbearkey", "chrt"] as const;
+const NODE_PACKAGES = ["dropbear-bin", "util-linux"] as const;
+const NODE_MODULES = ["virtio_net"];
 
 export interface GuestImages {
   dir: string;
@@ -91,7 +98,7 @@ async function resolveInputs(exec: Exec): Promise<Inputs> {
     });
     packages[kernelPackage] = /^Version:\s*(\S+)/m.exec(real.stdout)?.[1] ?? "unknown";
   }
-  for (const pkg of [...TOOL_PACKAGES, ...TRACE_PACKAGES]) {
+  for (const pkg of [...TOOL_PACKAGES, ...TRACE_PACKAGES, ...NODE_PACKAGES]) {
     // A dpkg-query format string, not a template: "$" + "{Version}".
     const q = await exec.run("dpkg-query", ["-W", "-f", "$" + "{Version}", pkg], {
       timeoutMs: 30_000,
@@ -217,7 +224,12 @@ export function moduleDepends(ko: Buffer): string[] {
  * kernel has them built in (CONFIG_VIRTIO_CONSOLE=y and CONFIG_VIRTIO_PCI=y).
  */
 async function virtioModules(modDir: string, config: string): Promise<string[]> {
-  if (/^CONFIG_VIRTIO_CONSOLE=y$/m.test(config) && /^CONFIG_VIRTIO_PCI=y$/m.test(config)) return [];
+  if (
+    /^CONFIG_VIRTIO_CONSOLE=y$/m.test(config) &&
+    /^CONFIG_VIRTIO_PCI=y$/m.test(config) &&
+    /^CONFIG_VIRTIO_NET=y$/m.test(config)
+  )
+    return [];
   const index = new Map<string, string>(); // module name → relative path
   const walk = async (rel: string): Promise<void> => {
     for (const e of await readdir(join(modDir, rel), { withFileTypes: true })) {
@@ -227,6 +239,8 @@ async function virtioModules(modDir: string, config: string): Promise<string[]> 
     }
   };
   await walk("kernel/drivers");
+  // virtio_net needs failover, which lives under kernel/net
+  if (existsSync(join(modDir, "kernel/net"))) await walk("kernel/net");
   const order: string[] = [];
   const visit = async (name: string, chain: string[]): Promise<void> => {
     const key = name.replace(/-/g, "_");
@@ -236,7 +250,7 @@ async function virtioModules(modDir: string, config: string): Promise<string[]> 
     for (const dep of moduleDepends(await readFile(join(modDir, rel)))) await visit(dep, [...chain, key]);
     order.push(key);
   };
-  for (const m of WANTED_MODULES) await visit(m, []);
+  for (const m of [...WANTED_MODULES, ...NODE_MODULES]) await visit(m, []);
   return order.map((m) => index.get(m) ?? m);
 }
 
@@ -286,6 +300,24 @@ async function initramfsEntries(exec: Exec, modDir: string, modules: string[]): 
     for (const lib of parseLdd(ldd.stdout))
       files.set(lib.slice(1), { data: await readFile(lib), mode: 0o755 });
   });
+  for (const tool of NODE_TOOLS) {
+    const path = exec.which(tool);
+    if (!path) {
+      const pkg = tool === "chrt" ? "util-linux" : "dropbear-bin";
+      throw new Kvm4nfvError("TOOL_MISSING", `${tool} is not installed (needed inside the guest image)`, {
+        hint: `install ${pkg}: apt-get install ${pkg}`,
+      });
+    }
+    files.set(`usr/bin/${tool}`, { data: await readFile(path), mode: 0o755 });
+    symlinks.delete(`usr/bin/${tool}`);
+    const ldd = await exec.run("ldd", [path], { timeoutMs: 30_000 });
+    for (const lib of parseLdd(ldd.stdout))
+      files.set(lib.replace(/^\//, ""), { data: await readFile(lib), mode: 0o755 });
+  }
+  // a root account for dropbear: home /root, shell /bin/sh (listed in /etc/shells, as dropbear requires)
+  files.set("etc/passwd", { data: Buffer.from("root:x:0:0:root:/root:/bin/sh\n"), mode: 0o644 });
+  files.set("etc/group", { data: Buffer.from("root:x:0:\n"), mode: 0o644 });
+  files.set("etc/shells", { data: Buffer.from("/bin/sh\n"), mode: 0o644 });
   for (const rel of modules)
     files.set(`lib/modules/${rel}`, { data: await readFile(join(modDir, rel)), mode: 0o644 });
   files.set("etc/kvm4nfv/modules", { data: Buffer.from(modules.map((m) => `${m}\n`).join("")), mode: 0o644 });

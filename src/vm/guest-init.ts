@@ -46,6 +46,19 @@ for m in $(cat /etc/kvm4nfv/modules 2>/dev/null); do insmod "/lib/modules/$m" 2>
   echo "irqs->cpu$HK"
 } >> /tmp/setup.log 2>&1
 
+# pod: the guest as an SSH node (kernel cmdline kvm4nfv.sshd=1): QEMU user-net's address, dropbear key-only with
+# the key the host put in /kvm4nfv/authorized_keys; the host key goes to the console for the host to pin.
+if [ "$(arg kvm4nfv.sshd)" = 1 ]; then
+  ip link set lo up; ip link set eth0 up
+  ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2
+  mkdir -p /root/.ssh /etc/dropbear /var/log; chmod 700 /root /root/.ssh
+  cp /kvm4nfv/authorized_keys /root/.ssh/authorized_keys; chmod 600 /root/.ssh/authorized_keys
+  dropbearkey -t ed25519 -f /etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1
+  echo "KVM4NFV-HOSTKEY $(dropbearkey -y -f /etc/dropbear/dropbear_ed25519_host_key | grep '^ssh-ed25519')"
+  dropbear -s -g -p 22 -r /etc/dropbear/dropbear_ed25519_host_key -P /run/dropbear.pid 2>>/tmp/dropbear.log
+  echo "KVM4NFV-SSHD-UP uptime=$(cut -d' ' -f1 /proc/uptime)"
+fi
+
 PORT=""
 for n in /sys/class/virtio-ports/*; do
   [ "$(cat "$n/name" 2>/dev/null)" = "${PORT_NAME}" ] && PORT=/dev/$(basename "$n")

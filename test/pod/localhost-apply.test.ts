@@ -1,0 +1,141 @@
+/**
+ * apply/revert --node over a real sshd on 127.0.0.1, on files under a temporary directory (never this shared
+ * host's own settings: the RT-guest node test does sysctls, IRQs and kthreads live). The plan is a real
+ * `kvm4nfv plan` of this machine whose run-time items are pointed at those files; the journal lives on the
+ * node (here a path under the same directory, given with --journal).
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { childrenOf, cli, pgrep, settle } from "./helpers.js";
+import { type LocalSshd, startSshd } from "./sshd.js";
+
+let sshd: LocalSshd;
+let env: NodeJS.ProcessEnv;
+let dir: string;
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  const pod = sshd.writePod([{ name: "local" }]);
+  env = { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod };
+  const r = await cli(env, "inspect", "--node", "local", "--accept-new-host-key");
+  expect(r.status).toBe(0);
+  dir = mkdtempSync(join(tmpdir(), "kvm4nfv-rapply-"));
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+afterEach(async () => {
+  expect(await settle(() => pgrep("kvm4nfv-ssh-"))).toEqual([]);
+  expect(await settle(() => childrenOf(sshd.pid))).toEqual([]);
+});
+
+/** Files with awkward bytes, and a plan of this machine that rewrites them. */
+async function setUp(name: string, count: number) {
+  const root = join(dir, name);
+  mkdirSync(join(root, "etc"), { recursive: true });
+  const files: Record<string, Buffer> = {};
+  const runtime: object[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = join(root, "etc", `f${i}.conf`);
+    files[p] = Buffer.from(`old ${i}: 'quote' "dq" $(id) \\ back\n%s%n\tTAB\nno-newline-end`);
+    writeFileSync(p, files[p]!);
+    runtime.push({ kind: "file", path: p, content: `new ${i}\n`, why: "test" });
+  }
+  runtime.push({
+    kind: "file",
+    path: join(root, "made", "sub", "new.conf"),
+    content: "created\n",
+    why: "test: a new file in new directories",
+  });
+  const made = await cli(env, "plan", "--role", "host", "--cpus", "1", "--emit", "json");
+  expect(made.status, made.stderr).toBe(0);
+  // "quiet" is on this VM's running cmdline; without /etc/default/grub here the boot side is only "skipped"
+  const plan = { ...JSON.parse(made.stdout), runtime, cmdline: "quiet" };
+  const planFile = join(root, "plan.json");
+  writeFileSync(planFile, JSON.stringify(plan));
+  return { root, files, planFile, journal: join(root, "journal.json") };
+}
+
+describe("apply/revert --node with the journal on the node", () => {
+  it("dry run by default; --yes writes journaled; revert restores byte for byte and archives the journal", async () => {
+    const { root, files, planFile, journal } = await setUp("plain", 3);
+    const dry = await cli(env, "apply", planFile, "--node", "local", "--journal", journal);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain("f0.conf");
+    expect(dry.stdout, "the plan must not touch this host's boot configuration").not.toContain(
+      "GRUB_CMDLINE_LINUX +=",
+    );
+    expect(readFileSync(Object.keys(files)[0]!)).toEqual(Object.values(files)[0]);
+    expect(existsSync(journal)).toBe(false);
+
+    const yes = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
+    expect(yes.status, yes.stderr).toBe(0);
+    for (const p of Object.keys(files)) expect(readFileSync(p, "utf8")).toMatch(/^new \d\n$/);
+    expect(readFileSync(join(root, "made/sub/new.conf"), "utf8")).toBe("created\n");
+    const lines = readFileSync(journal, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0].magic).toBe("kvm4nfv-journal");
+    expect(lines.filter((l) => l.kind === "file")).toHaveLength(4);
+    expect(lines.filter((l) => l.kind === "mkdir").map((l) => l.path)).toEqual([
+      join(root, "made"),
+      join(root, "made/sub"),
+    ]);
+
+    const again = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
+    expect(again.stdout).toMatch(/nothing to change/);
+
+    const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(rev.status, rev.stderr).toBe(0);
+    for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
+    expect(existsSync(join(root, "made"))).toBe(false);
+    expect(existsSync(journal)).toBe(false);
+    expect(readdirSync(root).filter((f) => f.startsWith("journal.json.reverted-"))).toHaveLength(1);
+    const none = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(none.status).toBe(2);
+    expect(none.stderr.trim()).toMatch(/^kvm4nfv: no journal on node local .*nothing to revert$/);
+  });
+
+  it("a connection dropped mid-apply: one line, exit 4, and the node's journal lets revert finish", async () => {
+    const { files, planFile, journal } = await setUp("dropped", 6);
+    const child = spawn(
+      "node",
+      ["bin/kvm4nfv.js", "apply", planFile, "--node", "local", "--journal", journal, "--yes"],
+      {
+        env: { ...process.env, ...env, KVM4NFV_TEST_REMOTE_PAUSE_S: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => {
+      stderr += b.toString();
+    });
+    const closed = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    // wait for two writes on the node, then cut the link: kill the control master (the connection itself)
+    const written = () => Object.keys(files).filter((p) => readFileSync(p, "utf8").startsWith("new")).length;
+    const deadline = Date.now() + 20_000;
+    while (written() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const master = pgrep("-M -N -T -S /tmp/kvm4nfv-ssh-");
+    expect(master).toHaveLength(1);
+    process.kill(Number(master[0]!.split(" ")[0]), "SIGKILL");
+    const code = await closed;
+    expect(code).toBe(4);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/node local: .*(connection was lost|did not finish).*kvm4nfv revert --node local/);
+    const partly = written();
+    expect(partly).toBeGreaterThanOrEqual(2);
+    expect(partly).toBeLessThan(6);
+    // the node stopped: nothing of the apply runs on
+    expect(await settle(() => pgrep(`${journal}`))).toEqual([]);
+
+    const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(rev.status, rev.stderr).toBe(0);
+    for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
+  });
+});
