@@ -9,7 +9,7 @@
  * Patterns: `*` and `[0-9]*` are shell globs expanded on the node; `{release}` is the running kernel's release
  * (/proc/sys/kernel/osrelease), so only its config is fetched.
  */
-import { sysctlPath } from "./paths.js";
+import { PATHS, sysctlPath } from "./paths.js";
 import { KVM_PARAMS, SYSCTLS } from "./read-runtime.js";
 
 export type FileKind = "read" | "list" | "link" | "exists";
@@ -64,46 +64,34 @@ export const HOST_FILES: readonly FileSpec[] = [
   ),
   // run time: sysctls, clocks, idle and frequency
   ...read(...SYSCTLS.map(sysctlPath)),
-  ...read(
-    "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-    "/sys/devices/system/clocksource/clocksource0/available_clocksource",
-  ),
+  ...read(PATHS.clocksource, "/sys/devices/system/clocksource/clocksource0/available_clocksource"),
   ...read(
     `${CPU}/cpuidle/current_driver`,
     `${CPU}/cpuidle/current_governor_ro`,
     `${CPU}/cpuidle/current_governor`,
   ),
   ...read(`${CPU}/cpu[0-9]*/cpufreq/scaling_governor`, `${CPU}/cpu[0-9]*/cpufreq/scaling_driver`),
-  ...read(
-    `${CPU}/intel_pstate/status`,
-    `${CPU}/amd_pstate/status`,
-    `${CPU}/intel_pstate/no_turbo`,
-    `${CPU}/cpufreq/boost`,
-  ),
+  ...read(`${CPU}/intel_pstate/status`, `${CPU}/amd_pstate/status`, PATHS.intelNoTurbo, PATHS.cpufreqBoost),
   // memory
   ...list("/sys/kernel/mm/hugepages"),
   ...read(
     "/sys/kernel/mm/hugepages/hugepages-*kB/nr_hugepages",
     "/sys/kernel/mm/hugepages/hugepages-*kB/free_hugepages",
   ),
-  ...read(
-    "/sys/kernel/mm/transparent_hugepage/enabled",
-    "/sys/kernel/mm/transparent_hugepage/defrag",
-    "/sys/kernel/mm/ksm/run",
-  ),
+  ...read(PATHS.thpEnabled, "/sys/kernel/mm/transparent_hugepage/defrag", PATHS.ksmRun),
   // IRQs, irqbalance, workqueues
   ...list("/proc", "/proc/irq"),
   ...read(
     "/proc/[0-9]*/comm",
-    "/etc/default/irqbalance",
+    PATHS.irqbalanceDefaults,
     "/etc/sysconfig/irqbalance",
     "/proc/interrupts",
-    "/proc/irq/default_smp_affinity",
+    PATHS.irqDefaultAffinity,
   ),
   ...["smp_affinity_list", "smp_affinity", "effective_affinity_list", "effective_affinity"].flatMap((f) =>
     read(`/proc/irq/[0-9]*/${f}`),
   ),
-  ...read("/sys/devices/virtual/workqueue/cpumask", "/sys/bus/workqueue/devices/writeback/cpumask"),
+  ...read(PATHS.workqueueCpumask, PATHS.writebackCpumask),
   // KVM, IOMMU, NICs
   ...Object.entries(KVM_PARAMS).flatMap(([mod, names]) => [
     ...list(`/sys/module/${mod}/parameters`),

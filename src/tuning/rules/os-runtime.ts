@@ -7,7 +7,7 @@
  */
 import { auditProfile, settingRules } from "../settings/audit.js";
 import { settingByKey } from "../settings/index.js";
-import { fail, inVm, pass, SRC, unknown } from "./helpers.js";
+import { fail, inVm, pass, SRC, unknown, x86Only } from "./helpers.js";
 import type { Rule } from "./types.js";
 
 const CLOCKSOURCE = settingByKey("clocksource.current");
@@ -23,10 +23,13 @@ const clocksource: Rule = {
     const vm = ctx.role === "guest" || inVm(ctx.host);
     const ok = vm ? ["tsc", "kvm-clock"] : ["tsc"];
     const expected = `current clocksource ${ok.join(" or ")}`;
-    const evidence = `${CLOCKSOURCE.target}: ${current ?? "missing"} (available: ${available.join(" ") || "?"})`;
-    if (current === null) return unknown(evidence, expected);
-    if (ok.includes(current)) return pass(evidence, expected);
-    return fail(evidence, expected, CLOCKSOURCE.remedy(auditProfile(ctx), "tsc"), CLOCKSOURCE.reboot);
+    // arm64's arch_sys_counter, POWER's timebase, RISC-V's riscv_clocksource: no TSC to ask for there
+    return x86Only(ctx, "the TSC clocksource", expected, () => {
+      const evidence = `${CLOCKSOURCE.target}: ${current ?? "missing"} (available: ${available.join(" ") || "?"})`;
+      if (current === null) return unknown(evidence, expected);
+      if (ok.includes(current)) return pass(evidence, expected);
+      return fail(evidence, expected, CLOCKSOURCE.remedy(auditProfile(ctx), "tsc"), CLOCKSOURCE.reboot);
+    });
   },
 };
 

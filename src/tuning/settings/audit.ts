@@ -5,7 +5,7 @@
  * given plan is audited by against.ts instead.
  */
 import { sameValue } from "../apply/values.js";
-import { housekeeping, param, paramEvidence } from "../rules/helpers.js";
+import { housekeeping, param, paramEvidence, x86Only } from "../rules/helpers.js";
 import type { Area, Rule, RuleContext, Verdict } from "../rules/types.js";
 import { levelOf, vendorOf } from "./derive.js";
 import { ALL_SETTINGS } from "./index.js";
@@ -87,7 +87,10 @@ export function settingRules(): Rule[] {
       title: r.title,
       roles: r.roles ?? s.roles,
       source: r.source,
-      check: (ctx: RuleContext) => auditSetting(s, ctx),
+      check: (ctx: RuleContext) =>
+        r.x86Only === undefined
+          ? auditSetting(s, ctx)
+          : x86Only(ctx, r.x86Only, r.title, () => auditSetting(s, ctx)),
     };
   });
 }

@@ -153,6 +153,7 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     rule: {
       id: "os.mce",
       title: "Machine-check polling off in the guest (mce=off)",
+      x86Only: "mce=off",
       source: SRC.bootLine,
       roles: ["guest"],
     },
@@ -170,6 +171,7 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     rule: {
       id: "os.idle",
       title: "Polling idle loop (idle=poll)",
+      x86Only: "idle=poll",
       source: `${SRC.os("Idle")}; ${SRC.bootLine}`,
     },
   }),
@@ -204,6 +206,7 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     rule: {
       id: "os.tsc.reliable",
       title: "TSC marked reliable (no clocksource watchdog)",
+      x86Only: "the TSC (tsc=reliable)",
       source: `${SRC.os("TSC")}; ${SRC.bootLine}`,
       // tsc=reliable is audited everywhere; on a TSC that is not invariant its absence is only a warning.
       adjust(v, ctx) {

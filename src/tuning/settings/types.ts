@@ -91,6 +91,8 @@ export interface SettingRule {
   source: string;
   /** roles of the audit, when narrower than the setting's (os.mce: guest only) */
   roles?: readonly Role[];
+  /** Names what exists only on x86 (tsc=, mce=, idle=poll): the audit is n/a on another architecture. */
+  x86Only?: string;
   /** The value as the Host model read it; null when unknown (the file was missing). */
   current(host: Host): string | null;
   /** What the evidence names as read ("/proc/sys/kernel/watchdog"); default: the target. */

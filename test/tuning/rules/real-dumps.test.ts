@@ -29,6 +29,9 @@ const X86_ONLY = [
   "virt.kvm.kvmclock-periodic-sync",
   "virt.kvm.nx-huge-pages",
   "virt.kvm.ple-gap",
+  "os.tsc.reliable",
+  "os.tsc.clocksource",
+  "os.idle",
 ];
 
 /** Rules whose verdict needs the cmdline, the kernel config or run-time files none of these dumps has. */
@@ -67,6 +70,12 @@ describe.each(DUMPS)("check --role host on the real dump %s", (name) => {
       if (l === "n/a") continue; // os.iommu inside a VM
       expect(l, id).toBe("unknown");
     }
+  });
+
+  it("marks mce=off n/a off x86 in the guest role too (it is an x86-64 parameter)", () => {
+    const guest = runCheck(host, { role: "guest" }).findings.find((f) => f.id === "os.mce")!;
+    if (host.cpu.arch === "x86") expect(guest.level).not.toBe("n/a");
+    else expect(guest.level).toBe("n/a");
   });
 
   it("gives no verdict on SMT sharing when the RT set cannot be known", () => {
