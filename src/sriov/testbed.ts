@@ -16,10 +16,10 @@ interface Tok {
   line: number;
 }
 
-function tokenize(src: string, where: string): Tok[] {
+function tokenize(src: string, where: string, firstLine: number): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
-  let line = 1;
+  let line = firstLine;
   while (i < src.length) {
     const c = src[i] as string;
     if (c === "\n") {
@@ -155,7 +155,7 @@ function extractStanza(src: string, where: string): { text: string; line: number
 
 export function parseTestbed(src: string, where: string): Map<string, SriovItem[]> {
   const { text, line } = extractStanza(src, where);
-  const toks = tokenize(text, where).map((t) => ({ ...t, line: t.line + line - 1 }));
+  const toks = tokenize(text, where, line);
   const p = new Parser(toks, where);
   const v = p.value();
   if (!p.done()) throw new InputError("BAD_INPUT", `${where}: trailing text after env.sriov`);
