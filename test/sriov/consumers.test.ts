@@ -205,7 +205,7 @@ describe("bad input: one line, exit 2", () => {
     const r = cli(["sriov", "emit", "--emit", "nova", "--root", root, "--sriov-from", f]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/testbed.py:4: .*not a literal/);
+    expect(r.stderr).toMatch(/testbed.py:4: .*literals only/);
   });
   it("the seed's own stanza is read", () => {
     const f = join(tmp, "seed-testbed.py");
