@@ -74,7 +74,7 @@ const vfsEnabled: Rule = {
       return warn(
         evidence,
         expected,
-        `kvm4nfv plan --sriov ${first.netdev ?? first.pciAddress}:${n}:physnet1 (writes 0 then ${n} to sriov_numvfs, as the kernel requires); by hand: echo 0 > /sys/bus/pci/devices/${first.pciAddress}/sriov_numvfs; echo ${n} > …/sriov_numvfs`,
+        `echo 0 > /sys/bus/pci/devices/${first.pciAddress}/sriov_numvfs; echo ${n} > /sys/bus/pci/devices/${first.pciAddress}/sriov_numvfs (0 first: the kernel answers EBUSY to a change between two non-zero counts; at most sriov_totalvfs = ${first.totalVfs ?? "?"})`,
         false,
       );
     });
