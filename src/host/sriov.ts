@@ -90,8 +90,9 @@ function groupOf(fs: HostFs, dev: string): number | null {
 }
 
 function netdevOf(fs: HostFs, dev: string): string | null {
-  const names = fs.list(`${dev}/net`);
-  return names && names.length > 0 ? ([...names].sort()[0] ?? null) : null;
+  // Dot-names are not interfaces (a saved snapshot keeps empty directories with a .kvm4nfv-keep marker).
+  const names = (fs.list(`${dev}/net`) ?? []).filter((n) => !n.startsWith("."));
+  return names.length > 0 ? ([...names].sort()[0] ?? null) : null;
 }
 
 /** Every PCI device directory that is a PF: /sys/bus/pci/devices/*, plus /sys/class/net/X/device. */

@@ -67,8 +67,9 @@ const vfsEnabled: Rule = {
       const evidence = s.pfs
         .map((p) => `${pfName(p)} ${p.numVfs ?? "?"}/${p.totalVfs ?? "?"} VFs`)
         .join("; ");
+      // A PF left at 0 next to one with VFs is a port not meant for SR-IOV: only a host with no VF at all warns.
       const none = s.pfs.filter((p) => p.numVfs === 0);
-      if (none.length === 0) return pass(evidence, expected);
+      if (s.pfs.some((p) => (p.numVfs ?? 0) > 0)) return pass(evidence, expected);
       const first = none[0] as SriovPf;
       const n = Math.min(first.totalVfs ?? 1, 7);
       return warn(
