@@ -80,13 +80,32 @@ function hexId(fs: HostFs, path: string): string | null {
   return m?.[1] ? m[1].toLowerCase().padStart(4, "0") : null;
 }
 
-function driverOf(fs: HostFs, dev: string): string | null {
-  return base(fs.readlink(`${dev}/driver`)) ?? null;
+/** The symlinks first; uevent where a saved snapshot (inspect --save) turned them into plain directories. */
+function ueventField(fs: HostFs, dev: string, key: string): string | undefined {
+  return new RegExp(`^${key}=(\\S+)$`, "m").exec(fs.read(`${dev}/uevent`) ?? "")?.[1];
 }
 
-function groupOf(fs: HostFs, dev: string): number | null {
+// uevent is read first, always, so that a capture (which records reads, not links) keeps it.
+function driverOf(fs: HostFs, dev: string): string | null {
+  const fromUevent = ueventField(fs, dev, "DRIVER");
+  return base(fs.readlink(`${dev}/driver`)) ?? fromUevent ?? null;
+}
+
+function addressOf(fs: HostFs, dev: string): string {
+  const fromUevent = ueventField(fs, dev, "PCI_SLOT_NAME");
+  return base(fs.readlink(dev)) ?? fromUevent ?? "";
+}
+
+function groupOf(fs: HostFs, dev: string, address: string): number | null {
   const g = base(fs.readlink(`${dev}/iommu_group`));
-  return g !== undefined && /^\d+$/.test(g) ? Number(g) : null;
+  if (g !== undefined && /^\d+$/.test(g)) return Number(g);
+  // No link (a saved snapshot): the group whose devices/ lists this address.
+  if (address === "") return null;
+  for (const id of fs.list("/sys/kernel/iommu_groups") ?? []) {
+    if (/^\d+$/.test(id) && (fs.list(`/sys/kernel/iommu_groups/${id}/devices`) ?? []).includes(address))
+      return Number(id);
+  }
+  return null;
 }
 
 function netdevOf(fs: HostFs, dev: string): string | null {
@@ -167,14 +186,15 @@ export function readSriov(fs: HostFs, ipLink?: string): SriovInfo {
       const vdev = `${dev}/virtfn${index}`;
       const o = opts?.find((x) => x.vf === index);
       const override = readValue(fs, `${vdev}/driver_override`);
+      const pciAddress = addressOf(fs, vdev);
       return {
         index,
-        pciAddress: base(fs.readlink(vdev)) ?? "",
+        pciAddress,
         deviceId: hexId(fs, `${vdev}/device`),
         driver: driverOf(fs, vdev),
         driverOverride: override === null || override === "(null)" ? null : override,
         netdev: netdevOf(fs, vdev),
-        iommuGroup: group(groupOf(fs, vdev)),
+        iommuGroup: group(groupOf(fs, vdev, pciAddress)),
         mac: o?.mac ?? null,
         vlan: o?.vlan ?? null,
         qos: o?.qos ?? null,
@@ -189,7 +209,7 @@ export function readSriov(fs: HostFs, ipLink?: string): SriovInfo {
       vendorId: hexId(fs, `${dev}/vendor`),
       deviceId: hexId(fs, `${dev}/device`),
       vfDeviceId: hexId(fs, `${dev}/sriov_vf_device`),
-      driver: driverOf(fs, dev) ?? (/DRIVER=(\S+)/.exec(fs.read(`${dev}/uevent`) ?? "")?.[1] || null),
+      driver: driverOf(fs, dev),
       netdev,
       numaNode: numa === null || numa < 0 ? null : numa,
       linkState: netdev === null ? null : readValue(fs, `/sys/class/net/${netdev}/operstate`),
@@ -198,7 +218,7 @@ export function readSriov(fs: HostFs, ipLink?: string): SriovInfo {
       driversAutoprobe: autoprobe === null ? null : autoprobe !== 0,
       offset: readInt(fs, `${dev}/sriov_offset`),
       stride: readInt(fs, `${dev}/sriov_stride`),
-      iommuGroup: group(groupOf(fs, dev)),
+      iommuGroup: group(groupOf(fs, dev, address)),
       vfs,
     });
   }
