@@ -13,6 +13,7 @@ APT_PACKAGES+=(dpdk dpdk-dev openvswitch-switch openvswitch-switch-dpdk sockperf
 APT_PACKAGES+=(rtla python3.11-minimal)  # instruments: rtla (timerlat/osnoise) and hwlatdetect's Python go into the RT guest image
 APT_PACKAGES+=(ansible-core)  # yardstick: the fleet role (ansible/) and pod from-ansible (ansible-inventory reads the inventory) are tested with the real Ansible
 APT_PACKAGES+=(openssh-server dropbear-bin)  # pod: a real sshd for the localhost-node tests; dropbear in the RT guest node
+APT_PACKAGES+=(python3-nova)  # sriov: Nova's own PCI code (oslo.config, nova.pci devspec/whitelist/request/stats) checks the emitted nova.conf and `sriov place`
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,6 +13,7 @@ import { register as registerPodAnsible } from "./pod-ansible.js";
 import { register as registerReport } from "./report.js";
 import { register as registerResults } from "./results.js";
 import { register as registerRevert } from "./revert.js";
+import { register as registerSriov } from "./sriov.js";
 import { register as registerTest } from "./test.js";
 import { register as registerYardstick } from "./yardstick.js";
 
@@ -33,6 +34,7 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerJobs,
     registerYardstick, // after registerJobs: adds `run task` to the `run` command
     registerPodAnsible,
+    registerSriov,
   ];
   for (const r of registers) r(program as Command);
 }

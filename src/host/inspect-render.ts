@@ -5,6 +5,7 @@
 
 import type { Host } from "./model.js";
 import { formatCpuList, intersect } from "./parse/cpulist.js";
+import { renderSriovRows } from "./sriov-render.js";
 
 const list = (cpus: number[] | null): string | null => (cpus === null ? null : formatCpuList(cpus));
 
@@ -219,6 +220,7 @@ export function renderInspect(host: Host): string {
       `${show(n.pciAddress)} ${show(n.driver)}, NUMA node ${show(n.numaNode)}, SR-IOV VFs ${show(n.sriovNumVfs)}/${show(n.sriovTotalVfs)}`,
     ]);
   }
+  rows.push(...renderSriovRows(host.sriov));
   for (const [key, v] of rows) out.push(`  ${key.padEnd(18)} ${v}`);
   return `${out.join("\n")}\n`;
 }

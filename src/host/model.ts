@@ -4,6 +4,7 @@
  * CPU sets are arrays of CPU numbers here; they are formatted as cpulist strings only for output.
  * This shape is also the documented `inspect --json` output (see docs/inspect-json.md), with CPU sets as cpulists.
  */
+import type { SriovInfo } from "./sriov.js";
 
 export interface CpuInfo {
   /**
@@ -176,6 +177,8 @@ export interface RuntimeInfo {
 }
 
 export interface Host {
+  /** SR-IOV PFs, VFs, IOMMU groups (src/host/sriov.ts); absent when not read */
+  sriov?: SriovInfo;
   /** "/" or the snapshot directory */
   source: string;
   hostname: string | null;

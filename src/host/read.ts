@@ -13,6 +13,7 @@ import { parseMeminfo } from "./parse/meminfo.js";
 import { bool, parseShellVars } from "./parse/sysfs.js";
 import { readRuntime } from "./read-runtime.js";
 import { listNumbered, readCpuList, readCpuMask, readHugepages, readInt, readValue } from "./read-util.js";
+import { readSriov } from "./sriov.js";
 
 const CPU = "/sys/devices/system/cpu";
 const NODE = "/sys/devices/system/node";
@@ -73,7 +74,15 @@ export function readHost(fs: HostFs): Host {
   const runtime = readRuntime(fs, topology);
   const cpu = readCpu(fs, stanzas, topology, runtime.kvm.params, runtime.kvm.vendorModule);
   const hostname = readValue(fs, "/proc/sys/kernel/hostname") ?? readValue(fs, "/etc/hostname");
-  return { source: fs.root, hostname: hostname || null, cpu, topology, kernel, runtime };
+  return {
+    source: fs.root,
+    hostname: hostname || null,
+    cpu,
+    topology,
+    kernel,
+    runtime,
+    sriov: readSriov(fs),
+  };
 }
 
 function readCpu(

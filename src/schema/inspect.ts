@@ -4,6 +4,7 @@
  * without its schema fails the validation tests (test/consumers/json-schema.test.ts) on every snapshot.
  */
 import { z } from "zod";
+import { sriovSchema } from "../host/sriov-schema.js";
 
 /** cpulist ("18-35", "0,2-3"); "" for none */
 export const cpulist = z.string().regex(/^(\d+(-\d+)?(,\d+(-\d+)?)*)?$/);
@@ -121,5 +122,13 @@ const runtime = z.strictObject({
 });
 
 export const inspectJsonSchema = z
-  .strictObject({ source: z.string(), hostname: str, cpu, topology, kernel, runtime })
+  .strictObject({
+    source: z.string(),
+    hostname: str,
+    cpu,
+    topology,
+    kernel,
+    runtime,
+    sriov: sriovSchema.optional(),
+  })
   .meta({ title: "kvm4nfv inspect --json", description: "docs/inspect-json.md; null means unknown." });

@@ -6,6 +6,7 @@ import { kernelRules } from "./kernel.js";
 import { memoryIrqRules } from "./os-memory-irq.js";
 import { runtimeRules } from "./os-runtime.js";
 import { platformRules } from "./platform.js";
+import { sriovRules } from "./sriov.js";
 import { AREAS, type Rule } from "./types.js";
 
 const all: Rule[] = [
@@ -16,6 +17,7 @@ const all: Rule[] = [
   ...isolationRules,
   ...memoryIrqRules,
   ...runtimeRules,
+  ...sriovRules,
 ];
 
 export const RULES: readonly Rule[] = AREAS.flatMap((area) => all.filter((r) => r.area === area));

@@ -1,0 +1,49 @@
+/** `kvm4nfv sriov emit|place`: SR-IOV configuration for Nova/Neutron/libvirt/Kubernetes, and VF placement. Flags only. */
+import type { Command } from "@commander-js/extra-typings";
+import { print, setExit } from "./run.js";
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+export function register(program: Command): void {
+  const sriov = program
+    .command("sriov")
+    .description("SR-IOV: configuration for OpenStack/Kubernetes, and VF placement");
+  sriov
+    .command("emit")
+    .description(
+      "write nova.conf, Neutron SR-IOV agent, openstack commands, libvirt hostdev interfaces or k8s YAML",
+    )
+    .requiredOption("--emit <format>", "nova | neutron | openstack-commands | libvirt | k8s")
+    .option("--sriov <list>", "IFACE:VFS:PHYSNET[:netdevice|vfio-pci][,…]")
+    .option(
+      "--sriov-from <testbed.py>",
+      "the SR-IOV document's env.sriov stanza (read as a literal, never run)",
+    )
+    .option("--testbed-host <name>", "which host of env.sriov (when it names several)")
+    .option(
+      "--openstack-release <release>",
+      "Nova/Neutron release: zed, yoga, mitaka, 2024.1, … (default 2025.1)",
+    )
+    .option("--root <dir>", "read a snapshot directory instead of the live machine")
+    .action(async (opts) => {
+      const { sriovEmit } = await import("../sriov/actions.js");
+      print(sriovEmit({ ...opts, format: opts.emit }));
+    });
+  sriov
+    .command("place")
+    .description("which nodes can host VFs on physical networks, as Nova's PciPassthroughFilter decides")
+    .requiredOption("--request <list>", "PHYSNET:COUNT[,…] (one SR-IOV port per VF)")
+    .option(
+      "--root <dir[@PHYSNET:IFACE,…]>",
+      "a node's snapshot (repeat); mappings default to its sriov_agent.ini",
+      collect,
+      [],
+    )
+    .option("--json", "print the pools and verdicts as JSON")
+    .action(async (opts) => {
+      const { sriovPlace } = await import("../sriov/actions.js");
+      const r = sriovPlace({ request: opts.request, roots: opts.root, json: opts.json ?? false });
+      print(r.output);
+      setExit(r.exitCode);
+    });
+}
