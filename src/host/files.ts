@@ -26,6 +26,35 @@ const NET = "/sys/class/net/*/device";
 const read = (...patterns: string[]): FileSpec[] => patterns.map((pattern) => ({ kind: "read", pattern }));
 const list = (...patterns: string[]): FileSpec[] => patterns.map((pattern) => ({ kind: "list", pattern }));
 
+/** SR-IOV (sriov.ts): PFs found under /sys/bus/pci/devices or through /sys/class/net, their VFs, IOMMU groups. */
+const PCI_DEVS = ["/sys/bus/pci/devices/*", NET];
+const PF_FILES = ["uevent", "sriov_drivers_autoprobe", "numa_node", "vendor", "device", "sriov_vf_device"];
+const PF_MORE = ["sriov_totalvfs", "sriov_numvfs", "sriov_offset", "sriov_stride"];
+const SRIOV_FILES: readonly FileSpec[] = [
+  ...read(
+    "/kvm4nfv/ip-d-link-show.txt",
+    "/sys/module/pcie_aspm/parameters/policy",
+    "/sys/class/net/*/operstate",
+  ),
+  ...list("/sys/bus/pci/devices", "/sys/module", "/sys/kernel/iommu_groups/*/devices"),
+  ...read("/sys/kernel/iommu_groups/*/devices/*/uevent"),
+  { kind: "link", pattern: "/sys/kernel/iommu_groups/*/devices/*/driver" },
+  { kind: "exists", pattern: "/sys/module/vfio_pci" },
+  { kind: "exists", pattern: "/sys/bus/pci/drivers/vfio-pci" },
+  ...PCI_DEVS.flatMap((dev) => {
+    const vf = `${dev}/virtfn[0-9]*`;
+    return [
+      { kind: "exists", pattern: `${dev}/sriov_totalvfs` } as FileSpec,
+      ...list(dev, `${dev}/net`, `${vf}/net`),
+      ...read(...[...PF_FILES, ...PF_MORE].map((f) => `${dev}/${f}`)),
+      ...read(...["uevent", "device", "driver_override"].map((f) => `${vf}/${f}`)),
+      ...[dev, `${dev}/driver`, `${dev}/iommu_group`, vf, `${vf}/driver`, `${vf}/iommu_group`].map(
+        (pattern): FileSpec => ({ kind: "link", pattern }),
+      ),
+    ];
+  }),
+];
+
 export const HOST_FILES: readonly FileSpec[] = [
   // identity, kernel, cmdline, config
   ...read("/proc/cpuinfo", "/proc/meminfo", "/proc/version", "/proc/cmdline", "/proc/config.gz"),
@@ -106,6 +135,7 @@ export const HOST_FILES: readonly FileSpec[] = [
   ...read(`${NET}/uevent`, `${NET}/numa_node`, `${NET}/sriov_totalvfs`, `${NET}/sriov_numvfs`),
   { kind: "link", pattern: NET },
   { kind: "link", pattern: `${NET}/driver` },
+  ...SRIOV_FILES,
 ];
 
 /** One line per pattern: "read /proc/cpuinfo". */

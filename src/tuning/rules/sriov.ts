@@ -87,7 +87,7 @@ const vfioLoaded: Rule = {
   area: "os",
   title: "vfio-pci available for VFs given to DPDK or to guests as hostdev",
   roles: ["host"],
-  source: "sriov anchors: driver_override=vfio-pci, unbind, drivers_probe",
+  source: `${SRC.os("Device assignment for VM")}; sriov reference: driver_override=vfio-pci, unbind, drivers_probe`,
   check(ctx) {
     const expected = "vfio-pci loaded when a VF is bound to it or meant for a guest";
     return withPfs(ctx, expected, (s) => {
@@ -110,7 +110,7 @@ const groupsViable: Rule = {
   area: "os",
   title: "IOMMU groups of vfio-pci VFs are whole and viable",
   roles: ["host"],
-  source: "sriov anchors: an iommu_group must go whole to vfio",
+  source: `${SRC.os("Device assignment for VM")}; sriov reference: an iommu_group must go whole to vfio`,
   check(ctx) {
     const expected = "every device sharing a vfio-pci VF's IOMMU group bound to vfio-pci (or none)";
     return withPfs(ctx, expected, (s) => {
