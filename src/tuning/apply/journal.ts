@@ -271,6 +271,14 @@ export function readJournal(path: string): ReadJournal {
     if (err instanceof Kvm4nfvError) throw err;
     throw new InputError("BAD_INPUT", `no journal at ${path}: nothing to revert`);
   }
+  return parseJournalText(text, path);
+}
+
+/**
+ * Verify a journal's text (read here, or fetched from a pod node): the checks readJournal makes, `path` naming it
+ * in refusals.
+ */
+export function parseJournalText(text: string, path: string): ReadJournal {
   const lines = text.split("\n");
   // Every complete line ends in "\n": the last element is "" or a line cut short by a crash, never an entry.
   const torn = lines[lines.length - 1] !== "";
@@ -343,20 +351,62 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * The chain of sealed lines a journal is made of. Local apply, revert and the pod's remote apply (which builds the
+ * lines here and has the node only append them) all seal through it, so every journal has one format.
+ */
+export class JournalChain {
+  private constructor(
+    private sum: string,
+    private seq: number,
+  ) {}
+
+  /** A new journal: the chain and its first line, the header (no newline). */
+  static create(machine: MachineFingerprint, now = new Date()): { chain: JournalChain; header: string } {
+    const header: JournalHeader = {
+      magic: JOURNAL_MAGIC,
+      version: JOURNAL_VERSION,
+      machine,
+      created: now.toISOString(),
+    };
+    const { line, sum } = sealLine(header, CHAIN_START);
+    return { chain: new JournalChain(sum, 0), header: line };
+  }
+
+  /** Continue after a verified journal (its torn last line, if any, dropped first). */
+  static after(journal: Pick<ReadJournal, "lastSum" | "lastSeq">): JournalChain {
+    return new JournalChain(journal.lastSum, journal.lastSeq);
+  }
+
+  /** The next entry's sealed line (no newline), numbered and timed. */
+  entry(entry: NewEntry, now = new Date()): string {
+    this.seq += 1;
+    return this.seal({ seq: this.seq, ...entry, time: now.toISOString() });
+  }
+
+  /** The reverted mark: the journal's last line. */
+  reverted(now = new Date()): string {
+    return this.seal({ reverted: now.toISOString() });
+  }
+
+  private seal(record: object): string {
+    const { line, sum } = sealLine(record, this.sum);
+    this.sum = sum;
+    return line;
+  }
+}
+
 export class Journal {
   private fd: number;
-  private seq: number;
-  private sum: string;
+  private chain: JournalChain;
 
   private constructor(
     readonly path: string,
     fd: number,
-    seq: number,
-    sum: string,
+    chain: JournalChain,
   ) {
     this.fd = fd;
-    this.seq = seq;
-    this.sum = sum;
+    this.chain = chain;
   }
 
   /** Open for appending: create with a header, or continue an existing (not yet reverted) journal of ours. */
@@ -367,26 +417,20 @@ export class Journal {
       // a crash cut the last line: drop it (its write never happened) before appending after it
       if (j.torn) dropTornTail(path);
       const fd = openSync(path, "a");
-      return new Journal(path, fd, j.lastSeq, j.lastSum);
+      return new Journal(path, fd, JournalChain.after(j));
     }
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true });
-    const header: JournalHeader = {
-      magic: JOURNAL_MAGIC,
-      version: JOURNAL_VERSION,
-      machine,
-      created: new Date().toISOString(),
-    };
     // The header is written and fsync'd under a temporary name and then linked into place, so a crash can never
     // leave a journal whose header is cut short (which revert would have to refuse): the journal either does not
     // exist yet — nothing was written to the machine — or starts with a whole header. link() fails with EEXIST
     // like "wx" would, if another apply got there first.
-    const { line, sum } = sealLine(header, CHAIN_START);
+    const { chain, header } = JournalChain.create(machine);
     const tmp = `${path}.kvm4nfv-tmp`;
     rmSync(tmp, { force: true }); // left by a crash before the link: it never became the journal
     const tfd = openSync(tmp, "wx");
     try {
-      writeSync(tfd, `${line}\n`);
+      writeSync(tfd, `${header}\n`);
       fsyncSync(tfd);
     } finally {
       closeSync(tfd);
@@ -394,11 +438,10 @@ export class Journal {
     linkSync(tmp, path);
     unlinkSync(tmp);
     fsyncDir(dir);
-    return new Journal(path, openSync(path, "a"), 0, sum);
+    return new Journal(path, openSync(path, "a"), chain);
   }
 
-  private writeRecord(value: object): void {
-    const { line, sum } = sealLine(value, this.sum);
+  private writeLine(line: string): void {
     const bytes = Buffer.from(`${line}\n`);
     // test hook: a crash in the middle of this append leaves a torn last line
     if (crashPoint("journal-torn")) {
@@ -408,13 +451,11 @@ export class Journal {
     }
     writeSync(this.fd, bytes);
     fsyncSync(this.fd);
-    this.sum = sum;
   }
 
   /** Durable before return: the entry and the directory holding the journal are on disk. */
   append(entry: NewEntry): void {
-    this.seq += 1;
-    this.writeRecord({ seq: this.seq, ...entry, time: new Date().toISOString() });
+    this.writeLine(this.chain.entry(entry));
     fsyncDir(dirname(this.path));
     crashPoint("journal-synced", true);
   }
@@ -440,9 +481,9 @@ function dropTornTail(path: string): void {
 
 /** Mark a journal reverted and move it aside, so the next revert finds nothing and the next apply starts afresh. */
 export function archiveJournal(path: string): string {
-  const { lastSum, torn } = readJournal(path);
-  if (torn) dropTornTail(path);
-  const { line } = sealLine({ reverted: new Date().toISOString() }, lastSum);
+  const read = readJournal(path);
+  if (read.torn) dropTornTail(path);
+  const line = JournalChain.after(read).reverted();
   const fd = openSync(path, "a");
   try {
     writeSync(fd, `${line}\n`);
