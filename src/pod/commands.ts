@@ -186,6 +186,14 @@ export async function timerOnNode(flags: PodFlags & TimerFlags): Promise<{ text:
   return { text, exitCode: run.verdict.status === "pass" ? 0 : 1 };
 }
 
+/**
+ * Test hook: the node's machine is the snapshot copy under this directory on the node (as --root is locally), so
+ * the localhost tests apply real plan targets without touching the shared host's own settings.
+ */
+function testNodeRoot(): string | undefined {
+  return process.env.KVM4NFV_TEST_NODE_ROOT?.replace(/\/+$/, "") || undefined;
+}
+
 /** `apply PLAN --node N`: dry run unless --yes; the journal lives on each node. */
 export async function applyOnNodes(
   flags: PodFlags & { plan: string; yes?: boolean | undefined; journal?: string | undefined },
@@ -197,6 +205,7 @@ export async function applyOnNodes(
   ]);
   // test hook: pause between writes on the node, to drop the connection mid-apply
   const pause = Number(process.env.KVM4NFV_TEST_REMOTE_PAUSE_S ?? "");
+  const root = testNodeRoot();
   const results = await fanOut(
     nodes,
     (node) =>
@@ -205,6 +214,7 @@ export async function applyOnNodes(
           plan: flags.plan,
           yes: flags.yes,
           journal: flags.journal,
+          root,
           ...(pause > 0 ? { pauseS: pause } : {}),
         }),
       ),
@@ -228,7 +238,10 @@ export async function revertOnNodes(flags: PodFlags & { journal?: string | undef
   ]);
   const results = await fanOut(
     nodes,
-    (node) => withSession(node, sshOptions(pod, flags), (s) => remoteRevert(s, { journal: flags.journal })),
+    (node) =>
+      withSession(node, sshOptions(pod, flags), (s) =>
+        remoteRevert(s, { journal: flags.journal, root: testNodeRoot() }),
+      ),
     flags.parallel,
   );
   return combine(

@@ -11,9 +11,7 @@
  * Run-time settings are done here: kernel files (sysctls, IRQ affinity, …), config files, kernel-thread
  * priorities (chrt). Service restarts and mounts are listed as notes for the node, not done remotely.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, posix } from "node:path";
+import { dirname, posix } from "node:path";
 import { InputError, Kvm4nfvError } from "../errors.js";
 import { type FileSpec, HOST_FILES } from "../host/files.js";
 import { readHost } from "../host/read.js";
@@ -24,13 +22,17 @@ import { missingParams } from "../tuning/apply/grub.js";
 import { nodeIo } from "../tuning/apply/io.js";
 import {
   DEFAULT_JOURNAL,
-  JOURNAL_MAGIC,
-  JOURNAL_VERSION,
+  JOURNAL_MAX_BYTES,
+  JournalChain,
   type JournalEntry,
-  readJournal,
+  type NewEntry,
+  parseJournalText,
+  type ReadJournal,
+  sha256,
 } from "../tuning/apply/journal.js";
 import { loadPlanFile } from "../tuning/apply/plan-file.js";
-import type { RevertReport } from "../tuning/apply/revert.js";
+import { checkIntents, checkJournalPaths, type RevertReport } from "../tuning/apply/revert.js";
+import { targetProblem } from "../tuning/apply/targets.js";
 import { isKernelPath } from "../tuning/apply/values.js";
 import { machineFingerprint } from "../tuning/plan.js";
 import type { RuntimeItem } from "../tuning/plan-types.js";
@@ -68,19 +70,34 @@ export function errnoFromText(text: string): string {
   return "EUNKNOWN";
 }
 
-/** Shell helpers the apply and revert scripts share. */
+/**
+ * Shell helpers the apply and revert scripts share. The journal's lines come finished (sealed on the jump host by
+ * journal.ts, exactly as a local apply seals them): the node only appends each one and fsyncs, before the write it
+ * describes. $J is the journal, $D its directory.
+ */
 const HELPERS = [
-  // fsync the journal itself (coreutils and busybox sync take files), else everything
-  'j() { printf \'%s\\n\' "$1" >> "$J" && { sync "$J" 2>/dev/null || sync; } || { echo "KVM4NFV-FAIL journal cannot write $J"; exit 5; }; }',
+  // fsync files (coreutils and busybox sync take files), else everything
+  'fs() { sync "$@" 2>/dev/null || sync; }',
+  'j() { printf \'%s\\n\' "$1" >> "$J" && fs "$J" || { echo "KVM4NFV-FAIL journal cannot write $J"; exit 5; }; }',
+  // a new journal: the header fsync'd under a temporary name, then linked into place (fails if one appeared)
+  'jnew() { t="$J.kvm4nfv-tmp"; mkdir -p "$D" && rm -f "$t" && printf \'%s\\n\' "$1" > "$t" && fs "$t" && ln "$t" "$J" && rm -f "$t" && fs "$D" || { rm -f "$t"; echo "KVM4NFV-FAIL journal cannot create $J (did another apply start?)"; exit 5; }; }',
+  // the journal is still the one read (its lines chain on from its last one)
+  'jsize() { n=$(wc -c < "$J") && [ "$n" -eq "$1" ] || { echo "KVM4NFV-FAIL journal $J changed since it was read: run again"; exit 5; }; }',
+  // drop a last line cut short by a crash (its write never happened) before appending after it
+  'jcut() { t="$J.kvm4nfv-tmp"; head -c "$1" "$J" > "$t" && fs "$t" && mv "$t" "$J" && fs "$D" || { rm -f "$t"; echo "KVM4NFV-FAIL journal cannot drop the torn last line of $J"; exit 5; }; }',
   // a kernel file: one write of the value (through cat, which names the errno; the shells' printf does not)
   'wk() { if e=$( { printf "$3" | cat > "$2"; } 2>&1 ); then echo "KVM4NFV-OK $1"; else echo "KVM4NFV-FAIL $1 $e" | tr "\\n" " "; echo; [ -n "$4" ] && case "$e" in *"$4"*) return 0;; esac; exit 5; fi; }',
   // a config file: temp copy (mode kept), fsync, rename
-  'wc() { t="$2.kvm4nfv-tmp"; if e=$( { { [ ! -e "$2" ] || cp -p "$2" "$t"; } && printf "$3" > "$t" && { sync "$t" 2>/dev/null || sync; } && mv "$t" "$2"; } 2>&1 ); then echo "KVM4NFV-OK $1"; else rm -f "$t"; echo "KVM4NFV-FAIL $1 $e" | tr "\\n" " "; echo; exit 5; fi; }',
+  'wf() { t="$2.kvm4nfv-tmp"; if e=$( { { [ ! -e "$2" ] || cp -p "$2" "$t"; } && printf "$3" > "$t" && fs "$t" && mv "$t" "$2"; } 2>&1 ); then echo "KVM4NFV-OK $1"; else rm -f "$t"; echo "KVM4NFV-FAIL $1 $e" | tr "\\n" " "; echo; exit 5; fi; }',
   'p() { [ -n "$KVM4NFV_PAUSE" ] && sleep "$KVM4NFV_PAUSE"; return 0; }',
 ].join("\n");
 
-function specsFor(journal: string, paths: string[], extra: FileSpec[] = []): FileSpec[] {
-  const specs: FileSpec[] = [...HOST_FILES, { kind: "read", pattern: journal }, ...extra];
+function specsFor(journal: string | null, paths: string[], extra: FileSpec[] = []): FileSpec[] {
+  const specs: FileSpec[] = [
+    ...HOST_FILES,
+    ...(journal === null ? [] : [{ kind: "read" as const, pattern: journal }]),
+    ...extra,
+  ];
   for (const path of paths) {
     specs.push({ kind: "read", pattern: path });
     const parts = path.split("/");
@@ -97,61 +114,107 @@ function runtimePaths(items: RuntimeItem[]): string[] {
   return items.flatMap((i) => ("path" in i ? [i.path] : []));
 }
 
-/** The node's journal as readJournal sees it (validated the same way as locally), or null. */
-function nodeJournal(fs: FetchedFs, node: string, journal: string) {
-  const text = fs.data.files.get(journal);
-  if (text === undefined) return null;
-  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-journal-"));
+interface NodeJournal extends ReadJournal {
+  /** its size as read (the script checks it is still that before appending) */
+  size: number;
+  /** bytes up to its last whole line (what stays when a torn last line is dropped) */
+  keep: number;
+}
+
+/** The node's journal verified with readJournal's own checks (parseJournalText), or null when it has none. */
+function nodeJournal(fs: FetchedFs, node: string, journal: string): NodeJournal | null {
+  const buf = fs.data.files.get(journal);
+  if (buf === undefined) return null;
   try {
-    writeFileSync(join(dir, "journal.json"), text);
-    try {
-      return readJournal(join(dir, "journal.json"));
-    } catch (err) {
+    if (buf.length > JOURNAL_MAX_BYTES)
       throw new InputError(
         "BAD_INPUT",
-        `node ${node}: ${(err as Error).message.replace(join(dir, "journal.json"), journal)}`,
+        `${journal} is over ${JOURNAL_MAX_BYTES} bytes: not a kvm4nfv journal`,
       );
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    return {
+      ...parseJournalText(buf.toString("utf8"), journal),
+      size: buf.length,
+      keep: buf.lastIndexOf(0x0a) + 1,
+    };
+  } catch (err) {
+    if (err instanceof InputError)
+      throw new InputError("BAD_INPUT", `node ${node}: ${err.message}`, err.hint);
+    throw err;
   }
+}
+
+/** The journal lines that continue `existing` (or create the journal): script lines and the chain to seal with. */
+function journalStart(existing: NodeJournal | null, machine: ReturnType<typeof machineFingerprint>) {
+  if (existing === null) {
+    const { chain, header } = JournalChain.create(machine);
+    return { chain, lines: [`jnew ${shQuote(header)}`] };
+  }
+  return {
+    chain: JournalChain.after(existing),
+    lines: [`jsize ${existing.size}`, ...(existing.torn ? [`jcut ${existing.keep}`] : [])],
+  };
+}
+
+/** Where the journal is and how to fetch it: under a test root, the default journal is inside it (as --root). */
+function journalOf(option: string | undefined, root: string): string {
+  return option ?? `${root}${DEFAULT_JOURNAL}`;
+}
+
+async function fetchJournal(session: SshSession, jpath: string): Promise<FetchedFs> {
+  return fetchNode(session, [{ kind: "read", pattern: jpath }]);
 }
 
 interface ScriptResult {
   ok: Set<number>;
   failed: Map<number, string>;
+  /** the journal could not be written (nothing after it was done) */
+  journal: string | undefined;
   finished: boolean;
 }
 
 function parseScriptOutput(text: string): ScriptResult {
   const ok = new Set<number>();
   const failed = new Map<number, string>();
+  let journal: string | undefined;
   for (const line of text.split("\n")) {
     const m = /^KVM4NFV-(OK|FAIL) (\S+) ?(.*)$/.exec(line);
     if (!m) continue;
-    if (m[1] === "OK") ok.add(Number(m[2]));
+    if (m[2] === "journal") journal = m[3] ?? "";
+    else if (m[1] === "OK") ok.add(Number(m[2]));
     else failed.set(Number(m[2]), m[3] ?? "");
   }
-  return { ok, failed, finished: text.includes("KVM4NFV-END") };
+  return { ok, failed, journal, finished: text.includes("KVM4NFV-END") };
+}
+
+export interface RemoteOptions {
+  journal?: string | undefined;
+  /**
+   * Test hook: the node's machine is the snapshot copy under this directory on the node (as --root locally: every
+   * path read and written is inside it, nothing is live there).
+   */
+  root?: string | undefined;
 }
 
 export async function remoteApply(
   session: SshSession,
-  options: { plan: string; yes?: boolean | undefined; pauseS?: number; journal?: string | undefined },
+  options: RemoteOptions & { plan: string; yes?: boolean | undefined; pauseS?: number },
 ): Promise<ApplyReport> {
   const node = session.node.name;
-  const jpath = options.journal ?? DEFAULT_JOURNAL;
+  const root = options.root ?? "";
+  const jpath = journalOf(options.journal, root);
+  const at = (path: string) => shQuote(`${root}${path}`);
   const plan = loadPlanFile(options.plan);
   const sched = plan.runtime.some((i) => i.kind === "sched");
   const fetched = await fetchNode(
     session,
     specsFor(
-      jpath,
+      root ? null : jpath,
       runtimePaths(plan.runtime),
       sched ? [{ kind: "read", pattern: "/proc/[0-9]*/stat" }] : [],
     ),
+    root,
   );
-  const fs = new LiveNodeFs(fetched.root, fetched.data);
+  const fs = root ? fetched : new LiveNodeFs(fetched.root, fetched.data);
   try {
     const here = machineFingerprint(readHost(fs));
     const mismatch = fingerprintMismatch(plan.machine, here);
@@ -182,33 +245,41 @@ export async function remoteApply(
       if (options.yes) report.notes.push(`nothing to change: node ${node} already matches the plan`);
       return report;
     }
-    const existing = nodeJournal(fs, node, jpath);
+    const jfs = root ? await fetchJournal(session, jpath) : fs;
+    const existing = nodeJournal(jfs, node, jpath);
+    if (existing?.reverted)
+      throw new InputError("BAD_INPUT", `node ${node}: ${jpath} was reverted already: move it aside`);
     if (existing && fingerprintMismatch(existing.header.machine, here) !== null) {
       throw new InputError("BAD_INPUT", `node ${node}: ${jpath} is the journal of another machine: refused`);
     }
-    let seq = existing ? existing.entries.reduce((m, e) => Math.max(m, e.seq), 0) : 0;
-    const entry = (e: object) =>
-      shQuote(JSON.stringify({ seq: ++seq, ...e, time: new Date().toISOString() }));
+    const start = journalStart(existing, here);
+    const j = (e: NewEntry) => `j ${shQuote(start.chain.entry(e))}`;
     const lines = [
       `J=${shQuote(jpath)}`,
+      `D=${shQuote(dirname(jpath))}`,
       HELPERS,
       ...(options.pauseS ? [`KVM4NFV_PAUSE=${options.pauseS}`] : []),
+      ...start.lines,
+      // what this run is about to write: revert tells a crash from a journal cut short afterwards by it
+      j({
+        kind: "intent",
+        writes: planned.changes.flatMap((c) =>
+          c.kind === "file" ? [{ path: c.path, sha256: sha256(c.next) }] : [],
+        ),
+      }),
     ];
-    if (!existing) {
-      lines.push(`mkdir -p ${shQuote(dirname(jpath))}`);
-      const header = {
-        magic: JOURNAL_MAGIC,
-        version: JOURNAL_VERSION,
-        machine: here,
-        created: new Date().toISOString(),
-      };
-      lines.push(`rm -f "$J"; j ${shQuote(JSON.stringify(header))}`);
-    }
     const made = new Set<string>();
     planned.changes.forEach((c, i) => {
       if (c.kind === "sched") {
         lines.push(
-          `j ${entry({ kind: "sched", pid: c.pid, comm: c.comm, oldPolicy: c.oldPolicy, oldPriority: c.oldPriority, newPriority: c.priority })}`,
+          j({
+            kind: "sched",
+            pid: c.pid,
+            comm: c.comm,
+            oldPolicy: c.oldPolicy,
+            oldPriority: c.oldPriority,
+            newPriority: c.priority,
+          }),
         );
         lines.push(
           `if e=$(chrt -f -p ${c.priority} ${c.pid} 2>&1); then echo "KVM4NFV-OK ${i}"; else echo "KVM4NFV-FAIL ${i} $e" | tr "\\n" " "; echo; fi; p`,
@@ -218,19 +289,31 @@ export async function remoteApply(
       for (const d of c.mkdirs) {
         if (made.has(d)) continue;
         made.add(d);
+        // the fetch found it missing: one that appeared since is not ours to journal (and later remove)
         lines.push(
-          `[ -d ${shQuote(d)} ] || { j ${entry({ kind: "mkdir", path: d })}; mkdir ${shQuote(d)} || { echo "KVM4NFV-FAIL ${i} cannot mkdir ${d}"; exit 5; }; }`,
+          `[ -e ${at(d)} ] && { echo "KVM4NFV-FAIL ${i} ${d} appeared since it was read"; exit 5; }`,
+          j({ kind: "mkdir", path: d }),
+          `mkdir ${at(d)} || { echo "KVM4NFV-FAIL ${i} cannot mkdir ${d}"; exit 5; }`,
         );
       }
       lines.push(
-        `j ${entry({ kind: "file", path: c.path, existed: c.old !== undefined, old: c.old === undefined ? null : c.old.toString("base64"), new: c.next, ...(c.restore === undefined ? {} : { restore: c.restore }) })}`,
+        j({
+          kind: "file",
+          path: c.path,
+          existed: c.old !== undefined,
+          old: c.old === undefined ? null : c.old.toString("base64"),
+          new: c.next,
+          ...(c.restore === undefined ? {} : { restore: c.restore }),
+        }),
       );
       const tolerate = (c.tolerate ?? []).map((t) => ERRNO_TEXT[t]).find(Boolean) ?? "";
       lines.push(
-        `${c.kernel ? "wk" : "wc"} ${i} ${shQuote(c.path)} ${shQuote(printfBytes(c.next))}${c.kernel ? ` ${shQuote(tolerate)}` : ""}; p`,
+        `${c.kernel ? "wk" : "wf"} ${i} ${at(c.path)} ${shQuote(printfBytes(c.next))}${c.kernel ? ` ${shQuote(tolerate)}` : ""}; p`,
       );
     });
-    if (planned.changes.some((c) => c.kind === "file" && c.path === "/etc/default/grub")) {
+    const grub = planned.changes.some((c) => c.kind === "file" && c.path === "/etc/default/grub");
+    if (grub && root) report.notes.push("bootloader not regenerated under a root (live machine only)");
+    else if (grub) {
       lines.push(
         'if command -v update-grub >/dev/null 2>&1; then update-grub >/dev/null 2>&1 && echo "KVM4NFV-NOTE update-grub"; fi',
       );
@@ -264,12 +347,17 @@ export async function remoteApply(
       else {
         throw new Kvm4nfvError(
           code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
-          `node ${node}: writing ${c.path} failed: ${code}; apply stopped there`,
+          `node ${node}: writing ${c.path} failed: ${code === "EUNKNOWN" ? fail.trim() : code}; apply stopped there`,
           {
             hint: `kvm4nfv revert --node ${node} restores what was written`,
           },
         );
       }
+    }
+    if (r.journal !== undefined) {
+      throw new Kvm4nfvError("TOOL_FAILED", `node ${node}: ${r.journal.trim()}; apply stopped there`, {
+        hint: `whatever was written is in the node's journal: kvm4nfv revert --node ${node} undoes it`,
+      });
     }
     if (!r.finished) {
       throw new Kvm4nfvError(
@@ -288,53 +376,73 @@ export async function remoteApply(
   }
 }
 
-function restoreLine(e: JournalEntry, i: number, current: Buffer | undefined): string | null {
+function restoreLine(
+  e: JournalEntry,
+  i: number,
+  current: Buffer | undefined,
+  at: (path: string) => string,
+  live: boolean,
+): string | null {
   if (e.kind === "sched") {
+    if (!live) return null;
     const args =
       e.oldPolicy === 1 ? `-f -p ${e.oldPriority}` : e.oldPolicy === 2 ? `-r -p ${e.oldPriority}` : "-o -p 0";
     // a thread that is gone has nothing to restore
     return `if chrt ${args} ${e.pid} >/dev/null 2>&1; then echo "KVM4NFV-OK ${i}"; fi`;
   }
   if (e.kind === "action") return null;
-  if (e.kind === "mkdir") return `rmdir ${shQuote(e.path)} 2>/dev/null && echo "KVM4NFV-OK ${i}"`;
-  if (!e.existed) return current === undefined ? null : `rm -f ${shQuote(e.path)} && echo "KVM4NFV-OK ${i}"`;
+  if (e.kind === "mkdir") return `rmdir ${at(e.path)} 2>/dev/null && echo "KVM4NFV-OK ${i}"`;
+  const kernel = isKernelPath(e.path);
+  // a crash between a config file's temp write and its rename leaves the temp file: it is ours, remove it
+  const temp = kernel ? "" : `rm -f ${at(`${e.path}.kvm4nfv-tmp`)}; `;
+  if (!e.existed)
+    return current === undefined ? null : `${temp}rm -f ${at(e.path)} && echo "KVM4NFV-OK ${i}"`;
   const old = Buffer.from(e.old ?? "", "base64");
-  if (current?.equals(old)) return null;
-  if (isKernelPath(e.path)) {
-    const value = e.restore !== undefined ? `${e.restore}\n` : old;
-    return `wk ${i} ${shQuote(e.path)} ${shQuote(printfBytes(value))} ''`;
+  if (current?.equals(old)) return temp === "" ? null : temp.trim();
+  if (kernel) {
+    // a live kernel file takes a value, not the listing it prints ("always madvise [never]" → "never")
+    const value = live && e.restore !== undefined ? `${e.restore}\n` : old;
+    return `wk ${i} ${at(e.path)} ${shQuote(printfBytes(value))} ''`;
   }
-  return `wc ${i} ${shQuote(e.path)} ${shQuote(printfBytes(old))}`;
+  return `${temp}wf ${i} ${at(e.path)} ${shQuote(printfBytes(old))}`;
 }
 
-export async function remoteRevert(
-  session: SshSession,
-  options: { journal?: string | undefined } = {},
-): Promise<RevertReport> {
+export async function remoteRevert(session: SshSession, options: RemoteOptions = {}): Promise<RevertReport> {
   const node = session.node.name;
-  const jpath = options.journal ?? DEFAULT_JOURNAL;
-  const first = await fetchNode(session, specsFor(jpath, []));
-  const journal = nodeJournal(first, node, jpath);
+  const root = options.root ?? "";
+  const jpath = journalOf(options.journal, root);
+  const at = (path: string) => shQuote(`${root}${path}`);
+  const first = await fetchNode(session, specsFor(root ? null : jpath, []), root);
   const here = machineFingerprint(readHost(first));
+  const jfs = root ? await fetchJournal(session, jpath) : first;
+  const journal = nodeJournal(jfs, node, jpath);
   first.dispose();
   if (!journal) throw new InputError("BAD_INPUT", `no journal on node ${node} (${jpath}): nothing to revert`);
+  const named = `node ${node}: ${jpath}`;
   const mismatch = fingerprintMismatch(journal.header.machine, here);
   if (mismatch !== null)
-    throw new InputError(
-      "BAD_INPUT",
-      `node ${node}: ${jpath} was written on another machine (${mismatch}): refused`,
-    );
-  const paths = [...new Set(journal.entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])))];
+    throw new InputError("BAD_INPUT", `${named} was written on another machine (${mismatch}): refused`);
+  // the checks a local revert makes before its first write: every path a target, no write without its entry
+  checkJournalPaths(named, journal.entries);
+  const intended = journal.intents.flatMap((x) => x.writes.map((w) => w.path));
+  const paths = [
+    ...new Set([
+      ...journal.entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])),
+      ...intended.filter((p) => targetProblem(p) === null),
+    ]),
+  ];
   const now =
     paths.length > 0
       ? await fetchNode(
           session,
           paths.map((pattern) => ({ kind: "read" as const, pattern })),
+          root,
         )
       : undefined;
+  checkIntents(named, journal.intents, journal.entries, (p) => now?.data.files.get(p));
   const newestFirst = [...journal.entries].sort((a, b) => b.seq - a.seq);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
-  const lines = [`J=${shQuote(jpath)}`, HELPERS];
+  const lines = [`J=${shQuote(jpath)}`, `D=${shQuote(dirname(jpath))}`, HELPERS, `jsize ${journal.size}`];
   const planned: Array<{ i: number; e: JournalEntry }> = [];
   newestFirst.forEach((e, i) => {
     if (e.kind === "action") {
@@ -343,17 +451,19 @@ export async function remoteRevert(
       );
       return;
     }
-    const line = restoreLine(e, i, e.kind === "file" ? now?.data.files.get(e.path) : undefined);
-    if (line === null) report.unchanged += 1;
-    else {
-      lines.push(line);
-      planned.push({ i, e });
-    }
+    const current = e.kind === "file" ? now?.data.files.get(e.path) : undefined;
+    const line = restoreLine(e, i, current, at, root === "");
+    if (line !== null) lines.push(line);
+    if (line === null || !line.includes("KVM4NFV-OK")) report.unchanged += 1;
+    else planned.push({ i, e });
   });
+  now?.dispose();
   const archived = `${jpath}.reverted-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  // the reverted mark continues the chain (after a torn last line is dropped), as archiveJournal writes it
+  if (journal.torn) lines.push(`jcut ${journal.keep}`);
+  if (!journal.reverted) lines.push(`j ${shQuote(JournalChain.after(journal).reverted())}`);
   lines.push(
-    `j ${shQuote(JSON.stringify({ reverted: new Date().toISOString() }))}`,
-    `mv "$J" ${shQuote(archived)} && sync`,
+    `mv "$J" ${shQuote(archived)} && fs "$D" || { echo "KVM4NFV-FAIL journal cannot move $J aside"; exit 5; }`,
     "echo KVM4NFV-END",
     "",
   );
@@ -373,6 +483,8 @@ export async function remoteRevert(
       );
     else report.unchanged += 1;
   }
+  if (r.journal !== undefined)
+    throw new Kvm4nfvError("TOOL_FAILED", `node ${node}: ${r.journal.trim()}; the journal is kept`);
   if (!r.finished)
     throw new Kvm4nfvError(
       "TOOL_FAILED",

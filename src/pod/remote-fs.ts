@@ -37,10 +37,11 @@ function shPattern(pattern: string): string {
 const FN = { read: "r", list: "l", link: "k", exists: "e" } as const;
 
 /** The reader script for a list of patterns (exported for the tests and for --list-files users). */
-export function readerScript(specs: readonly FileSpec[], boundary: string): string {
+export function readerScript(specs: readonly FileSpec[], boundary: string, root = ""): string {
+  if (root !== "" && !/^(\/[A-Za-z0-9_.-]+)+$/.test(root)) throw new Error(`unsafe node root ${root}`);
   const lines = [
     `B=${boundary}`,
-    "rel=; read -r rel < /proc/sys/kernel/osrelease 2>/dev/null",
+    `rel=; read -r rel < ${root}/proc/sys/kernel/osrelease 2>/dev/null`,
     // Most kernel files are one line: read with the shell's own `read` (no fork: on a TCG guest each cat costs
     // tens of ms). Anything else (several lines, no final newline, empty, an error) goes through cat (c).
     `r() { for f in "$@"; do [ -f "$f" ] && [ -r "$f" ] || continue; a=; b=; if { IFS= read -r a && ! IFS= read -r b && [ -z "$b" ]; } < "$f" 2>/dev/null; then printf '%s F %s\\n%s\\n\\n%s 0\\n' "$B" "$f" "$a" "$B"; else c "$f"; fi; done; }`,
@@ -52,12 +53,12 @@ export function readerScript(specs: readonly FileSpec[], boundary: string): stri
   // The shell's read drops NUL bytes: only kernel-made text (/proc, /sys, never a *.gz) takes the fast path.
   const fast = (p: string) => /^\/(proc|sys)\//.test(p) && !p.endsWith(".gz");
   for (const s of specs)
-    lines.push(`${s.kind === "read" && !fast(s.pattern) ? "c" : FN[s.kind]} ${shPattern(s.pattern)}`);
+    lines.push(`${s.kind === "read" && !fast(s.pattern) ? "c" : FN[s.kind]} ${root}${shPattern(s.pattern)}`);
   lines.push("exit 0", "");
   return lines.join("\n");
 }
 
-export function parseReaderStream(stream: Buffer, boundary: string): Fetched {
+export function parseReaderStream(stream: Buffer, boundary: string, root = ""): Fetched {
   const out: Fetched = { files: new Map(), lists: new Map(), links: new Map(), exists: new Map() };
   const head = Buffer.from(`${boundary} `);
   const tail = Buffer.from(`\n${boundary} `);
@@ -69,7 +70,9 @@ export function parseReaderStream(stream: Buffer, boundary: string): Fetched {
     const nl = stream.indexOf(10, pos);
     const header = stream.subarray(pos + head.length, nl).toString("utf8");
     const kind = header[0];
-    const path = posix.resolve("/", header.slice(2));
+    const named = posix.resolve("/", header.slice(2));
+    // under a root every path the reader prints is inside it: the machine path is what follows
+    const path = root !== "" && named.startsWith(`${root}/`) ? named.slice(root.length) : named;
     const end = stream.indexOf(tail, nl + 1);
     if (nl < 0 || end < 0)
       throw new Kvm4nfvError("BAD_TOOL_OUTPUT", `the node's reader stream is cut off at ${path}`);
@@ -92,20 +95,24 @@ export function parseReaderStream(stream: Buffer, boundary: string): Fetched {
   return out;
 }
 
-/** Fetch every pattern from the node: one SSH round trip. */
+/**
+ * Fetch every pattern from the node: one SSH round trip. With `root` (a directory on the node holding a snapshot
+ * copy, as --root locally; the pod tests' hook) every machine path is read under it.
+ */
 export async function fetchNode(
   session: SshSession,
   specs: readonly FileSpec[] = HOST_FILES,
+  root = "",
 ): Promise<FetchedFs> {
   const boundary = `KVM4NFV-${randomBytes(16).toString("hex")}`;
-  const r = await session.runRaw(["sh", "-s"], readerScript(specs, boundary));
+  const r = await session.runRaw(["sh", "-s"], readerScript(specs, boundary, root));
   if (r.exitCode !== 0) {
     throw new Kvm4nfvError(
       "TOOL_FAILED",
       `node ${session.node.name}: the reader exited ${r.exitCode}: ${r.stderr.trim().split("\n").pop() ?? ""}`,
     );
   }
-  return new FetchedFs(`${session.node.name}:/`, parseReaderStream(r.stdout, boundary));
+  return new FetchedFs(`${session.node.name}:${root || "/"}`, parseReaderStream(r.stdout, boundary, root));
 }
 
 /** A node as fetched, behind the HostFs interface. Not live: nothing runs locally against it. */

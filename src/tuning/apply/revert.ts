@@ -47,7 +47,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   // Everything is checked before the first write: paths are targets, resolve inside the root, and no file holds
   // what apply wrote without an entry saying what was there before.
   const real = resolveAll(path, entries, fs);
-  checkIntents(path, intents, entries, (p) => real.get(p) ?? fs.resolve(p), io);
+  checkIntents(path, intents, entries, (p) => io.readBytes(real.get(p) ?? fs.resolve(p)));
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
   const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
@@ -101,7 +101,14 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
 
 /** Every path of the journal: a plan target (or a directory above one), resolved inside the root. */
 function resolveAll(journal: string, entries: JournalEntry[], fs: HostFs): Map<string, string> {
+  checkJournalPaths(journal, entries);
   const real = new Map<string, string>();
+  for (const e of entries) if (e.kind === "file" || e.kind === "mkdir") real.set(e.path, fs.resolve(e.path));
+  return real;
+}
+
+/** Refuse a journal naming a path that is not a plan target (or a directory above one): nothing written. */
+export function checkJournalPaths(journal: string, entries: JournalEntry[]): void {
   const files = entries.flatMap((e) => (e.kind === "file" ? [e.path] : []));
   const mounts = entries.flatMap((e) => (e.kind === "action" && e.action === "mount" ? [e.target] : []));
   for (const e of entries) {
@@ -117,9 +124,7 @@ function resolveAll(journal: string, entries: JournalEntry[], fs: HostFs): Map<s
           ? targetProblem(e.path, [/^(\/[\w.-]+)+$/])
           : "is not a directory above a journaled file or mount point";
     if (why !== null) throw refusedPath(journal, e.seq, e.path, why);
-    real.set(e.path, fs.resolve(e.path));
   }
-  return real;
 }
 
 function refusedPath(journal: string, seq: number, path: string, why: string): InputError {
@@ -134,18 +139,17 @@ function refusedPath(journal: string, seq: number, path: string, why: string): I
  * entry: the entry is gone, so the journal was cut short after the crash it would otherwise look like. (A planned
  * write always changes the file, so a file not yet written never holds the new bytes.)
  */
-function checkIntents(
+export function checkIntents(
   journal: string,
   intents: IntentEntry[],
   entries: JournalEntry[],
-  resolve: (path: string) => string,
-  io: WriteIo,
+  readBytes: (path: string) => Buffer | undefined,
 ): void {
   const journaled = new Set(entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])));
   for (const intent of intents) {
     for (const w of intent.writes) {
       if (journaled.has(w.path) || targetProblem(w.path) !== null) continue;
-      const now = io.readBytes(resolve(w.path));
+      const now = readBytes(w.path);
       if (now !== undefined && sha256(now) === w.sha256) {
         throw new InputError(
           "BAD_INPUT",
