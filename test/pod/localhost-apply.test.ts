@@ -1,14 +1,26 @@
 /**
- * apply/revert --node over a real sshd on 127.0.0.1, on files under a temporary directory (never this shared
- * host's own settings: the RT-guest node test does sysctls, IRQs and kthreads live). The plan is a real
- * `kvm4nfv plan` of this machine whose run-time items are pointed at those files; the journal lives on the
- * node (here a path under the same directory, given with --journal).
+ * apply/revert --node over a real sshd on 127.0.0.1, on a snapshot copy under a temporary directory (never this
+ * shared host's own settings: the RT-guest node test does sysctls, IRQs and kthreads live). The node's machine is
+ * that copy (KVM4NFV_TEST_NODE_ROOT, as --root is locally), so the plan's paths are real plan targets
+ * (/etc/sysctl.d, /etc/tuned) the allowlist accepts. The plan is a real `kvm4nfv plan --root` of the copy; the
+ * journal lives on the node (here a path beside the copy, given with --journal) and is the same format as a local
+ * apply's: readJournal reads it.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { readJournal } from "../../src/tuning/apply/journal.js";
 import { childrenOf, cli, pgrep, settle } from "./helpers.js";
 import { type LocalSshd, startSshd } from "./sshd.js";
 
@@ -27,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sshd?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 afterEach(async () => {
@@ -34,36 +47,48 @@ afterEach(async () => {
   expect(await settle(() => childrenOf(sshd.pid))).toEqual([]);
 });
 
-/** Files with awkward bytes, and a plan of this machine that rewrites them. */
+const SNAPSHOT = join(import.meta.dirname, "../fixtures/snapshots/dev-vm");
+
+/** A snapshot copy with config files of awkward bytes, and a plan of it that rewrites them. */
 async function setUp(name: string, count: number) {
-  const root = join(dir, name);
-  mkdirSync(join(root, "etc"), { recursive: true });
+  const base = join(dir, name);
+  const root = join(base, "root");
+  cpSync(SNAPSHOT, root, { recursive: true, verbatimSymlinks: true });
+  mkdirSync(join(root, "etc/sysctl.d"), { recursive: true });
   const files: Record<string, Buffer> = {};
   const runtime: object[] = [];
   for (let i = 0; i < count; i++) {
-    const p = join(root, "etc", `f${i}.conf`);
+    const path = `/etc/sysctl.d/kvm4nfv-f${i}.conf`;
+    const p = join(root, path);
     files[p] = Buffer.from(`old ${i}: 'quote' "dq" $(id) \\ back\n%s%n\tTAB\nno-newline-end`);
     writeFileSync(p, files[p]!);
-    runtime.push({ kind: "file", path: p, content: `new ${i}\n`, why: "test" });
+    runtime.push({ kind: "file", path, content: `new ${i}\n`, why: "test" });
   }
   runtime.push({
     kind: "file",
-    path: join(root, "made", "sub", "new.conf"),
+    path: "/etc/tuned/kvm4nfv-test/tuned.conf",
     content: "created\n",
     why: "test: a new file in new directories",
   });
-  const made = await cli(env, "plan", "--role", "host", "--cpus", "1", "--emit", "json");
+  const made = await cli(env, "plan", "--role", "host", "--root", root, "--cpus", "1", "--emit", "json");
   expect(made.status, made.stderr).toBe(0);
-  // "quiet" is on this VM's running cmdline; without /etc/default/grub here the boot side is only "skipped"
+  // "quiet" is on the snapshot's cmdline, and it has no /etc/default/grub: the boot side is only "skipped"
   const plan = { ...JSON.parse(made.stdout), runtime, cmdline: "quiet" };
-  const planFile = join(root, "plan.json");
+  const planFile = join(base, "plan.json");
   writeFileSync(planFile, JSON.stringify(plan));
-  return { root, files, planFile, journal: join(root, "journal.json") };
+  return {
+    base,
+    root,
+    files,
+    planFile,
+    journal: join(base, "journal.json"),
+    nodeEnv: { ...env, KVM4NFV_TEST_NODE_ROOT: root },
+  };
 }
 
 describe("apply/revert --node with the journal on the node", () => {
   it("dry run by default; --yes writes journaled; revert restores byte for byte and archives the journal", async () => {
-    const { root, files, planFile, journal } = await setUp("plain", 3);
+    const { base, root, files, planFile, journal, nodeEnv: env } = await setUp("plain", 3);
     const dry = await cli(env, "apply", planFile, "--node", "local", "--journal", journal);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain("f0.conf");
@@ -76,16 +101,20 @@ describe("apply/revert --node with the journal on the node", () => {
     const yes = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
     expect(yes.status, yes.stderr).toBe(0);
     for (const p of Object.keys(files)) expect(readFileSync(p, "utf8")).toMatch(/^new \d\n$/);
-    expect(readFileSync(join(root, "made/sub/new.conf"), "utf8")).toBe("created\n");
-    const lines = readFileSync(journal, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l));
-    expect(lines[0].magic).toBe("kvm4nfv-journal");
-    expect(lines.filter((l) => l.kind === "file")).toHaveLength(4);
-    expect(lines.filter((l) => l.kind === "mkdir").map((l) => l.path)).toEqual([
-      join(root, "made"),
-      join(root, "made/sub"),
+    expect(readFileSync(join(root, "etc/tuned/kvm4nfv-test/tuned.conf"), "utf8")).toBe("created\n");
+    // the node's journal is a local apply's: sealed, chained, verified by readJournal itself
+    const read = readJournal(journal);
+    expect(read.header.version).toBe(2);
+    expect(read.torn).toBe(false);
+    expect(read.intents).toHaveLength(1);
+    expect(read.intents[0]!.writes.map((w) => w.path)).toEqual([
+      ...Object.keys(files).map((p) => p.slice(root.length)),
+      "/etc/tuned/kvm4nfv-test/tuned.conf",
+    ]);
+    expect(read.entries.filter((e) => e.kind === "file")).toHaveLength(4);
+    expect(read.entries.flatMap((e) => (e.kind === "mkdir" ? [e.path] : []))).toEqual([
+      "/etc/tuned",
+      "/etc/tuned/kvm4nfv-test",
     ]);
 
     const again = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
@@ -94,16 +123,19 @@ describe("apply/revert --node with the journal on the node", () => {
     const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
     expect(rev.status, rev.stderr).toBe(0);
     for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
-    expect(existsSync(join(root, "made"))).toBe(false);
+    expect(existsSync(join(root, "etc/tuned"))).toBe(false);
     expect(existsSync(journal)).toBe(false);
-    expect(readdirSync(root).filter((f) => f.startsWith("journal.json.reverted-"))).toHaveLength(1);
+    const archived = readdirSync(base).filter((f) => f.startsWith("journal.json.reverted-"));
+    expect(archived).toHaveLength(1);
+    // archived with the reverted mark chained on, as a local revert leaves it
+    expect(readJournal(join(base, archived[0]!)).reverted).toBe(true);
     const none = await cli(env, "revert", "--node", "local", "--journal", journal);
     expect(none.status).toBe(2);
     expect(none.stderr.trim()).toMatch(/^kvm4nfv: no journal on node local .*nothing to revert$/);
   });
 
   it("a connection dropped mid-apply: one line, exit 4, and the node's journal lets revert finish", async () => {
-    const { files, planFile, journal } = await setUp("dropped", 6);
+    const { files, planFile, journal, nodeEnv: env } = await setUp("dropped", 6);
     const child = spawn(
       "node",
       ["bin/kvm4nfv.js", "apply", planFile, "--node", "local", "--journal", journal, "--yes"],
@@ -134,8 +166,14 @@ describe("apply/revert --node with the journal on the node", () => {
     // the node stopped: nothing of the apply runs on
     expect(await settle(() => pgrep(`${journal}`))).toEqual([]);
 
+    // what the node has is a whole v2 journal: the intent and one entry per write made (or about to be)
+    const read = readJournal(journal);
+    expect(read.intents).toHaveLength(1);
+    expect(read.entries.length).toBeGreaterThanOrEqual(partly);
+
     const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
     expect(rev.status, rev.stderr).toBe(0);
     for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
+    expect(existsSync(journal)).toBe(false);
   });
 });
