@@ -322,7 +322,8 @@ export async function remoteApply(
     report.journal = `${node}:${jpath}`;
     let out: { exitCode: number; stdout: Buffer; stderr: string };
     try {
-      out = await session.runRaw(["sh", "-s"], lines.join("\n"), 600_000);
+      // named after its journal (sh -s NAME JOURNAL): `ps` on the node shows which apply is running
+      out = await session.runRaw(["sh", "-s", "kvm4nfv-apply", jpath], lines.join("\n"), 600_000);
     } catch (err) {
       throw new Kvm4nfvError(
         "TOOL_FAILED",
@@ -467,7 +468,7 @@ export async function remoteRevert(session: SshSession, options: RemoteOptions =
     "echo KVM4NFV-END",
     "",
   );
-  const out = await session.runRaw(["sh", "-s"], lines.join("\n"), 600_000);
+  const out = await session.runRaw(["sh", "-s", "kvm4nfv-revert", jpath], lines.join("\n"), 600_000);
   const r = parseScriptOutput(out.stdout.toString());
   for (const { i, e } of planned) {
     const fail = r.failed.get(i);

@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import {
+  appendFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -135,7 +136,7 @@ describe("apply/revert --node with the journal on the node", () => {
   });
 
   it("a connection dropped mid-apply: one line, exit 4, and the node's journal lets revert finish", async () => {
-    const { files, planFile, journal, nodeEnv: env } = await setUp("dropped", 6);
+    const { base, files, planFile, journal, nodeEnv: env } = await setUp("dropped", 6);
     const child = spawn(
       "node",
       ["bin/kvm4nfv.js", "apply", planFile, "--node", "local", "--journal", journal, "--yes"],
@@ -160,20 +161,51 @@ describe("apply/revert --node with the journal on the node", () => {
     expect(code).toBe(4);
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(/node local: .*(connection was lost|did not finish).*kvm4nfv revert --node local/);
+    // the node stopped (its script, named after the journal, is gone; at most the step under way finished)
+    expect(await settle(() => pgrep(`kvm4nfv-apply ${journal}`))).toEqual([]);
     const partly = written();
     expect(partly).toBeGreaterThanOrEqual(2);
     expect(partly).toBeLessThan(6);
-    // the node stopped: nothing of the apply runs on
-    expect(await settle(() => pgrep(`${journal}`))).toEqual([]);
 
     // what the node has is a whole v2 journal: the intent and one entry per write made (or about to be)
     const read = readJournal(journal);
     expect(read.intents).toHaveLength(1);
     expect(read.entries.length).toBeGreaterThanOrEqual(partly);
 
+    // a last line cut short as a crash mid-append leaves it: the next apply drops it and continues the chain
+    appendFileSync(journal, '{"seq":99,"kind":"fi');
+    expect(readJournal(journal).torn).toBe(true);
+    const rest = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
+    expect(rest.status, rest.stderr).toBe(0);
+    for (const p of Object.keys(files)) expect(readFileSync(p, "utf8")).toMatch(/^new \d\n$/);
+    const continued = readJournal(journal);
+    expect([continued.torn, continued.intents.length]).toEqual([false, 2]);
+
+    appendFileSync(journal, '{"seq":');
     const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
     expect(rev.status, rev.stderr).toBe(0);
     for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
     expect(existsSync(journal)).toBe(false);
+    const archived = readdirSync(base).filter((f) => f.startsWith("journal.json.reverted-"));
+    expect(readJournal(join(base, archived[0]!))).toMatchObject({ reverted: true, torn: false });
+  });
+
+  it("a changed node journal is refused before anything is written", async () => {
+    const { files, planFile, journal, nodeEnv: env } = await setUp("tampered", 2);
+    const yes = await cli(env, "apply", planFile, "--node", "local", "--journal", journal, "--yes");
+    expect(yes.status, yes.stderr).toBe(0);
+    const text = readFileSync(journal, "utf8");
+    writeFileSync(journal, text.replace('"new 0\\n"', '"new 9\\n"'));
+    const now = Object.keys(files).map((p) => readFileSync(p, "utf8"));
+    const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(rev.status).toBe(2);
+    expect(rev.stderr.trim()).toMatch(
+      /^kvm4nfv: node local: .*journal\.json line \d+ \(entry \d+\) is damaged: its checksum does not match/,
+    );
+    expect(Object.keys(files).map((p) => readFileSync(p, "utf8"))).toEqual(now);
+    writeFileSync(journal, text);
+    const again = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(again.status, again.stderr).toBe(0);
+    for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
   });
 });
