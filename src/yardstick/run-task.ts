@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { InputError, UsageError } from "../errors.js";
 import type { RunRecord } from "../measure/types.js";
+import type { RunTaskFlags } from "./flags.js";
 import { loadContextPods, scenarioNode, type TaskNode } from "./nodes.js";
 import {
   formatResult,
@@ -24,25 +25,6 @@ import { type PreparedScenario, prepareScenario } from "./scenarios.js";
 import { mapTeardown } from "./setup-seqs.js";
 import { readTask, type Task } from "./task.js";
 import { collectTaskArgs, renderTask } from "./template.js";
-
-export interface RunTaskFlags {
-  pod?: string | undefined;
-  taskArgs?: string | undefined;
-  taskArgsFile?: string | undefined;
-  /** kvm4nfv: PATH=VALUE overrides on the rendered task (for files without template variables). */
-  set?: string[] | undefined;
-  /** kvm4nfv: force where cyclictest runs (default: in the guest when host-run-qemu.sh is in the setup). */
-  where?: string | undefined;
-  yes?: boolean | undefined;
-  outputFile?: string | undefined;
-  influx?: string | undefined;
-  influxDb?: string | undefined;
-  deployScenario?: string | undefined;
-  store?: string | undefined;
-  json?: boolean | undefined;
-  /** Render and check only: print what would run. */
-  dryRun?: boolean | undefined;
-}
 
 export interface RunTaskOutcome {
   text: string;
@@ -191,3 +173,5 @@ export async function runTask(
   const text = flags.json ? JSON.stringify(result, null, 2) : lines.join("\n");
   return { text, exitCode: criteria === "PASS" ? 0 : 1, result, runs };
 }
+
+export type { RunTaskFlags };

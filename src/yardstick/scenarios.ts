@@ -19,9 +19,9 @@ import { InputError, Kvm4nfvError } from "../errors.js";
 import { evaluateSla, formatSla } from "../measure/sla.js";
 import type { TimerTestOptions } from "../measure/timer.js";
 import type { RunRecord, SlaLimit } from "../measure/types.js";
+import type { RunTaskFlags } from "./flags.js";
 import type { TaskNode } from "./nodes.js";
 import { cyclictestData } from "./output.js";
-import type { RunTaskFlags } from "./run-task.js";
 import { mapSetup, type SetupMapping } from "./setup-seqs.js";
 import type { Scenario, Task } from "./task.js";
 
