@@ -62,10 +62,19 @@ export function traceAround(groups: readonly TraceGroup[], body: string): string
     "echo 1 > $T/tracing_on",
     body,
     "echo 0 > $T/tracing_on",
-    `tail -c ${TRACE_MAX_BYTES} $T/trace > /out/${TRACE_FILE}`,
+    saveTraceTail("$T/trace", `/out/${TRACE_FILE}`, TRACE_MAX_BYTES),
     "echo 0 > $T/events/enable",
     "",
   ].join("\n");
+}
+
+/**
+ * Shell that copies a trace's header (the "# tracer: …" lines that say what the buffer holds and whether
+ * entries were lost) and then at most `maxBytes` of its tail. A tail cut mid-line loses that partial first
+ * line, never the header: a trace larger than the cap used to be kept without it.
+ */
+export function saveTraceTail(src: string, dst: string, maxBytes: number): string {
+  return `{ head -n 20 ${src} | grep '^#'; tail -c ${maxBytes} ${src} | awk 'NR == 1 && !/^#/ { next } !/^#/'; } > ${dst}`;
 }
 
 /** A trace as kept in the store: gzip, base64. */

@@ -3,7 +3,8 @@
  * (one boot): cyclictest --breaktrace stops the trace at the spike, the trace is kept packed with the stored
  * run, and the report shows why with the events on that CPU before the spike.
  */
-import { mkdtempSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   PACKED_TRACE,
   packTrace,
   parseTraceGroups,
+  saveTraceTail,
   traceAround,
   unpackTrace,
 } from "../../../src/measure/trace/capture.js";
@@ -32,7 +34,23 @@ describe("--trace", () => {
       lines.indexOf("cyclictest -b 100"),
     );
     expect(s).toContain("for g in irq sched power;");
-    expect(s).toMatch(/tail -c 4194304 \$T\/trace > \/out\/trace.txt/);
+    expect(s).toContain(saveTraceTail("$T/trace", "/out/trace.txt", 4194304));
+  });
+  it("keeps the header and whole lines of the tail when the trace is larger than the cap", () => {
+    const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-trace-tail-"));
+    const header = "# tracer: nop\n#\n# entries-in-buffer/entries-written: 3/3   #P:2\n#\n";
+    const line = (i: number) =>
+      `          <idle>-0       [001] d..h1..     8.${String(i).padStart(6, "0")}: cpu_idle: state=0\n`;
+    const body = Array.from({ length: 100 }, (_, i) => line(i)).join("");
+    writeFileSync(join(dir, "trace"), header + body);
+    const save = (max: number) => {
+      execFileSync("sh", ["-c", saveTraceTail(join(dir, "trace"), join(dir, "out"), max)]);
+      return readFileSync(join(dir, "out"), "utf8");
+    };
+    const cut = save(line(0).length * 10 + 5);
+    expect(cut.startsWith(header)).toBe(true);
+    expect(cut.slice(header.length)).toBe(body.split("\n").slice(90, 100).join("\n") + "\n");
+    expect(save(1 << 20)).toBe(header + body);
   });
   it("packs losslessly and smaller", () => {
     const text = "cyclictest-1  [001] d..h1.. 1.000001: irq_handler_entry: irq=4 name=ttyS0\n".repeat(2000);
