@@ -32,6 +32,7 @@ export function register(program: Command): void {
       "--deploy-scenario <name>",
       "OPNFV scenario name, e.g. os-nosdn-kvm-ha (default $DEPLOY_SCENARIO)",
     )
+    .option("--accept-new-host-key", "trust a pod node's host key on first contact (as --node commands)")
     .option("--yes", "apply the host_setup_seqs' tuning (without it: a dry run)")
     .option("-o, --output-file <file>", "Yardstick result file (default /tmp/yardstick.out, as Yardstick's)")
     .option("--influx <url>", "also post the points to this InfluxDB 1.x, e.g. http://127.0.0.1:8086")

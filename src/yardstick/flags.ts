@@ -8,6 +8,8 @@ export interface RunTaskFlags {
   /** kvm4nfv: force where cyclictest runs (default: in the guest when host-run-qemu.sh is in the setup). */
   where?: string | undefined;
   yes?: boolean | undefined;
+  /** A node over SSH seen for the first time: trust its host key (the pod's --accept-new-host-key). */
+  acceptNewHostKey?: boolean | undefined;
   outputFile?: string | undefined;
   influx?: string | undefined;
   influxDb?: string | undefined;

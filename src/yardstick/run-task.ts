@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { InputError, UsageError } from "../errors.js";
 import type { RunRecord } from "../measure/types.js";
 import type { RunTaskFlags } from "./flags.js";
-import { loadContextPods, scenarioNode, type TaskNode } from "./nodes.js";
+import { loadContextPods, scenarioNode } from "./nodes.js";
 import {
   formatResult,
   lineProtocol,
@@ -58,8 +58,7 @@ export function loadTask(
   const pods = loadContextPods(task, flags.pod);
   const teardown = mapTeardown(task);
   const prepared = task.scenarios.map((s) => {
-    const node: TaskNode | null = scenarioNode(task, s, pods);
-    return prepareScenario(task, s, node, flags);
+    return prepareScenario(task, s, scenarioNode(task, s, pods), flags);
   });
   const podScenario = [...pods.values()].map((p) => p.scenario).find((s) => s !== null) ?? null;
   const source =

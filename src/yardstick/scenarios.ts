@@ -19,9 +19,11 @@ import { InputError, Kvm4nfvError } from "../errors.js";
 import { evaluateSla, formatSla } from "../measure/sla.js";
 import type { TimerTestOptions } from "../measure/timer.js";
 import type { RunRecord, SlaLimit } from "../measure/types.js";
+import type { ApplyReport } from "../tuning/apply/apply.js";
 import type { RunTaskFlags } from "./flags.js";
 import type { TaskNode } from "./nodes.js";
 import { cyclictestData } from "./output.js";
+import { describeTarget, hostSetupOnTarget, type NodeTarget, timerOnTarget } from "./remote.js";
 import { mapSetup, type SetupMapping } from "./setup-seqs.js";
 import type { Scenario, Task } from "./task.js";
 
@@ -72,56 +74,65 @@ function yardstickLatencySla(s: Scenario, data: Record<string, string>): string 
 
 async function tuneHost(
   setup: SetupMapping,
-  node: TaskNode | null,
-  yes: boolean,
+  target: NodeTarget | null,
+  flags: RunTaskFlags,
   rtCpus: number[],
 ): Promise<string[]> {
   if (!setup.tuneCmdline && !setup.tuneRuntime) return [];
-  if (node && !node.local)
-    return ["host tuning on a remote node: run kvm4nfv apply --node (not from a task file)"];
-  const [{ makePlan }, { emit }, { runApply, formatApplyReport }] = await Promise.all([
-    import("../tuning/plan-command.js"),
+  const yes = Boolean(flags.yes);
+  const [{ emit }, { runApply, formatApplyReport }] = await Promise.all([
     import("../tuning/emit/index.js"),
     import("../tuning/apply/apply.js"),
   ]);
-  let plan: string;
-  try {
-    // host-config isolated the RT CPUs; here: the CPU the scenario measures (or the guest's RT vCPU's host CPU).
-    plan = emit(makePlan({ role: "host", cpus: rtCpus.join(",") }), "json");
-  } catch (err) {
-    if (yes) throw err;
-    return [`host-setup: no host plan for this machine (${(err as Error).message}); measuring it as it is`];
-  }
-  const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-task-plan-"));
-  try {
-    const file = join(dir, "plan.json");
-    writeFileSync(file, plan);
-    const report = await runApply({ plan: file, yes });
-    const lines = formatApplyReport(report).trimEnd().split("\n");
-    if (yes && report.rebootRequired) {
-      throw new Kvm4nfvError(
-        "TOOL_FAILED",
-        "host-setup0.sh's kernel command line was written: reboot required",
-        {
-          hint: "reboot the host, then run the task again (kvm4nfv never reboots a host itself)",
-        },
-      );
+  let report: ApplyReport;
+  if (target && !target.node.local) {
+    // host-config isolated the RT CPUs; here: the CPU the scenario measures, on the node, from its own facts.
+    const r = await hostSetupOnTarget(target, flags, rtCpus);
+    if ("note" in r) return [`host-setup: ${r.note}; measuring it as it is`];
+    report = r.report;
+  } else {
+    const { makePlan } = await import("../tuning/plan-command.js");
+    let plan: string;
+    try {
+      // host-config isolated the RT CPUs; here: the CPU the scenario measures (or the guest's RT vCPU's host CPU).
+      plan = emit(makePlan({ role: "host", cpus: rtCpus.join(",") }), "json");
+    } catch (err) {
+      if (yes) throw err;
+      return [`host-setup: no host plan for this machine (${(err as Error).message}); measuring it as it is`];
     }
-    return [
-      yes ? "host-setup (applied):" : "host-setup (dry run; --yes applies it):",
-      ...lines.map((l) => `  ${l}`),
-    ];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+    const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-task-plan-"));
+    try {
+      const file = join(dir, "plan.json");
+      writeFileSync(file, plan);
+      report = await runApply({ plan: file, yes });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
+  const lines = formatApplyReport(report).trimEnd().split("\n");
+  if (yes && report.rebootRequired) {
+    throw new Kvm4nfvError(
+      "TOOL_FAILED",
+      "host-setup0.sh's kernel command line was written: reboot required",
+      {
+        hint: "reboot the host, then run the task again (kvm4nfv never reboots a host itself)",
+      },
+    );
+  }
+  const where = target && !target.node.local ? ` on node ${target.node.name}` : "";
+  return [
+    yes ? `host-setup${where} (applied):` : `host-setup${where} (dry run; --yes applies it):`,
+    ...lines.map((l) => `  ${l}`),
+  ];
 }
 
 function prepareCyclictest(
   task: Task,
   s: Scenario,
-  node: TaskNode | null,
+  target: NodeTarget | null,
   flags: RunTaskFlags,
 ): PreparedScenario {
+  const node = target?.node ?? null;
   const setup = mapSetup(task, s);
   const where = (flags.where as "host" | "guest" | undefined) ?? (setup.guest ? "guest" : "host");
   const affinity = opt(s, "affinity", 1);
@@ -139,21 +150,14 @@ function prepareCyclictest(
       `${key}.affinity: ${affinity}: the RT guest's measured vCPU is 1 (isolcpus=1, as guest-setup0.sh set it)`,
     );
   }
-  if (node && !node.local) {
-    if (where === "guest")
-      remoteRefused(
-        task,
-        s,
-        node,
-        "would run cyclictest in a guest there; kvm4nfv launches its RT guest on this machine only (--where host measures the node itself)",
-      );
+  const remote = target && !target.node.local ? target : null;
+  if (remote && where === "guest")
     remoteRefused(
       task,
       s,
-      node,
-      "is reached over SSH; that needs kvm4nfv's pod transport, which this build does not have yet",
+      remote.node,
+      "would run cyclictest in a guest there; kvm4nfv launches its RT guest on this machine only (--where host measures the node itself over SSH)",
     );
-  }
   const limits: SlaLimit[] = [];
   for (const [k, metric] of [
     ["max_min_latency", "min"],
@@ -182,11 +186,15 @@ function prepareCyclictest(
     scenario: s,
     node,
     setup,
-    summary: `Cyclictest (${args}) → kvm4nfv test timer --where ${where}${where === "host" ? ` on CPU ${affinity}` : " (guest vCPU 1)"}${node ? ` on node ${node.name} (this machine)` : ""}; runner ${s.runner.type === "Duration" ? `Duration ${s.runner.durationS} s` : `Iteration ×${s.runner.iterations}`}; SLA ${limits.length ? formatSla(limits) : "none"} µs (${s.sla?.action ?? "no action"})`,
-    setUp: () => tuneHost(setup, node, Boolean(flags.yes), [affinity]),
+    summary: `Cyclictest (${args}) → kvm4nfv test timer --where ${where}${where === "host" ? ` on CPU ${affinity}` : " (guest vCPU 1)"}${target ? ` on ${describeTarget(target)}` : ""}; runner ${s.runner.type === "Duration" ? `Duration ${s.runner.durationS} s` : `Iteration ×${s.runner.iterations}`}; SLA ${limits.length ? formatSla(limits) : "none"} µs (${s.sla?.action ?? "no action"})`,
+    setUp: () => tuneHost(setup, target, flags, [affinity]),
     async runOnce() {
-      const { runTimerTest } = await import("../measure/timer.js");
-      const run = await runTimerTest(options);
+      let run: RunRecord;
+      if (remote) run = await timerOnTarget(remote, flags, options);
+      else {
+        const { runTimerTest } = await import("../measure/timer.js");
+        run = await runTimerTest(options);
+      }
       run.verdict = evaluateSla(limits, run.cpus);
       run.params.sla = formatSla(limits);
       const data = cyclictestData(run.raw["cyclictest.stdout"] ?? "");
@@ -206,9 +214,10 @@ function prepareCyclictest(
 function prepareMigrate(
   task: Task,
   s: Scenario,
-  node: TaskNode | null,
+  target: NodeTarget | null,
   _flags: RunTaskFlags,
 ): PreparedScenario {
+  const node = target?.node ?? null;
   const setup = mapSetup(task, s);
   if (node && !node.local)
     remoteRefused(task, s, node, "would host both QEMUs; kvm4nfv's migration test runs them on this machine");
@@ -240,7 +249,7 @@ function prepareMigrate(
     node,
     setup,
     summary: `QemuMigrate (smp ${smp}, max_down_time ${maxDownS} s) → kvm4nfv test migration with ${smp} vCPUs, downtime limit ${downtimeLimitMs} ms, bandwidth unlimited (migrate_set_speed 0); SLA total ≤ ${sla.totalMs} ms, downtime ≤ ${sla.downtimeMs} ms${sla.setupMs !== undefined ? `, setup ≤ ${sla.setupMs} ms` : ""} (${s.sla?.action ?? "no action"})`,
-    setUp: async () => [...notes, ...(await tuneHost(setup, node, Boolean(_flags.yes), [1]))],
+    setUp: async () => [...notes, ...(await tuneHost(setup, target, _flags, [1]))],
     async runOnce() {
       const [{ planFromFlags }, { withMigrationSession }] = await Promise.all([
         import("../measure/migration/command.js"),
@@ -280,10 +289,10 @@ function prepareMigrate(
 export function prepareScenario(
   task: Task,
   s: Scenario,
-  node: TaskNode | null,
+  target: NodeTarget | null,
   flags: RunTaskFlags,
 ): PreparedScenario {
   return s.type === "Cyclictest"
-    ? prepareCyclictest(task, s, node, flags)
-    : prepareMigrate(task, s, node, flags);
+    ? prepareCyclictest(task, s, target, flags)
+    : prepareMigrate(task, s, target, flags);
 }
