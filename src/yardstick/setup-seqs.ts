@@ -85,7 +85,7 @@ export function mapSetup(task: Task, s: Scenario): SetupMapping {
     if (where === "host") m.hostLoad = kind;
     else m.guestLoad = kind;
     m.steps.push({
-      script,
+      script: where === "guest" ? `guest: ${script}` : script,
       does: `stress-ng ${kind} load ${where === "host" ? "on the host's other CPUs" : "in the guest (vCPU 0)"} for the length of the test (stress_scripts.sh ran stress ${kind === "cpu" ? "--cpu 100" : kind === "memory" ? "--vm 100" : "--io 10 --hdd 100"})`,
     });
     return true;
