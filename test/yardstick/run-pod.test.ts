@@ -160,4 +160,26 @@ describe("run task --pod: the task's host over SSH", () => {
     expect(r.stderr).toMatch(/^kvm4nfv: .*host key/m);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
+
+  it("--accept-new-host-key trusts the node on first contact, into kvm4nfv's known_hosts", () => {
+    const kh = join(dir, "first_known_hosts");
+    const r = cli(
+      [
+        "run",
+        "task",
+        TASK,
+        "--pod",
+        pod,
+        "--where",
+        "host",
+        "--accept-new-host-key",
+        "-o",
+        join(dir, "a.out"),
+      ],
+      { KVM4NFV_KNOWN_HOSTS: kh },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const key = sshd.hostKeyPub.split(" ").slice(0, 2).join(" ");
+    expect(readFileSync(kh, "utf8")).toContain(`[127.0.0.1]:${sshd.port} ${key}`);
+  }, 180_000);
 });
