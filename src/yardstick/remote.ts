@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TimerTestOptions } from "../measure/timer.js";
 import type { RunRecord } from "../measure/types.js";
+import { sshOptions } from "../pod/commands.js";
 import type { Pod } from "../pod/inventory.js";
 import type { SshOptions } from "../pod/ssh.js";
 import type { ApplyReport } from "../tuning/apply/apply.js";
@@ -20,8 +21,9 @@ export interface NodeTarget {
   pod: Pod;
 }
 
+/** The pod's own SSH options for a --node command (host-key policy included). */
 export function sshOptionsFor(target: NodeTarget, flags: RunTaskFlags): SshOptions {
-  return { pod: target.pod, ...(flags.acceptNewHostKey ? { acceptNewHostKey: true } : {}) };
+  return sshOptions(target.pod, { acceptNewHostKey: flags.acceptNewHostKey });
 }
 
 /** How the node is reached, for the summary line. */
