@@ -101,6 +101,19 @@ function iniValue(v: string): string {
   return /[\s"'=#;]/.test(v) ? `"${v.replace(/["\\]/g, "\\$&")}"` : v;
 }
 
+/**
+ * A pod node's `jump: NODE` as Ansible's ssh connection spells it: ssh_common_args with the same ProxyCommand
+ * `ssh -W %h:%p` kvm4nfv uses (the jump's port, key and user; never ProxyJump, whose hop would not get them).
+ */
+function jumpArgs(pod: PodFile, n: TaskNode): string[] {
+  if (n.jump === undefined) return [];
+  const j = pod.nodes.find((x) => x.name === n.jump)!;
+  const proxy = ["ssh", "-W", "%h:%p", "-p", String(j.port), ...(j.keyFilename ? ["-i", j.keyFilename] : [])];
+  return [
+    `ansible_ssh_common_args=${iniValue(`-o ProxyCommand='${[...proxy, `${j.user}@${j.ip}`].join(" ")}'`)}`,
+  ];
+}
+
 /** An INI inventory: one group per role (lower case), one line per node. */
 export function ansibleIni(pod: PodFile): string {
   const groups = new Map<string, TaskNode[]>();
@@ -122,6 +135,7 @@ export function ansibleIni(pod: PodFile): string {
               ? [`ansible_ssh_private_key_file=${iniValue(n.keyFilename)}`]
               : []),
             ...(n.password !== undefined ? [`ansible_password=${iniValue(n.password)}`] : []),
+            ...jumpArgs(pod, n),
           ];
       out.push(`${n.name} ${vars.join(" ")}`);
     }

@@ -56,6 +56,24 @@ describe("pod from-ansible / to-ansible", () => {
     }
   });
 
+  it("a pod node's jump host becomes Ansible's ssh_common_args ProxyCommand, as Ansible reads it back", () => {
+    const pod = join(dir, "jump.yaml");
+    writeFileSync(
+      pod,
+      "nodes:\n- {name: jh, role: Controller, ip: 10.0.0.1, user: ops, ssh_port: 2200, key_filename: /k/jh}\n- {name: c1, ip: 192.168.0.5, key_filename: /k/c1, jump: jh}\n",
+    );
+    const r = cli("pod", "to-ansible", pod);
+    expect(r.stderr).toBe("");
+    const inv = join(dir, "jump.ini");
+    writeFileSync(inv, r.stdout);
+    const hv = inventoryHosts(inv);
+    expect(hv.c1).toMatchObject({
+      ansible_host: "192.168.0.5",
+      ansible_ssh_common_args: "-o ProxyCommand='ssh -W %h:%p -p 2200 -i /k/jh ops@10.0.0.1'",
+    });
+    expect(hv.jh!.ansible_ssh_common_args).toBeUndefined();
+  });
+
   it("an inventory Ansible cannot read is one line, exit 2", () => {
     const bad = join(dir, "bad.yml");
     writeFileSync(bad, "all:\n  hosts: [\n");
