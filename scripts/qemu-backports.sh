@@ -23,7 +23,8 @@ EOF
   apt-get update -qq
 fi
 
-version=$(apt-cache madison qemu-system-x86 | awk -F'|' '/bookworm-backports/ {gsub(/ /, "", $2); print $2; exit}')
+# awk reads to the end (no early exit): under pipefail, apt-cache killed by SIGPIPE would end the script (rc 141)
+version=$(apt-cache madison qemu-system-x86 | awk -F'|' '/bookworm-backports/ && v == "" {gsub(/ /, "", $2); v = $2} END {print v}')
 if [ -z "$version" ]; then
   echo "qemu-backports: bookworm-backports offers no qemu-system-x86" >&2
   exit 3
@@ -51,5 +52,5 @@ EOF
   rm -rf "$dir.tmp/debs" "$dir"
   mv "$dir.tmp" "$dir"
 fi
-"$dir/bin/qemu-system-x86_64" --version | head -1 >&2
+"$dir/bin/qemu-system-x86_64" --version | sed -n 1p >&2
 echo "$dir/bin/qemu-system-x86_64"
