@@ -6,6 +6,8 @@
  * migration mid-conversation:
  *   host "ping TOKEN"          → guest "pong TOKEN <uptime seconds>"
  *   host "uname"               → guest "uname <kernel release>"
+ *   host "mods"                → guest "mods <loaded module names>"
+ *   host "free"                → guest "free <MemFree in kB>"
  *   host "dirty WSS_MIB RATE"  → guest starts the dirtier, then "dirtying WSS_MIB RATE" once its working set
  *                                 is populated (so the migration starts with the set already resident)
  * The init prints "KVM4NFV-MIGRATION-READY" when it listens.
@@ -72,6 +74,7 @@ mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs -o size=90% tmp /tmp
 echo 0 > /proc/sys/kernel/printk
 stty -F /dev/ttyS1 -echo 2>/dev/null
+[ -f /etc/modules ] && while read -r m; do insmod "/lib/modules/$m" 2>/dev/null; done < /etc/modules
 exec 0</dev/ttyS1 1>/dev/ttyS1 2>&1
 echo ${READY_MARKER}
 while read -r cmd a b; do
@@ -79,6 +82,8 @@ while read -r cmd a b; do
     ping) echo "pong $a $(cut -d' ' -f1 /proc/uptime)" ;;
     dirty) /bin/dirtier "$a" "$b" & ;;
     uname) echo "uname $(uname -r)" ;;
+    free) echo "free $(grep MemFree /proc/meminfo | tr -s ' ' | cut -d' ' -f2)" ;;
+    mods) echo "mods $(cut -d' ' -f1 /proc/modules | tr '\\n' ' ')" ;;
     "") ;;
     *) echo "unknown $cmd" ;;
   esac
@@ -89,6 +94,8 @@ exec sleep 2147483647
 
 export interface MigrationGuestImage {
   initrd: string;
+  /** Kernel modules /init loads, in order (the free-page-hinting balloon's stack), empty when none. */
+  modules: string[];
   /** "c" when the dirtier is the compiled program, "busybox" for the dd loop. */
   dirtier: "c" | "busybox";
 }
@@ -99,22 +106,34 @@ export function guestCacheDir(): string {
   return join(base, "kvm4nfv", "migration-guest");
 }
 
-/** Build (or reuse) the migration initramfs. */
-export async function buildMigrationGuest(exec: Exec = realExec): Promise<MigrationGuestImage> {
+/** A set of kernel modules for the guest, load order first to last. */
+export interface GuestModules {
+  release: string;
+  files: { name: string; data: Buffer }[];
+}
+
+/** Build (or reuse) the migration initramfs, with `modules` loaded by /init when given. */
+export async function buildMigrationGuest(
+  exec: Exec = realExec,
+  modules: GuestModules | null = null,
+): Promise<MigrationGuestImage> {
   const busybox = exec.which("busybox");
   if (!busybox) throw toolMissing("busybox");
   const bb = readFileSync(busybox);
   const gcc = exec.which("gcc");
-  const key = createHash("sha256")
+  const hash = createHash("sha256")
     .update(bb)
     .update(INIT)
-    .update(gcc ? DIRTIER_C : DIRTIER_SH)
+    .update(gcc ? DIRTIER_C : DIRTIER_SH);
+  for (const m of modules?.files ?? []) hash.update(m.name).update(m.data);
+  const key = hash
     .digest("hex")
     .slice(0, 16);
   const dir = join(guestCacheDir(), key);
   const initrd = join(dir, "initrd.cpio");
   const dirtierKind: "c" | "busybox" = gcc ? "c" : "busybox";
-  if (existsSync(initrd)) return { initrd, dirtier: dirtierKind };
+  const loaded = (modules?.files ?? []).map((m) => m.name);
+  if (existsSync(initrd)) return { initrd, dirtier: dirtierKind, modules: loaded };
   mkdirSync(dir, { recursive: true });
 
   let dirtier: Buffer;
@@ -134,11 +153,16 @@ export async function buildMigrationGuest(exec: Exec = realExec): Promise<Migrat
     { type: "file", path: "bin/dirtier", data: dirtier, mode: 0o755 },
     { type: "file", path: "init", data: INIT, mode: 0o755 },
   ];
+  if (modules && modules.files.length > 0) {
+    entries.push({ type: "dir", path: "lib" }, { type: "dir", path: "lib/modules" }, { type: "dir", path: "etc" });
+    for (const m of modules.files) entries.push({ type: "file", path: `lib/modules/${m.name}`, data: m.data, mode: 0o644 });
+    entries.push({ type: "file", path: "etc/modules", data: `${loaded.join("\n")}\n`, mode: 0o644 });
+  }
   // Write then rename: a concurrent build never sees half an archive.
   const tmp = `${initrd}.${process.pid}.tmp`;
   writeFileSync(tmp, buildCpio(entries));
   renameSync(tmp, initrd);
-  return { initrd, dirtier: dirtierKind };
+  return { initrd, dirtier: dirtierKind, modules: loaded };
 }
 
 /**

@@ -21,6 +21,10 @@ export interface MigrationVmOptions {
   accel: "kvm" | "tcg";
   /** Start as a migration destination (-incoming defer): no boot, waits for migrate-incoming. */
   incoming: boolean;
+  /** Devices beyond the serial line (the free-page-hinting balloon): identical on both sides. */
+  deviceArgs?: readonly string[];
+  /** hugetlbfs mount backing guest RAM, or null/undefined for anonymous memory. */
+  hugepagePath?: string | null;
   exec?: Exec;
 }
 
@@ -77,6 +81,7 @@ export async function startMigrationVm(options: MigrationVmOptions): Promise<Mig
     "-serial",
     "chardev:migserial",
   ];
+  if (options.deviceArgs) extraArgs.push(...options.deviceArgs);
   if (options.incoming) extraArgs.push("-incoming", "defer");
   const spec = defaultSpec(
     { kernel: options.kernel, initrd: options.initrd },
@@ -85,6 +90,7 @@ export async function startMigrationVm(options: MigrationVmOptions): Promise<Mig
       vcpus: options.vcpus,
       cmdline: MIGRATION_GUEST_CMDLINE,
       accel: options.accel,
+      hugepagePath: options.hugepagePath ?? null,
     },
   );
   let guest: Guest | undefined;

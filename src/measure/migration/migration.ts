@@ -17,6 +17,14 @@ import { InputError, Kvm4nfvError } from "../../errors.js";
 import type { Exec } from "../../exec.js";
 import { openHostFs } from "../../host/fs.js";
 import { buildMigrationGuest, findGuestKernel, READY_MARKER } from "../../vm/migration-guest.js";
+import { balloonModules } from "../../vm/migration-modules.js";
+import {
+  FREE_PAGE_HINT_ARGS,
+  freePageHintNegotiated,
+  judgeSupport,
+  type MigrationSupport,
+  probeMigrationSupport,
+} from "../../vm/migration-probe.js";
 import { type MigrationVm, startMigrationVm } from "../../vm/migration-vm.js";
 import type { QmpClient } from "../../vm/qmp.js";
 import { readEnvironment } from "../environment.js";
@@ -25,8 +33,20 @@ import type { Sla, Workload } from "./args.js";
 import { MANAGED_CAPS, MANAGED_PARAMS, type MigrationConfig } from "./configs.js";
 import { type Metrics, migrationMetrics, migrationVerdict, type QueryMigrate } from "./metrics.js";
 
+/** The guest's make-up, decided before it boots (both sides must have the same devices and memory). */
+export interface GuestShape {
+  /** A virtio balloon with free-page-hint=on and its own iothread (used only where the probe finds it). */
+  freePageHint: boolean;
+  /** Guest RAM from the host's 2 MiB hugetlbfs (used only where enough pages are free for both sides). */
+  hugepages: boolean;
+}
+
+export const PLAIN_GUEST: GuestShape = { freePageHint: false, hugepages: false };
+
 export interface MigrationOptions {
   memoryMiB: number;
+  /** What the guest should have; what it got is in every run's params.guest. Default PLAIN_GUEST. */
+  guest?: GuestShape;
   vcpus?: number;
   workload: Workload;
   accel: "auto" | "kvm" | "tcg";
@@ -61,6 +81,10 @@ export class MigrationSession {
   readonly notes: string[];
   private environment: RunEnvironment;
   private runCounter = 0;
+  /** What the guest really has (the probe may have refused part of what was asked). */
+  readonly shape: GuestShape;
+  private readonly launch: { deviceArgs: readonly string[]; hugepagePath: string | null };
+  readonly support: MigrationSupport;
   private closed = false;
   /** Every VM this session started and has not stopped (the destination of a run in flight included). */
   private readonly live = new Set<MigrationVm>();
@@ -77,7 +101,11 @@ export class MigrationSession {
     accel: "kvm" | "tcg",
     notes: string[],
     environment: RunEnvironment,
+    guest: { shape: GuestShape; launch: MigrationSession["launch"]; support: MigrationSupport },
   ) {
+    this.shape = guest.shape;
+    this.launch = guest.launch;
+    this.support = guest.support;
     this.opts = opts;
     this.current = first;
     this.live.add(first);
@@ -95,9 +123,36 @@ export class MigrationSession {
     const notes = note ? [note] : [];
     if (accel === "tcg") notes.push("TCG (software emulation): figures are this emulator's, not KVM's");
     const kernel = await resolveKernel(opts.kernel);
-    const image = await buildMigrationGuest(opts.exec);
+    const wanted = opts.guest ?? PLAIN_GUEST;
+    const support = await probeMigrationSupport(opts.exec);
+    const verdicts = judgeSupport(support, opts.memoryMiB);
+    const shape: GuestShape = { freePageHint: false, hugepages: false };
+    const launch = { deviceArgs: [] as readonly string[], hugepagePath: null as string | null };
+    let modules = null;
+    if (wanted.freePageHint) {
+      if (!verdicts.freePageHint.ok) notes.push(`free-page hinting not used: ${verdicts.freePageHint.why}`);
+      else {
+        const got = await balloonModules(kernel, opts.exec);
+        if (!got.modules) notes.push(`free-page hinting not used: ${got.why}`);
+        else {
+          modules = got.modules;
+          shape.freePageHint = true;
+          launch.deviceArgs = FREE_PAGE_HINT_ARGS;
+          notes.push(`free-page hinting on (${verdicts.freePageHint.why}; guest driver ${got.why})`);
+        }
+      }
+    }
+    if (wanted.hugepages) {
+      if (!verdicts.hugepages.ok) notes.push(`hugepages not used: ${verdicts.hugepages.why}`);
+      else {
+        shape.hugepages = true;
+        launch.hugepagePath = support.hugepages?.mount ?? null;
+        notes.push(`guest RAM on hugepages (${verdicts.hugepages.why})`);
+      }
+    }
+    const image = await buildMigrationGuest(opts.exec, modules);
     progress(`booting a ${opts.memoryMiB} MiB ${accel.toUpperCase()} guest (${kernel})`);
-    const vm = await startVm(opts, kernel, image.initrd, accel, false);
+    const vm = await startVm(opts, kernel, image.initrd, accel, false, launch);
     try {
       await vm.serial.waitFor(new RegExp(READY_MARKER), opts.bootTimeoutMs ?? 180_000);
       const greeting = vm.guest.qmp.greeting.version.qemu;
@@ -110,20 +165,28 @@ export class MigrationSession {
       env.kernelRelease ??= release();
       vm.serial.send("uname");
       env.guestKernelRelease = (await vm.serial.waitFor(/uname (\S+)/, 10_000))[1] ?? null;
-      if (opts.workload.kind === "dirty" && greeting.major < 8) {
+      if (shape.freePageHint) {
+        // The device alone does nothing: the guest's driver must be bound for hints to flow.
+        vm.serial.send("mods");
+        const mods = (await vm.serial.waitFor(/mods ([^\r\n]*)/, 10_000))[1] ?? "";
+        const negotiated = await freePageHintNegotiated(vm.guest.qmp);
+        if (negotiated === false || !/\bvirtio_balloon\b/.test(mods)) {
+          throw new Kvm4nfvError(
+            "GUEST_FAILED",
+            `the guest's balloon driver did not take up free-page hinting (modules loaded: ${mods.trim() || "none"})`,
+          );
+        }
         notes.push(
-          `QEMU ${greeting.major}.${greeting.minor} under TCG delivered dirtying guests dead on the destination in ` +
-            "2 of 3 runs on the development machine (QEMU 10.0: 0 of 3): every run is checked, and " +
-            "scripts/qemu-backports.sh fetches QEMU 10 for KVM4NFV_QEMU",
+          negotiated
+            ? "the guest's virtio_balloon negotiated VIRTIO_BALLOON_F_FREE_PAGE_HINT (x-query-virtio-status)"
+            : "virtio_balloon loaded in the guest (this QEMU cannot show the negotiated features)",
         );
       }
-      if (opts.workload.kind === "dirty") {
-        const wss = workingSetMiB(opts.workload, opts.memoryMiB);
-        progress(`starting the dirtier: ${opts.workload.rateMiBs} MiB/s over ${wss} MiB`);
-        vm.serial.send(`dirty ${wss} ${opts.workload.rateMiBs}`);
-        await vm.serial.waitFor(/dirtying \d+/, 300_000);
-      }
-      const session = new MigrationSession(opts, vm, { kernel, initrd: image.initrd }, accel, notes, env);
+      const session = new MigrationSession(opts, vm, { kernel, initrd: image.initrd }, accel, notes, env, {
+        shape,
+        launch,
+        support,
+      });
       if (image.dirtier === "busybox")
         notes.push("no gcc: the dirtier is a busybox dd loop (rate approximate)");
       return session;
@@ -151,7 +214,7 @@ export class MigrationSession {
     const token = `r${process.pid}x${++this.runCounter}`;
     opts.onProgress?.(`migrating (${config.name})`);
     try {
-      destination = await startVm(opts, this.kernel, this.initrd, this.accel, true);
+      destination = await startVm(opts, this.kernel, this.initrd, this.accel, true, this.launch);
       this.live.add(destination);
       const vms = { source, destination };
       await opts.hooks?.afterDestinationStarted?.(vms);
@@ -213,6 +276,7 @@ export class MigrationSession {
         caps: config.caps,
         migrationParams: config.params,
         memoryMiB: opts.memoryMiB,
+        guest: { ...this.shape },
         workload: workloadText(opts.workload),
         workingSetMiB: opts.workload.kind === "dirty" ? workingSetMiB(opts.workload, opts.memoryMiB) : null,
         sla: opts.sla,
@@ -226,6 +290,11 @@ export class MigrationSession {
         "query-migrate.json": JSON.stringify(q, null, 2),
         "progress.jsonl": samples.map((s) => JSON.stringify(s)).join("\n"),
         "notes.txt": this.notes.join("\n"),
+        "qemu-probe.json": JSON.stringify(
+          { ...this.support, verdicts: judgeSupport(this.support, opts.memoryMiB) },
+          null,
+          2,
+        ),
       },
       verdict: migrationVerdict(metrics, opts.sla, failure),
     };
@@ -279,8 +348,11 @@ async function startVm(
   initrd: string,
   accel: "kvm" | "tcg",
   incoming: boolean,
+  launch: { deviceArgs: readonly string[]; hugepagePath: string | null },
 ) {
   return startMigrationVm({
+    deviceArgs: launch.deviceArgs,
+    hugepagePath: launch.hugepagePath,
     kernel,
     initrd,
     memoryMiB: o.memoryMiB,
