@@ -19,9 +19,16 @@ export function registerMigration(testCommand: Command): void {
       "idle, or dirty:RATE[,wss=SIZE] — RATE MiB/s of pages written (default idle)",
     )
     .option("--bandwidth <rate>", "max-bandwidth: 10Gbit, 2.5Gbps, 1G (GiB/s)… (default 10Gbit)")
-    .option("--downtime-limit <time>", "downtime-limit: 10ms, 300ms (default 10ms)")
+    .option(
+      "--downtime-limit <time>",
+      "downtime-limit: 10ms, 300ms (default: half the SLA downtime, lowered by each run's excess)",
+    )
     .option("--caps <list>", "capabilities on top of kvm4nfv's: multifd,return-path,-xbzrle (- turns off)")
     .option("--params <list>", "parameters: multifd-channels=4,xbzrle-cache-size=256M,…")
+    .option(
+      "--guest <list>",
+      "kvm4nfv's guest: free-page-hint,hugepages (each used only where the QEMU and host have it; default plain)",
+    )
     .option("--repeat <n>", "migrations per configuration (default 1)")
     .option("--sla <spec>", "limits (default total=2s,downtime=10ms; also setup=, guest-downtime=)")
     .addOption(accelOption("accelerator").default("auto" as const))

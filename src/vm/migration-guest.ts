@@ -126,9 +126,7 @@ export async function buildMigrationGuest(
     .update(INIT)
     .update(gcc ? DIRTIER_C : DIRTIER_SH);
   for (const m of modules?.files ?? []) hash.update(m.name).update(m.data);
-  const key = hash
-    .digest("hex")
-    .slice(0, 16);
+  const key = hash.digest("hex").slice(0, 16);
   const dir = join(guestCacheDir(), key);
   const initrd = join(dir, "initrd.cpio");
   const dirtierKind: "c" | "busybox" = gcc ? "c" : "busybox";
@@ -154,8 +152,13 @@ export async function buildMigrationGuest(
     { type: "file", path: "init", data: INIT, mode: 0o755 },
   ];
   if (modules && modules.files.length > 0) {
-    entries.push({ type: "dir", path: "lib" }, { type: "dir", path: "lib/modules" }, { type: "dir", path: "etc" });
-    for (const m of modules.files) entries.push({ type: "file", path: `lib/modules/${m.name}`, data: m.data, mode: 0o644 });
+    entries.push(
+      { type: "dir", path: "lib" },
+      { type: "dir", path: "lib/modules" },
+      { type: "dir", path: "etc" },
+    );
+    for (const m of modules.files)
+      entries.push({ type: "file", path: `lib/modules/${m.name}`, data: m.data, mode: 0o644 });
     entries.push({ type: "file", path: "etc/modules", data: `${loaded.join("\n")}\n`, mode: 0o644 });
   }
   // Write then rename: a concurrent build never sees half an archive.

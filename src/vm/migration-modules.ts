@@ -5,7 +5,15 @@
  * (`apt-get download linux-image-<release>=<version>`, read from the image's manifest.json), or from the host's
  * /lib/modules/<release> when the kernel is the host's. Kept under the migration-guest cache per release.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { type Exec, realExec } from "../exec.js";
@@ -107,7 +115,8 @@ export async function balloonModules(
       rmSync(dl, { recursive: true, force: true });
     }
   }
-  if (!found) return { modules: null, why: `no ${BALLOON_MODULE}.ko for ${id.release} (built in, or not found)` };
+  if (!found)
+    return { modules: null, why: `no ${BALLOON_MODULE}.ko for ${id.release} (built in, or not found)` };
   mkdirSync(cache, { recursive: true });
   for (const f of found) writeFileSync(join(cache, f.name), f.data);
   writeFileSync(order, `${found.map((f) => f.name).join("\n")}\n`);

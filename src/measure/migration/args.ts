@@ -248,3 +248,19 @@ export function formatBandwidth(bytesPerSec: number): string {
   if (bits >= 1e9) return `${+(bits / 1e9).toFixed(2)} Gbit/s`;
   return `${+(bits / 1e6).toFixed(1)} Mbit/s`;
 }
+
+/** "--guest free-page-hint,hugepages" | "plain" → what kvm4nfv's guest should have. */
+export function parseGuest(text: string): { freePageHint: boolean; hugepages: boolean } {
+  const shape = { freePageHint: false, hugepages: false };
+  for (const part of splitList(text)) {
+    if (part === "free-page-hint") shape.freePageHint = true;
+    else if (part === "hugepages") shape.hugepages = true;
+    else if (part !== "plain") {
+      throw new UsageError(
+        `--guest: unknown "${part}"`,
+        "use free-page-hint, hugepages (comma-separated) or plain",
+      );
+    }
+  }
+  return shape;
+}

@@ -12,6 +12,7 @@ import {
   parseBandwidth,
   parseCaps,
   parseDurationMs,
+  parseGuest,
   parseMemoryMiB,
   parseParams,
   parsePositiveInt,
@@ -19,8 +20,16 @@ import {
   parseWorkload,
   type Sla,
 } from "./args.js";
-import { kvm4nfvConfig, type Limits, type MigrationConfig, QEMU_DEFAULTS, sweepMatrix } from "./configs.js";
-import type { MigrationOptions, MigrationSession } from "./migration.js";
+import {
+  type DowntimeObservation,
+  headroomDowntimeLimit,
+  kvm4nfvConfig,
+  type Limits,
+  type MigrationConfig,
+  QEMU_DEFAULTS,
+  sweepMatrix,
+} from "./configs.js";
+import type { GuestShape, MigrationOptions, MigrationSession } from "./migration.js";
 
 export interface MigrationFlags {
   memory?: string;
@@ -29,6 +38,7 @@ export interface MigrationFlags {
   downtimeLimit?: string;
   caps?: string;
   params?: string;
+  guest?: string;
   repeat?: string;
   sla?: string;
   accel?: string;
@@ -48,6 +58,10 @@ export interface MigrationPlan {
   /** The configuration of a single run, and kvm4nfv's side of --compare-defaults. */
   config: MigrationConfig;
   repeat: number;
+  /** kvm4nfv's guest (QEMU's defaults always run on a plain one). */
+  guest: GuestShape;
+  /** No --downtime-limit: kvm4nfv's limit follows the headroom rule (headroomDowntimeLimit). */
+  adaptiveDowntime: boolean;
 }
 
 /** Parse and validate every flag; pure (no QEMU, no store). */
@@ -62,9 +76,13 @@ export function planFromFlags(flags: MigrationFlags): MigrationPlan {
   if (accel !== "auto" && accel !== "kvm" && accel !== "tcg") {
     throw new UsageError(`--accel "${accel}" is not an accelerator`, "expected auto, kvm or tcg");
   }
+  const sla: Sla = flags.sla ? parseSla(flags.sla) : { ...DEFAULT_SLA };
+  const adaptiveDowntime = flags.downtimeLimit === undefined;
   const limits: Limits = {
     bandwidth: parseBandwidth(flags.bandwidth ?? "10Gbit"),
-    downtimeLimitMs: parseDurationMs(flags.downtimeLimit ?? "10ms", "--downtime-limit"),
+    downtimeLimitMs: adaptiveDowntime
+      ? headroomDowntimeLimit(sla.downtimeMs, [])
+      : parseDurationMs(flags.downtimeLimit as string, "--downtime-limit"),
   };
   if (limits.downtimeLimitMs < 1) throw new UsageError("--downtime-limit must be at least 1ms (QEMU's unit)");
   const caps = flags.caps ? parseCaps(flags.caps) : {};
@@ -77,7 +95,6 @@ export function planFromFlags(flags: MigrationFlags): MigrationPlan {
     config.name = "kvm4nfv+custom";
     config.why = `kvm4nfv's settings with ${[flags.caps, flags.params].filter(Boolean).join(" ")}`;
   }
-  const sla: Sla = flags.sla ? parseSla(flags.sla) : { ...DEFAULT_SLA };
   const memoryMiB = parseMemoryMiB(flags.memory ?? "8G");
   checkGuestMemory(memoryMiB);
   const workload = parseWorkload(flags.workload ?? "idle");
@@ -89,7 +106,22 @@ export function planFromFlags(flags: MigrationFlags): MigrationPlan {
   const options: MigrationOptions = { memoryMiB, workload, accel, sla };
   if (flags.kernel) options.kernel = flags.kernel;
   const mode: Mode = flags.sweep ? "sweep" : flags.compareDefaults ? "compare" : "single";
-  return { mode, options, limits, config, repeat: parsePositiveInt(flags.repeat ?? "1", "--repeat", 100) };
+  const guest = flags.guest ? parseGuest(flags.guest) : { freePageHint: false, hugepages: false };
+  if (mode === "sweep" && (guest.freePageHint || guest.hugepages)) {
+    throw new UsageError(
+      "--guest does not apply to --sweep",
+      "compare guests with --compare-defaults --guest …",
+    );
+  }
+  return {
+    mode,
+    options,
+    limits,
+    config,
+    repeat: parsePositiveInt(flags.repeat ?? "1", "--repeat", 100),
+    guest,
+    adaptiveDowntime,
+  };
 }
 
 export interface MigrationOutcome {
@@ -119,14 +151,26 @@ export async function migrationCommand(
     return run;
   };
   let exitCode = 0;
+  const plain = !plan.guest.freePageHint && !plan.guest.hugepages;
+  // kvm4nfv's runs under the headroom rule: each run's limit from the excess of the runs before it.
+  const seen: DowntimeObservation[] = [];
+  const kvm4nfvRun = async (session: MigrationSession): Promise<RunRecord> => {
+    const limit = plan.adaptiveDowntime
+      ? headroomDowntimeLimit(plan.options.sla.downtimeMs, seen)
+      : plan.limits.downtimeLimitMs;
+    const config = { ...plan.config, params: { ...plan.config.params, "downtime-limit": limit } };
+    const run = save(await session.migrate(config));
+    seen.push({ limitMs: limit, downtimeMs: report.metric(run, "downtime_ms") });
+    return run;
+  };
   try {
     await withMigrationSession({ ...plan.options, onProgress: log }, async (session: MigrationSession) => {
       lines.push(
         `Live migration, ${plan.options.memoryMiB} MiB ${session.accel.toUpperCase()} guest on QEMU ` +
           `${session.qemuVersion}, workload ` +
           `${flags.workload ?? "idle"}, loopback TCP; cap ${formatBandwidth(plan.limits.bandwidth)}, ` +
-          `downtime limit ${plan.limits.downtimeLimitMs} ms; SLA total ≤ ${plan.options.sla.totalMs} ms, ` +
-          `downtime ≤ ${plan.options.sla.downtimeMs} ms`,
+          `downtime limit ${plan.adaptiveDowntime ? `by headroom (first ${plan.limits.downtimeLimitMs} ms)` : `${plan.limits.downtimeLimitMs} ms`}; ` +
+          `SLA total ≤ ${plan.options.sla.totalMs} ms, downtime ≤ ${plan.options.sla.downtimeMs} ms`,
       );
       for (const n of session.notes) lines.push(`note: ${n}`);
       const runMany = async (config: MigrationConfig): Promise<RunRecord[]> => {
@@ -134,36 +178,55 @@ export async function migrationCommand(
         for (let i = 0; i < plan.repeat; i++) out.push(save(await session.migrate(config)));
         return out;
       };
-      if (plan.mode === "single") {
-        const rs = await runMany(plan.config);
-        for (const r of rs) lines.push(report.formatRun(r, `run ${r.id}`));
-        exitCode = worstExit(rs);
-      } else if (plan.mode === "compare") {
-        // Interleave defaults and kvm4nfv so drift in the machine's load hits both sides alike.
-        const a: RunRecord[] = [];
-        const b: RunRecord[] = [];
-        for (let i = 0; i < plan.repeat; i++) {
-          a.push(save(await session.migrate(QEMU_DEFAULTS)));
-          b.push(save(await session.migrate(plan.config)));
+      // kvm4nfv's side on its own guest when it has devices QEMU's defaults must not get (a balloon, hugepages).
+      const withKvm4nfvGuest = async (fn: (s: MigrationSession) => Promise<void>) => {
+        if (plain || plan.mode === "sweep") return fn(session);
+        return withMigrationSession(
+          { ...plan.options, guest: plan.guest, onProgress: log },
+          async (own: MigrationSession) => {
+            for (const n of own.notes)
+              if (!session.notes.includes(n)) lines.push(`note (kvm4nfv's guest): ${n}`);
+            await fn(own);
+          },
+        );
+      };
+      await withKvm4nfvGuest(async (own) => {
+        if (plan.mode === "single") {
+          const rs: RunRecord[] = [];
+          for (let i = 0; i < plan.repeat; i++) rs.push(await kvm4nfvRun(own));
+          for (const r of rs) lines.push(report.formatRun(r, `run ${r.id}`));
+          exitCode = worstExit(rs);
+        } else if (plan.mode === "compare") {
+          // Interleave defaults and kvm4nfv so drift in the machine's load hits both sides alike.
+          const a: RunRecord[] = [];
+          const b: RunRecord[] = [];
+          for (let i = 0; i < plan.repeat; i++) {
+            a.push(save(await session.migrate(QEMU_DEFAULTS)));
+            b.push(await kvm4nfvRun(own));
+          }
+          lines.push(report.formatComparison(a, b));
+          if (plan.adaptiveDowntime)
+            lines.push(
+              `kvm4nfv's downtime limits, run by run: ${seen.map((o) => `${o.limitMs} ms`).join(", ")}`,
+            );
+          exitCode = worstExit(b);
+        } else {
+          const entries = [];
+          for (const config of sweepMatrix(plan.limits)) {
+            entries.push({ name: config.name, why: config.why, runs: await runMany(config) });
+          }
+          lines.push(report.formatSweep(entries));
+          const best = report.recommend(entries).best;
+          const bestConfig = sweepMatrix(plan.limits).find((c) => c.name === best?.name);
+          if (bestConfig?.caps.multifd && plan.options.workload.kind === "idle") {
+            lines.push(
+              "caution: multifd won on an idle guest; repeat the sweep with --workload dirty:RATE before adopting " +
+                "it (with QEMU 7.2, dirtying guests often arrived dead on the destination).",
+            );
+          }
+          exitCode = best ? 0 : 1;
         }
-        lines.push(report.formatComparison(a, b));
-        exitCode = worstExit(b);
-      } else {
-        const entries = [];
-        for (const config of sweepMatrix(plan.limits)) {
-          entries.push({ name: config.name, why: config.why, runs: await runMany(config) });
-        }
-        lines.push(report.formatSweep(entries));
-        const best = report.recommend(entries).best;
-        const bestConfig = sweepMatrix(plan.limits).find((c) => c.name === best?.name);
-        if (bestConfig?.caps.multifd && plan.options.workload.kind === "idle") {
-          lines.push(
-            "caution: multifd won on an idle guest; repeat the sweep with --workload dirty:RATE before adopting " +
-              "it (with QEMU 7.2, dirtying guests often arrived dead on the destination).",
-          );
-        }
-        exitCode = best ? 0 : 1;
-      }
+      });
     });
   } finally {
     store.close();

@@ -139,3 +139,25 @@ export function sweepMatrix(limits: Limits): MigrationConfig[] {
     row("bw+dl+postcopy", { "postcopy-ram": true }, {}, "postcopy after the first pass"),
   ];
 }
+
+/** What one kvm4nfv run asked for and got, for the headroom rule. */
+export interface DowntimeObservation {
+  limitMs: number;
+  downtimeMs: number | null;
+}
+
+/**
+ * The downtime-limit that keeps the worst run under the SLA, not only the median. QEMU switches over when what
+ * is left fits the limit at its measured bandwidth, but the real downtime adds what the limit does not see:
+ * stopping the vCPUs, the last dirty-bitmap sync, the device state, a busy host. So start at half the SLA and,
+ * after every run, take the largest excess seen so far (downtime − limit) off the SLA: the limit never exceeds
+ * half the SLA and never goes below QEMU's 1 ms. Pure.
+ */
+export function headroomDowntimeLimit(slaDowntimeMs: number, seen: readonly DowntimeObservation[]): number {
+  const half = Math.max(1, Math.floor(slaDowntimeMs / 2));
+  const excess = Math.max(
+    0,
+    ...seen.filter((o) => o.downtimeMs !== null).map((o) => (o.downtimeMs as number) - o.limitMs),
+  );
+  return Math.min(half, Math.max(1, Math.floor(slaDowntimeMs - excess)));
+}

@@ -93,13 +93,30 @@ describe("migration flag parsers", () => {
 });
 
 describe("planFromFlags", () => {
-  it("defaults to the seeds: 8 GiB idle guest, 10 Gbit/s cap, 10 ms downtime limit, SLA 2 s / 10 ms", () => {
+  it("defaults to the seeds: 8 GiB idle guest, 10 Gbit/s cap, SLA 2 s / 10 ms, downtime limit with headroom", () => {
     const plan = planFromFlags({});
     expect(plan.mode).toBe("single");
     expect(plan.options.memoryMiB).toBe(8192);
     expect(plan.options.sla).toEqual({ totalMs: 2000, downtimeMs: 10 });
-    expect(plan.config.params).toMatchObject({ "max-bandwidth": 1_250_000_000, "downtime-limit": 10 });
+    // No --downtime-limit: the headroom rule starts at half the SLA's 10 ms.
+    expect(plan.adaptiveDowntime).toBe(true);
+    expect(plan.config.params).toMatchObject({ "max-bandwidth": 1_250_000_000, "downtime-limit": 5 });
     expect(plan.config.caps.multifd).toBeUndefined();
+    expect(plan.guest).toEqual({ freePageHint: false, hugepages: false });
+    // Given, it is used as is; the headroom follows a given SLA.
+    expect(planFromFlags({ downtimeLimit: "10ms" })).toMatchObject({ adaptiveDowntime: false });
+    expect(planFromFlags({ downtimeLimit: "10ms" }).config.params["downtime-limit"]).toBe(10);
+    expect(planFromFlags({ sla: "downtime=30ms" }).config.params["downtime-limit"]).toBe(15);
+  });
+
+  it("reads --guest and refuses what it does not know", () => {
+    expect(planFromFlags({ guest: "free-page-hint,hugepages" }).guest).toEqual({
+      freePageHint: true,
+      hugepages: true,
+    });
+    expect(planFromFlags({ guest: "plain" }).guest).toEqual({ freePageHint: false, hugepages: false });
+    expect(() => planFromFlags({ guest: "x-ignore-shared" })).toThrow(UsageError);
+    expect(() => planFromFlags({ guest: "hugepages", sweep: true })).toThrow(/--guest does not apply/);
   });
 
   it("lets --caps and --params override kvm4nfv's choice", () => {

@@ -5,7 +5,13 @@ import {
   migrationMetrics,
   migrationVerdict,
 } from "../../../src/measure/migration/metrics.js";
-import { formatComparison, formatSweep, recommend } from "../../../src/measure/migration/report.js";
+import {
+  formatComparison,
+  formatSweep,
+  median,
+  recommend,
+  worst,
+} from "../../../src/measure/migration/report.js";
 import type { RunRecord } from "../../../src/measure/types.js";
 
 // A real QEMU 7.2 query-migrate answer (512 MiB idle guest, multifd 2, TCG) and its events.
@@ -123,10 +129,34 @@ describe("comparison and sweep reports", () => {
 
   it("prints QEMU defaults and kvm4nfv side by side with ratios", () => {
     const text = formatComparison([defaults], [chosen]);
-    expect(text).toMatch(/total time\s+2462 ms\s+400 ms\s+6\.2x/);
-    expect(text).toMatch(/downtime \(QMP\)\s+85 ms\s+2 ms\s+42\.5x/);
-    expect(text).toMatch(/throughput\s+800 Mbit\/s\s+1600 Mbit\/s\s+2\.0x higher/);
+    // median and worst per side: one run each, so both are that run
+    expect(text).toMatch(/total time\s+2462 ms\s+2462 ms\s+400 ms\s+400 ms\s+6\.2x\s+6\.2x/);
+    expect(text).toMatch(/downtime \(QMP\)\s+85 ms\s+85 ms\s+2 ms\s+2 ms\s+42\.5x/);
+    expect(text).toMatch(
+      /throughput\s+800 Mbit\/s\s+800 Mbit\/s\s+1600 Mbit\/s\s+1600 Mbit\/s\s+2\.0x higher/,
+    );
     expect(text).toMatch(/SLA\s+1\/1 broke\s+pass/);
+  });
+
+  it("shows the worst of N beside the median: the run an SLA has to promise", () => {
+    const ks = [3, 4, 13, 2, 4].map((d, i) =>
+      run(
+        "kvm4nfv",
+        { total_time_ms: 500 + i * 10, downtime_ms: d, mbps: 1000 - i * 100 },
+        d > 10 ? "fail" : "pass",
+      ),
+    );
+    const ds = [70, 60, 90, 65, 80].map((d) =>
+      run("qemu-defaults", { total_time_ms: 2000 + d, downtime_ms: d }, "fail"),
+    );
+    expect(median(ks, "downtime_ms")).toBe(4);
+    expect(worst(ks, "downtime_ms")).toBe(13);
+    expect(worst(ks, "mbps")).toBe(600); // the lowest throughput is the worst
+    const text = formatComparison(ds, ks);
+    expect(text).toMatch(/downtime \(QMP\)\s+70 ms\s+90 ms\s+4 ms\s+13 ms\s+17\.5x\s+6\.9x/);
+    expect(text).toMatch(/total time\s+2070 ms\s+2090 ms\s+520 ms\s+540 ms/);
+    expect(text).toMatch(/SLA\s+5\/5 broke\s+1\/5 broke/);
+    expect(text).toContain("5 runs each");
   });
 
   it("recommends the fastest configuration that met the SLA and says why each other lost", () => {
