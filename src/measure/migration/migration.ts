@@ -168,7 +168,8 @@ export class MigrationSession {
       if (shape.freePageHint) {
         // The device alone does nothing: the guest's driver must be bound for hints to flow.
         vm.serial.send("mods");
-        const mods = (await vm.serial.waitFor(/mods ([^\r\n]*)/, 10_000))[1] ?? "";
+        // up to the line end: a reply split across two socket reads must not match its first half
+        const mods = (await vm.serial.waitFor(/mods ([^\r\n]*)\r?\n/, 10_000))[1] ?? "";
         const negotiated = await freePageHintNegotiated(vm.guest.qmp);
         if (negotiated === false || !/\bvirtio_balloon\b/.test(mods)) {
           throw new Kvm4nfvError(
