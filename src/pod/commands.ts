@@ -223,7 +223,8 @@ export async function applyOnNodes(
   return combine(
     results,
     formatApplyReport,
-    () => 0,
+    // as locally: exit 1 when a setting does not read back as planned
+    (r) => ((r.unverified ?? []).length > 0 ? 1 : 0),
     false,
     (r) => r,
   );
