@@ -88,7 +88,7 @@ export async function inspectNodes(flags: InspectNodeFlags): Promise<Outcome> {
   const results = await fanOut(
     nodes,
     (node) =>
-      withSession(node, sshOptions(pod, flags), async (s) => {
+      withSession(node, { ...sshOptions(pod, flags), oneShot: true }, async (s) => {
         const fs = await fetchNode(s);
         try {
           if (flags.save !== undefined) {
@@ -138,7 +138,7 @@ export async function checkNodes(flags: CheckNodeFlags): Promise<Outcome> {
   const results = await fanOut(
     nodes,
     (node) =>
-      withSession(node, sshOptions(pod, flags), async (s) => {
+      withSession(node, { ...sshOptions(pod, flags), oneShot: true }, async (s) => {
         const fs = await fetchNode(s);
         return runCheck(readHost(fs), { role: flags.role, cpus: flags.cpus });
       }),
