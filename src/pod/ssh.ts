@@ -4,7 +4,8 @@
  *
  *  - One handshake per kvm4nfv command: connect() starts a ControlMaster (`ssh -M -N`, a tracked foreground
  *    child, so it dies with kvm4nfv) on a socket in a private 0700 directory; every later call multiplexes
- *    over it (ControlMaster=no, same ControlPath). close() ends it.
+ *    over it (ControlMaster=no, same ControlPath). close() ends it. A one-shot session (inspect, check: one call)
+ *    makes that call a plain ssh instead: still one handshake, one process fewer.
  *  - Never interactive: BatchMode=yes, ConnectTimeout, ServerAliveInterval (a dead link is noticed).
  *  - Host keys are never silently trusted: kvm4nfv keeps its own known_hosts ($KVM4NFV_KNOWN_HOSTS, else
  *    $XDG_CONFIG_HOME/kvm4nfv/known_hosts), StrictHostKeyChecking=yes, and accept-new only when the user asks
