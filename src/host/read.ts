@@ -280,6 +280,12 @@ function readNuma(fs: HostFs, present: number[], online: number[], kernel: Kerne
   });
 }
 
+/** The last kernel config parsed (its text and the relevant keys). */
+let lastKconfig: { text: string | undefined; relevant: Record<string, string> } = {
+  text: undefined,
+  relevant: {},
+};
+
 function readKernel(fs: HostFs): KernelInfo {
   const version = readValue(fs, "/proc/version");
   const release =
@@ -300,8 +306,14 @@ function readKernel(fs: HostFs): KernelInfo {
   }
   const config: Record<string, string> = {};
   if (configText !== undefined) {
-    const all = parseKconfig(configText);
-    for (const key of RELEVANT_KCONFIG) config[key] = all[key] ?? "n";
+    // the nodes of a pod mostly run one kernel build: `check --node all` parses its ~10k lines once, not per node
+    if (configText !== lastKconfig.text) {
+      const all = parseKconfig(configText);
+      const relevant: Record<string, string> = {};
+      for (const key of RELEVANT_KCONFIG) relevant[key] = all[key] ?? "n";
+      lastKconfig = { text: configText, relevant };
+    }
+    Object.assign(config, lastKconfig.relevant);
   }
 
   const rtFile = readValue(fs, "/sys/kernel/realtime");

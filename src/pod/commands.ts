@@ -88,7 +88,7 @@ export async function inspectNodes(flags: InspectNodeFlags): Promise<Outcome> {
   const results = await fanOut(
     nodes,
     (node) =>
-      withSession(node, sshOptions(pod, flags), async (s) => {
+      withSession(node, { ...sshOptions(pod, flags), oneShot: true }, async (s) => {
         const fs = await fetchNode(s);
         try {
           if (flags.save !== undefined) {
@@ -138,7 +138,7 @@ export async function checkNodes(flags: CheckNodeFlags): Promise<Outcome> {
   const results = await fanOut(
     nodes,
     (node) =>
-      withSession(node, sshOptions(pod, flags), async (s) => {
+      withSession(node, { ...sshOptions(pod, flags), oneShot: true }, async (s) => {
         const fs = await fetchNode(s);
         return runCheck(readHost(fs), { role: flags.role, cpus: flags.cpus });
       }),
@@ -223,7 +223,8 @@ export async function applyOnNodes(
   return combine(
     results,
     formatApplyReport,
-    () => 0,
+    // as locally: exit 1 when a setting does not read back as planned
+    (r) => ((r.unverified ?? []).length > 0 ? 1 : 0),
     false,
     (r) => r,
   );

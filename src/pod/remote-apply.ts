@@ -30,7 +30,7 @@ import {
   type ReadJournal,
   sha256,
 } from "../tuning/apply/journal.js";
-import { loadPlanFile } from "../tuning/apply/plan-file.js";
+import { type ApplyPlan, loadPlanFile } from "../tuning/apply/plan-file.js";
 import { checkIntents, checkJournalPaths, type RevertReport } from "../tuning/apply/revert.js";
 import { targetProblem } from "../tuning/apply/targets.js";
 import { isKernelPath } from "../tuning/apply/values.js";
@@ -205,15 +205,12 @@ export async function remoteApply(
   const at = (path: string) => shQuote(`${root}${path}`);
   const plan = loadPlanFile(options.plan);
   const sched = plan.runtime.some((i) => i.kind === "sched");
-  const fetched = await fetchNode(
-    session,
-    specsFor(
-      root ? null : jpath,
-      runtimePaths(plan.runtime),
-      sched ? [{ kind: "read", pattern: "/proc/[0-9]*/stat" }] : [],
-    ),
-    root,
+  const specs = specsFor(
+    root ? null : jpath,
+    runtimePaths(plan.runtime),
+    sched ? [{ kind: "read", pattern: "/proc/[0-9]*/stat" }] : [],
   );
+  const fetched = await fetchNode(session, specs, root);
   const fs = root ? fetched : new LiveNodeFs(fetched.root, fetched.data);
   try {
     const here = machineFingerprint(readHost(fs));
@@ -231,7 +228,7 @@ export async function remoteApply(
       dryRun: !options.yes,
       changes: planned.changes.map(describeChange),
       tolerated: [],
-      unverified: [],
+      unverified: options.yes ? [] : null,
       skipped: planned.skipped,
       notes: planned.live.map(
         (i) =>
@@ -335,6 +332,7 @@ export async function remoteApply(
     }
     const r = parseScriptOutput(out.stdout.toString());
     const applied: Change[] = [];
+    const kept = new Set<string>();
     for (const [i, c] of planned.changes.entries()) {
       const fail = r.failed.get(i);
       if (fail === undefined) {
@@ -343,9 +341,10 @@ export async function remoteApply(
       }
       const code = errnoFromText(fail);
       if (c.kind === "sched") report.notes.push(`chrt ${c.comm} (pid ${c.pid}) failed: ${fail.trim()}`);
-      else if (c.tolerate?.includes(code))
+      else if (c.tolerate?.includes(code)) {
+        kept.add(c.path);
         report.tolerated.push(`${c.path}: ${code} (the kernel keeps this IRQ's affinity)`);
-      else {
+      } else {
         throw new Kvm4nfvError(
           code === "EACCES" || code === "EPERM" ? "PERMISSION" : "TOOL_FAILED",
           `node ${node}: writing ${c.path} failed: ${code === "EUNKNOWN" ? fail.trim() : code}; apply stopped there`,
@@ -371,7 +370,37 @@ export async function remoteApply(
     }
     if (out.stdout.includes("KVM4NFV-NOTE update-grub")) report.notes.push(`update-grub ran on node ${node}`);
     report.changes = applied.map(describeChange);
+    report.unverified = await readBack(session, specs, root, plan, options.plan, kept);
     return report;
+  } finally {
+    fs.dispose();
+  }
+}
+
+/**
+ * The revert script's line for one entry, and whether it restores something (it then prints KVM4NFV-OK i on
+ * success, KVM4NFV-FAIL i on failure); null when the entry has nothing to do.
+ */
+/**
+ * What apply's own dry run still finds to change on the node after the script (`check --against` the same plan,
+ * one more reader round trip): local apply's read-back, so "applied" means "verified" on a node too. `kept` are
+ * the tolerated writes (the kernel keeps those IRQs where they are).
+ */
+async function readBack(
+  session: SshSession,
+  specs: FileSpec[],
+  root: string,
+  plan: ApplyPlan,
+  planPath: string,
+  kept: ReadonlySet<string>,
+): Promise<string[]> {
+  const [{ auditAgainst }, fetched] = await Promise.all([
+    import("../tuning/settings/against.js"),
+    fetchNode(session, specs, root),
+  ]);
+  const fs = root ? fetched : new LiveNodeFs(fetched.root, fetched.data);
+  try {
+    return auditAgainst(fs, nodeIo, plan, planPath, kept).changes;
   } finally {
     fs.dispose();
   }
@@ -383,29 +412,30 @@ function restoreLine(
   current: Buffer | undefined,
   at: (path: string) => string,
   live: boolean,
-): string | null {
+): { line: string; restores: boolean } | null {
+  const restore = (line: string) => ({ line, restores: true });
   if (e.kind === "sched") {
     if (!live) return null;
     const args =
       e.oldPolicy === 1 ? `-f -p ${e.oldPriority}` : e.oldPolicy === 2 ? `-r -p ${e.oldPriority}` : "-o -p 0";
     // a thread that is gone has nothing to restore
-    return `if chrt ${args} ${e.pid} >/dev/null 2>&1; then echo "KVM4NFV-OK ${i}"; fi`;
+    return restore(`if chrt ${args} ${e.pid} >/dev/null 2>&1; then echo "KVM4NFV-OK ${i}"; fi`);
   }
   if (e.kind === "action") return null;
-  if (e.kind === "mkdir") return `rmdir ${at(e.path)} 2>/dev/null && echo "KVM4NFV-OK ${i}"`;
+  if (e.kind === "mkdir") return restore(`rmdir ${at(e.path)} 2>/dev/null && echo "KVM4NFV-OK ${i}"`);
   const kernel = isKernelPath(e.path);
   // a crash between a config file's temp write and its rename leaves the temp file: it is ours, remove it
   const temp = kernel ? "" : `rm -f ${at(`${e.path}.kvm4nfv-tmp`)}; `;
   if (!e.existed)
-    return current === undefined ? null : `${temp}rm -f ${at(e.path)} && echo "KVM4NFV-OK ${i}"`;
+    return current === undefined ? null : restore(`${temp}rm -f ${at(e.path)} && echo "KVM4NFV-OK ${i}"`);
   const old = Buffer.from(e.old ?? "", "base64");
-  if (current?.equals(old)) return temp === "" ? null : temp.trim();
+  if (current?.equals(old)) return temp === "" ? null : { line: temp.trim(), restores: false };
   if (kernel) {
     // a live kernel file takes a value, not the listing it prints ("always madvise [never]" → "never")
     const value = live && e.restore !== undefined ? `${e.restore}\n` : old;
-    return `wk ${i} ${at(e.path)} ${shQuote(printfBytes(value))} ''`;
+    return restore(`wk ${i} ${at(e.path)} ${shQuote(printfBytes(value))} ''`);
   }
-  return `${temp}wf ${i} ${at(e.path)} ${shQuote(printfBytes(old))}`;
+  return restore(`${temp}wf ${i} ${at(e.path)} ${shQuote(printfBytes(old))}`);
 }
 
 export async function remoteRevert(session: SshSession, options: RemoteOptions = {}): Promise<RevertReport> {
@@ -453,10 +483,10 @@ export async function remoteRevert(session: SshSession, options: RemoteOptions =
       return;
     }
     const current = e.kind === "file" ? now?.data.files.get(e.path) : undefined;
-    const line = restoreLine(e, i, current, at, root === "");
-    if (line !== null) lines.push(line);
-    if (line === null || !line.includes("KVM4NFV-OK")) report.unchanged += 1;
-    else planned.push({ i, e });
+    const step = restoreLine(e, i, current, at, root === "");
+    if (step !== null) lines.push(step.line);
+    if (step?.restores) planned.push({ i, e });
+    else report.unchanged += 1;
   });
   now?.dispose();
   const archived = `${jpath}.reverted-${new Date().toISOString().replace(/[:.]/g, "-")}`;

@@ -115,6 +115,9 @@ export async function fetchNode(
   return new FetchedFs(`${session.node.name}:${root || "/"}`, parseReaderStream(r.stdout, boundary, root));
 }
 
+/** The last .gz file unpacked (bytes and text), shared by every node of one command. */
+let lastGunzip: { gz: Buffer; text: string } | undefined;
+
 /** A node as fetched, behind the HostFs interface. Not live: nothing runs locally against it. */
 export class FetchedFs implements HostFs {
   readonly root: string;
@@ -141,8 +144,12 @@ export class FetchedFs implements HostFs {
       return undefined;
     }
     if (!p.endsWith(".gz")) return buf.toString("utf8");
+    // the nodes of a pod mostly run one kernel: its /proc/config.gz is unpacked once for all of them
+    if (lastGunzip?.gz.equals(buf)) return lastGunzip.text;
     try {
-      return gunzipSync(buf).toString("utf8");
+      const text = gunzipSync(buf).toString("utf8");
+      lastGunzip = { gz: buf, text };
+      return text;
     } catch {
       return undefined;
     }

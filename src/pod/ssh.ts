@@ -4,7 +4,8 @@
  *
  *  - One handshake per kvm4nfv command: connect() starts a ControlMaster (`ssh -M -N`, a tracked foreground
  *    child, so it dies with kvm4nfv) on a socket in a private 0700 directory; every later call multiplexes
- *    over it (ControlMaster=no, same ControlPath). close() ends it.
+ *    over it (ControlMaster=no, same ControlPath). close() ends it. A one-shot session (inspect, check: one call)
+ *    makes that call a plain ssh instead: still one handshake, one process fewer.
  *  - Never interactive: BatchMode=yes, ConnectTimeout, ServerAliveInterval (a dead link is noticed).
  *  - Host keys are never silently trusted: kvm4nfv keeps its own known_hosts ($KVM4NFV_KNOWN_HOSTS, else
  *    $XDG_CONFIG_HOME/kvm4nfv/known_hosts), StrictHostKeyChecking=yes, and accept-new only when the user asks
@@ -27,6 +28,11 @@ import { describeNode, SshError, sshFailure } from "./ssh-errors.js";
 
 export interface SshOptions {
   pod?: Pod;
+  /**
+   * The command needs one round trip (inspect, check): its first call is a plain ssh (one handshake, one
+   * process) instead of a control master plus a client; a second call still opens the master.
+   */
+  oneShot?: boolean;
   acceptNewHostKey?: boolean;
   knownHosts?: string;
   connectTimeoutS?: number;
@@ -76,6 +82,7 @@ export class SshSession {
     this.exec = options.exec ?? realExec;
     this.env = options.env ?? process.env;
     this.knownHosts = options.knownHosts ?? knownHostsPath(this.env);
+    this.oneShotLeft = options.oneShot === true;
     if (node.password !== undefined && node.keyFilename === undefined && !this.env.KVM4NFV_ASKPASS) {
       throw new UsageError(
         `${describeNode(node)}: pod.yaml gives a password, and kvm4nfv logs in with keys only`,
@@ -85,6 +92,10 @@ export class SshSession {
     if (node.keyFilename !== undefined && !existsSync(node.keyFilename)) {
       throw new UsageError(`${describeNode(node)}: key_filename ${node.keyFilename}: no such file`);
     }
+  }
+
+  private ensureKnownHostsDir(): void {
+    if (this.options.acceptNewHostKey) mkdirSync(dirname(this.knownHosts), { recursive: true, mode: 0o700 });
   }
 
   private usesAskpass(): boolean {
@@ -155,10 +166,14 @@ export class SshSession {
     ];
   }
 
+  /** The first call of a one-shot session has not been made yet: it goes without a control master. */
+  private oneShotLeft: boolean;
+
   /** Open the control connection (the one handshake). Idempotent. */
   async connect(): Promise<void> {
     if (this.master) return;
-    if (this.options.acceptNewHostKey) mkdirSync(dirname(this.knownHosts), { recursive: true, mode: 0o700 });
+    this.oneShotLeft = false;
+    this.ensureKnownHostsDir();
     const ctl = this.controlPath();
     const env = this.childEnv();
     const master = this.exec.start(
@@ -230,8 +245,12 @@ export class SshSession {
     input: string,
     timeoutMs = 120_000,
   ): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
-    await this.connect();
-    const child = this.start(argv);
+    const direct = this.oneShotLeft && !this.master;
+    if (direct) {
+      this.oneShotLeft = false;
+      this.ensureKnownHostsDir();
+    } else await this.connect();
+    const child = direct ? this.startDirect(argv) : this.start(argv);
     const chunks: Buffer[] = [];
     let stderr = "";
     child.process.stdout?.on("data", (b: Buffer) => chunks.push(Buffer.from(b)));
@@ -249,8 +268,31 @@ export class SshSession {
     if (timedOut) {
       throw new SshError("lost", `${describeNode(this.node)}: no answer within ${timeoutMs} ms`);
     }
-    if (exitCode === 255) throw sshFailure(this.node, stderr, this.knownHosts, true);
+    // without a master, output from the node says the connection was made (then lost), none that it never was
+    if (exitCode === 255)
+      throw sshFailure(this.node, stderr, this.knownHosts, !direct || chunks.some((c) => c.length > 0));
     return { exitCode: exitCode ?? -1, stdout: Buffer.concat(chunks), stderr };
+  }
+
+  /** A one-shot session's only call: one ssh with its own connection (no control socket). */
+  private startDirect(argv: readonly string[]): Child {
+    this.roundTrips++;
+    const env = this.childEnv();
+    return this.exec.start(
+      "ssh",
+      [
+        ...this.hopOptions(this.node),
+        "-T",
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "ControlPath=none",
+        "--",
+        this.node.ip,
+        shJoin(argv),
+      ],
+      { stdin: "pipe", ...(env ? { env } : {}) },
+    );
   }
 
   /** Start argv on the node with stdin kept open (the remote watchdog's lifeline; see remote-exec.ts). */
@@ -282,7 +324,7 @@ export async function withSession<T>(
 ): Promise<T> {
   const s = new SshSession(node, options);
   try {
-    await s.connect();
+    if (!options.oneShot) await s.connect();
     return await fn(s);
   } finally {
     await s.close();

@@ -103,6 +103,9 @@ describe("apply/revert --node with the journal on the node", () => {
     expect(yes.status, yes.stderr).toBe(0);
     for (const p of Object.keys(files)) expect(readFileSync(p, "utf8")).toMatch(/^new \d\n$/);
     expect(readFileSync(join(root, "etc/tuned/kvm4nfv-test/tuned.conf"), "utf8")).toBe("created\n");
+    // read back from the node after the writes, as local apply does (check --against the plan)
+    expect(yes.stdout).toContain("verified: every planned setting reads back as planned");
+    expect(yes.stdout).not.toContain("NOT verified");
     // the node's journal is a local apply's: sealed, chained, verified by readJournal itself
     const read = readJournal(journal);
     expect(read.header.version).toBe(2);
@@ -133,7 +136,7 @@ describe("apply/revert --node with the journal on the node", () => {
     const none = await cli(env, "revert", "--node", "local", "--journal", journal);
     expect(none.status).toBe(2);
     expect(none.stderr.trim()).toMatch(/^kvm4nfv: no journal on node local .*nothing to revert$/);
-  });
+  }, 90_000); // seven CLI runs over SSH: ~15 s alone, twice that while the suite loads the two CPUs
 
   it("a connection dropped mid-apply: one line, exit 4, and the node's journal lets revert finish", async () => {
     const { base, files, planFile, journal, nodeEnv: env } = await setUp("dropped", 6);
@@ -188,6 +191,37 @@ describe("apply/revert --node with the journal on the node", () => {
     expect(existsSync(journal)).toBe(false);
     const archived = readdirSync(base).filter((f) => f.startsWith("journal.json.reverted-"));
     expect(readJournal(join(base, archived[0]!))).toMatchObject({ reverted: true, torn: false });
+  });
+
+  it("a write undone on the node before apply ends does not read back: NOT verified, exit 1 (as locally)", async () => {
+    const { files, planFile, journal, nodeEnv: env } = await setUp("undone", 3);
+    const [first, ...rest] = Object.keys(files) as [string, ...string[]];
+    const child = spawn(
+      "node",
+      ["bin/kvm4nfv.js", "apply", planFile, "--node", "local", "--journal", journal, "--yes"],
+      {
+        env: { ...process.env, ...env, KVM4NFV_TEST_REMOTE_PAUSE_S: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    child.stdout.on("data", (b: Buffer) => {
+      stdout += b.toString();
+    });
+    const closed = new Promise<number | null>((r) => child.on("close", (c) => r(c)));
+    // another agent on the node puts the first file back while apply is still writing the others
+    const deadline = Date.now() + 20_000;
+    while (!readFileSync(first, "utf8").startsWith("new") && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(first, "put back by another agent\n");
+    expect(await closed).toBe(1);
+    const name = first.slice(first.indexOf("/etc/"));
+    expect(stdout).toContain(`NOT verified: still ${name}: put back by another agent -> new 0`);
+    expect(stdout).not.toContain("verified: every planned setting");
+    for (const p of rest) expect(stdout).not.toContain(`NOT verified: still ${p.slice(p.indexOf("/etc/"))}`);
+    const rev = await cli(env, "revert", "--node", "local", "--journal", journal);
+    expect(rev.status, rev.stderr).toBe(0);
+    for (const [p, old] of Object.entries(files)) expect(readFileSync(p)).toEqual(old);
   });
 
   it("a changed node journal is refused before anything is written", async () => {
