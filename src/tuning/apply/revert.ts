@@ -6,9 +6,8 @@
  */
 import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { type HostFs, openHostFs } from "../../host/fs.js";
-import { readHost } from "../../host/read.js";
-import { machineFingerprint } from "../plan.js";
+import type { HostFs } from "../../host/fs.js";
+import { fingerprintOf, openMachineRoot } from "../rtkernel/run-in.js";
 import {
   describeKernelAction,
   isKernelAction,
@@ -40,12 +39,13 @@ export interface RevertReport {
 }
 
 export async function runRevert(options: RevertOptions): Promise<RevertReport> {
-  const fs = options.fs ?? openHostFs(options.root);
+  // a snapshot, or a system root the kernel apply ran in (src/tuning/rtkernel)
+  const fs = options.fs ?? openMachineRoot(options.root);
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);
   const { header, entries, intents } = readJournal(path);
-  const mismatch = fingerprintMismatch(header.machine, machineFingerprint(readHost(fs)));
+  const mismatch = fingerprintMismatch(header.machine, fingerprintOf(fs));
   if (mismatch !== null) {
     throw new InputError("BAD_INPUT", `${path} was written on another machine (${mismatch}): refused`);
   }

@@ -7,17 +7,16 @@
  */
 import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { type HostFs, openHostFs } from "../../host/fs.js";
+import type { HostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "../apply/apply.js";
 import { nodeIo, type WriteIo } from "../apply/io.js";
 import { Journal, readJournal, sha256 } from "../apply/journal.js";
-import { machineFingerprint } from "../plan.js";
 import { dirOption, parseSimulatedInstall } from "./apt.js";
 import { distroLabel, readDistro } from "./distro.js";
 import { distributorOf, grubDefault, grubEntryTitle, setGrubDefault } from "./grub-default.js";
 import { loadRtKernelPlan, type RtKernelPlan } from "./plan.js";
-import { allInstalled, installedOf, PKG_ENV, runIn } from "./run-in.js";
+import { allInstalled, fingerprintOf, installedOf, openMachineRoot, PKG_ENV, runIn } from "./run-in.js";
 
 export interface RtApplyOptions {
   plan: string;
@@ -59,7 +58,7 @@ export function refuseOtherDistribution(plan: RtKernelPlan, fs: HostFs, planPath
 
 export async function runRtKernelApply(options: RtApplyOptions): Promise<RtApplyReport> {
   const plan = loadRtKernelPlan(options.plan);
-  const fs = options.fs ?? openHostFs(options.root);
+  const fs = options.fs ?? openMachineRoot(options.root);
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   if (options.yes) requireRoot(fs, options.isRoot, "kernel apply --yes");
@@ -132,7 +131,7 @@ export async function runRtKernelApply(options: RtApplyOptions): Promise<RtApply
     return report;
   }
 
-  const here = machineFingerprint(readHost(fs));
+  const here = fingerprintOf(fs);
   const path = journalPath(fs, options.journal);
   const journal = Journal.open(path, here);
   report.journal = path;

@@ -3,10 +3,11 @@
  * (/sys/kernel/realtime reads 1; `uname -v`, the "#1 SMP PREEMPT_RT …" part of /proc/version, says PREEMPT_RT)?
  * Its installed /boot/config-RELEASE is judged too (on dnf, the first time it can be). Exit 1 when any fails.
  */
-import { type HostFs, openHostFs } from "../../host/fs.js";
+import type { HostFs } from "../../host/fs.js";
 import { refuseOtherDistribution } from "./apply.js";
 import { judgeConfig, verdictLine } from "./config-verdict.js";
 import { loadRtKernelPlan } from "./plan.js";
+import { openMachineRoot } from "./run-in.js";
 
 export interface RtCheckResult {
   lines: string[];
@@ -15,7 +16,7 @@ export interface RtCheckResult {
 
 export function runRtKernelCheck(options: { plan: string; root?: string; fs?: HostFs }): RtCheckResult {
   const plan = loadRtKernelPlan(options.plan);
-  const fs = options.fs ?? openHostFs(options.root);
+  const fs = options.fs ?? openMachineRoot(options.root);
   refuseOtherDistribution(plan, fs, options.plan);
   const lines: string[] = [];
   let ok = true;

@@ -24,6 +24,7 @@ import {
 import { type ConfigVerdict, judgeConfig, verdictLine } from "./config-verdict.js";
 import { type Distro, distroLabel, readDistro } from "./distro.js";
 import { dnfQueryArgv, parseDnfQuery, rpmArch } from "./dnf.js";
+import { openMachineRoot } from "./run-in.js";
 
 export const RT_PLAN_KIND = "kvm4nfv-rt-kernel-plan";
 
@@ -88,7 +89,7 @@ export function defaultRtCacheDir(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export async function makeRtKernelPlan(options: RtPlanOptions = {}): Promise<RtKernelPlan> {
-  const fs = options.fs ?? openHostFs(options.root);
+  const fs = options.fs ?? openMachineRoot(options.root);
   const exec = options.exec ?? realExec;
   const distro = readDistro(fs);
   const host = readHost(fs);

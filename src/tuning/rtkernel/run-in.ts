@@ -3,7 +3,12 @@
  * (a chroot made with debootstrap, a disposable Debian root) they run inside it with chroot(8), so maintainer
  * scripts, update-initramfs and grubby see that root and never this machine.
  */
+import { resolve } from "node:path";
 import type { Exec, RunOptions, RunResult } from "../../exec.js";
+import { type HostFs, openHostFs, RootFs } from "../../host/fs.js";
+import { readHost } from "../../host/read.js";
+import { machineFingerprint } from "../plan.js";
+import type { MachineFingerprint } from "../plan-types.js";
 import { DPKG_QUERY_FORMAT, parseInstalled } from "./apt.js";
 
 export function inRoot(root: string | undefined, file: string, args: string[]): [string, string[]] {
@@ -74,4 +79,27 @@ export async function allInstalled(
       .map((n) => n.trim())
       .filter(Boolean),
   );
+}
+
+/**
+ * The machine to work on: the live one, a snapshot (as everywhere), or a system root — a directory with its own
+ * etc/os-release and package database (a chroot made with debootstrap), which has no proc/ or sys/ to snapshot.
+ */
+export function openMachineRoot(root?: string): HostFs {
+  if (root !== undefined && resolve(root) !== "/") {
+    const fs = new RootFs(resolve(root));
+    const system =
+      fs.exists("/etc/os-release") && (fs.exists("/var/lib/dpkg/status") || fs.exists("/var/lib/rpm"));
+    if (system) return fs;
+  }
+  return openHostFs(root);
+}
+
+/**
+ * The journal's machine identity. A system root without proc/ and sys/ (a chroot) runs on this machine's CPUs:
+ * its identity is this machine's.
+ */
+export function fingerprintOf(fs: HostFs): MachineFingerprint {
+  const chroot = !fs.live && !fs.exists("/proc/cpuinfo") && !fs.exists("/sys/devices/system/cpu");
+  return machineFingerprint(readHost(chroot ? openHostFs() : fs));
 }
