@@ -62,5 +62,5 @@ export async function undoKernelAction(e: Action, root: string | undefined, exec
 export function describeKernelAction(e: Action): string {
   return e.action === "boot-default"
     ? `default boot entry ${e.old} (grubby)`
-    : `removed ${(e.packages ?? []).join(" ")}`;
+    : `${e.target}: removed ${(e.packages ?? []).join(" ")}`;
 }
