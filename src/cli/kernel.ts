@@ -1,5 +1,6 @@
 /** `kvm4nfv kernel plan|apply|check`: the distribution's PREEMPT_RT kernel (logic in src/tuning/rtkernel/). */
 import type { Command } from "@commander-js/extra-typings";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 
 export function register(program: Command): void {
@@ -42,7 +43,17 @@ export function register(program: Command): void {
     .description("after the reboot: is the planned kernel running, and is it PREEMPT_RT (exit 1 if not)")
     .argument("<plan>", "PLAN.json from kvm4nfv kernel plan -o")
     .option("--root <dir>", "check a snapshot directory instead of this machine")
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION)
     .action(async (plan, opts) => {
+      if (opts.node !== undefined) {
+        const [{ kernelCheckOnNodes }, pod] = await Promise.all([
+          import("../tuning/rtkernel/nodes.js"),
+          import("../pod/commands.js"),
+        ]);
+        return pod.emitOutcome(await kernelCheckOnNodes({ plan, ...opts }));
+      }
       const m = await import("../tuning/rtkernel/check.js");
       const r = m.runRtKernelCheck({ plan, ...opts });
       print(`${r.lines.join("\n")}\n`);
