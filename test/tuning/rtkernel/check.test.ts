@@ -5,15 +5,7 @@
  * on a generic kernel, where check fails and says to reboot.
  */
 import { execFileSync } from "node:child_process";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -50,10 +42,7 @@ describe.skipIf(!haveApt)("kernel check on a machine booted into the planned ker
     expect(banner.startsWith(`${plan.release} `)).toBe(true);
 
     const root = join(tmp, "booted");
-    copyFileSync(
-      "/etc/os-release",
-      join((mkdirSync(join(root, "etc"), { recursive: true }), root), "etc/os-release"),
-    );
+    put(root, "/etc/os-release", readFileSync("/etc/os-release"));
     put(root, "/proc/sys/kernel/osrelease", `${plan.release}\n`);
     put(root, "/sys/kernel/realtime", "1\n");
     put(root, "/proc/version", `Linux version ${banner}\n`);
