@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # headless browser used to look at reports.
 APT_PACKAGES=(rt-tests stress-ng qemu-system-x86 qemu-utils busybox-static cpio zstd xz-utils
   chromium openssh-client util-linux procps kmod)
+APT_PACKAGES+=(debootstrap)  # rtkernel: the kernel apply/revert round trip runs in a disposable Debian root made with debootstrap
 APT_PACKAGES+=(tuned libxml2-utils shellcheck influxdb libvirt-clients)  # consumers: tuned's profile loader, xmllint (JUnit XSD), shellcheck, a real InfluxDB 1.x, virt-xml-validate — emitted files are checked by the programs that read them
 APT_PACKAGES+=(dpdk dpdk-dev openvswitch-switch openvswitch-switch-dpdk sockperf iproute2 coreutils)  # test forwarding: testpmd, OVS-DPDK (its own daemons, never the packages' services), sockperf as generator
 APT_PACKAGES+=(rtla python3.11-minimal)  # instruments: rtla (timerlat/osnoise) and hwlatdetect's Python go into the RT guest image

@@ -8,6 +8,7 @@ import { register as registerCheck } from "./check.js";
 import { register as registerGuest } from "./guest.js";
 import { register as registerInspect } from "./inspect.js";
 import { register as registerJobs } from "./jobs.js";
+import { register as registerKernel } from "./kernel.js";
 import { register as registerPlan } from "./plan.js";
 import { register as registerPodAnsible } from "./pod-ansible.js";
 import { register as registerReport } from "./report.js";
@@ -35,6 +36,7 @@ export function registerCommands(program: Command<any, any, any>): void {
     registerYardstick, // after registerJobs: adds `run task` to the `run` command
     registerPodAnsible,
     registerSriov,
+    registerKernel,
   ];
   for (const r of registers) r(program as Command);
 }

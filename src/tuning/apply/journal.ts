@@ -92,12 +92,15 @@ export interface SchedEntry {
 export interface ActionEntry {
   seq: number;
   kind: "action";
-  action: "mount" | "service" | "grubby";
+  action: "mount" | "service" | "grubby" | "package" | "boot-default";
   target: string;
-  /** grubby: the entry's arguments before apply */
+  /** grubby: the entry's arguments before apply; boot-default: the default kernel before apply */
   old?: string;
   /** grubby: the parameters apply added */
   added?: string;
+  /** package (src/tuning/rtkernel): the package manager, and the packages apply newly installed */
+  manager?: "apt" | "dnf";
+  packages?: string[];
   time: string;
 }
 
@@ -172,10 +175,13 @@ const entrySchemas: Record<string, z.ZodType> = {
   action: z.strictObject({
     seq,
     kind: z.literal("action"),
-    action: z.enum(["mount", "service", "grubby"]),
+    action: z.enum(["mount", "service", "grubby", "package", "boot-default"]),
     target: z.string().min(1),
     old: z.string().optional(),
     added: z.string().optional(),
+    manager: z.enum(["apt", "dnf"]).optional(),
+    // package names only (never an option: revert hands them to apt-get/dnf as arguments)
+    packages: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/)).optional(),
     time,
   }),
   intent: z.strictObject({

@@ -6,9 +6,14 @@
  */
 import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { type HostFs, openHostFs } from "../../host/fs.js";
-import { readHost } from "../../host/read.js";
-import { machineFingerprint } from "../plan.js";
+import type { HostFs } from "../../host/fs.js";
+import { fingerprintOf, openMachineRoot } from "../rtkernel/run-in.js";
+import {
+  describeKernelAction,
+  isKernelAction,
+  refuseRemovingRunningKernel,
+  undoKernelAction,
+} from "../rtkernel/undo.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "./apply.js";
 import { grubbyRestoreArgv } from "./grubby.js";
 import { type FileMeta, nodeIo, removeTemp, type WriteIo } from "./io.js";
@@ -34,12 +39,13 @@ export interface RevertReport {
 }
 
 export async function runRevert(options: RevertOptions): Promise<RevertReport> {
-  const fs = options.fs ?? openHostFs(options.root);
+  // a snapshot, or a system root the kernel apply ran in (src/tuning/rtkernel)
+  const fs = options.fs ?? openMachineRoot(options.root);
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);
   const { header, entries, intents } = readJournal(path);
-  const mismatch = fingerprintMismatch(header.machine, machineFingerprint(readHost(fs)));
+  const mismatch = fingerprintMismatch(header.machine, fingerprintOf(fs));
   if (mismatch !== null) {
     throw new InputError("BAD_INPUT", `${path} was written on another machine (${mismatch}): refused`);
   }
@@ -48,6 +54,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   // what apply wrote without an entry saying what was there before.
   const real = resolveAll(path, entries, fs);
   checkIntents(path, intents, entries, (p) => io.readBytes(real.get(p) ?? fs.resolve(p)));
+  refuseRemovingRunningKernel(fs, entries);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
   const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
@@ -58,15 +65,23 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   for (const e of newestFirst) {
     if (e.kind === "action" && e.action === "service") continue;
     try {
-      if (await undo(e, (p) => real.get(p) ?? fs.resolve(p), fs.live, io, exec)) {
+      // the RT kernel's package and boot default (src/tuning/rtkernel): inside the root apply ran in
+      const kernel = isKernelAction(e);
+      if (
+        kernel
+          ? await undoKernelAction(e, fs.live ? undefined : fs.root, exec)
+          : await undo(e, (p) => real.get(p) ?? fs.resolve(p), fs.live, io, exec)
+      ) {
         report.restored.push(
-          e.kind === "sched"
-            ? `${e.comm} (pid ${e.pid})`
-            : e.kind === "action"
-              ? e.action === "grubby"
-                ? `boot entry ${e.target} (grubby)`
-                : `unmounted ${e.target}`
-              : e.path,
+          kernel
+            ? describeKernelAction(e)
+            : e.kind === "sched"
+              ? `${e.comm} (pid ${e.pid})`
+              : e.kind === "action"
+                ? e.action === "grubby"
+                  ? `boot entry ${e.target} (grubby)`
+                  : `unmounted ${e.target}`
+                : e.path,
         );
         if (e.kind === "file" && e.path === "/etc/default/grub") grubTouched = true;
       } else {

@@ -7,7 +7,8 @@ import { configOpt, fail, pass, SRC, unknown, warn } from "./helpers.js";
 import type { Rule } from "./types.js";
 
 const RT_KERNEL =
-  "apt-get install linux-image-rt-amd64 (Debian; another distribution's PREEMPT_RT kernel elsewhere) and reboot into it";
+  "kvm4nfv kernel plan -o rt.json && kvm4nfv kernel apply rt.json --yes (the distribution's PREEMPT_RT kernel: " +
+  "Debian linux-image-rt-amd64, RHEL-like kernel-rt), reboot into it, then kvm4nfv kernel check rt.json";
 
 function configEvidence(source: string | null, name: string, value: string | null): string {
   return value === null
