@@ -3,13 +3,13 @@
  * frame size (RFC 2544 throughput, then latency at a share of it), and tear everything down — always: on
  * success, on a failure, on a child's timeout, and on SIGINT/SIGTERM (through exec.ts's onInterrupt).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Exec, realExec } from "../../exec.js";
 import { type LatencyResult, startSockperfGenerator } from "./generator.js";
 import type { End } from "./plumbing.js";
-import { addNamespace, reserveHugepages, Teardown } from "./plumbing.js";
+import { addNamespace, deleteNamespace, reserveHugepages, unmount } from "./plumbing.js";
 import { type SearchResult, searchThroughput } from "./rfc2544.js";
 import type { SockperfLatencySummary } from "./sockperf.js";
 import {
@@ -22,6 +22,7 @@ import {
   type SwitchKind,
   TESTPMD_MEM_MIB,
 } from "./switches.js";
+import { isMounted, STATE_PREFIX, type SweepActions, sweepStaleForwarding, Teardown } from "./teardown.js";
 
 export type Topology = "phy2phy" | "pvp" | "pvvp";
 
@@ -77,9 +78,14 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
   requireTools(o.switch);
   const say = o.onProgress ?? (() => {});
   const phase = o.onPhase ?? (() => {});
-  const teardown = new Teardown();
-  const stateDir = mkdtempSync(join(tmpdir(), "kvm4nfv-fwd-"));
-  teardown.add("remove state dir", async () => rmSync(stateDir, { recursive: true, force: true }));
+  // What an earlier run killed mid-way (SIGKILL, its teardown cut short) left behind goes first.
+  for (const line of await sweepStaleForwarding(sweepActions(exec))) say(`left by an earlier run: ${line}`);
+  const stateDir = mkdtempSync(join(tmpdir(), STATE_PREFIX));
+  const teardown = new Teardown(stateDir);
+  teardown.add("remove state dir", async () => {
+    // Never rm -rf into a hugetlbfs still mounted (its umount step failed): the problem is reported instead.
+    if (!isMounted(join(stateDir, "hugepages"))) rmSync(stateDir, { recursive: true, force: true });
+  });
   // Short and unique per process: interface names have 15 characters at most.
   const tag = (process.pid % 100_000).toString(36);
   const a: End = { ns: `kvf${tag}a`, ifname: `kvf${tag}a`, ip: "10.77.0.1", mac: "02:4b:56:46:00:0a" };
@@ -179,4 +185,34 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
     const problems = await teardown.run();
     if (problems.length) say(`teardown problems: ${problems.join("; ")}`);
   }
+}
+
+/** The real undo actions for sweepStaleForwarding (the same as a run's own teardown steps). */
+export function sweepActions(exec: Exec = realExec): SweepActions {
+  return {
+    kill: (pid) => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    },
+    delNetns: async (name) => {
+      // Whatever still runs in it (a sockperf client started by the dead run) goes with it.
+      const pids = await exec.run("ip", ["netns", "pids", name], { allowFailure: true, timeoutMs: 30_000 });
+      for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+      await deleteNamespace(exec, name);
+    },
+    umount: (path) => unmount(exec, path),
+    giveBackHugepages: (nrPath, pages) => {
+      const now = Number(readFileSync(nrPath, "utf8").trim());
+      writeFileSync(nrPath, String(Math.max(0, now - pages)));
+    },
+  };
 }
