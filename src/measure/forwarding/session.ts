@@ -21,7 +21,9 @@ import {
   requireTools,
   type SwitchKind,
   TESTPMD_MEM_MIB,
+  vhostSocket,
 } from "./switches.js";
+import { prepareVnf, startVnf, VNF_CMDLINE, VNF_FORWARDER, VNF_MEMORY_MIB, type VnfDescription, type VnfGuest } from "./vnf.js";
 import { isMounted, STATE_PREFIX, type SweepActions, sweepStaleForwarding, Teardown } from "./teardown.js";
 
 export type Topology = "phy2phy" | "pvp" | "pvvp";
@@ -61,6 +63,8 @@ export interface FrameSizeResult {
 
 export interface ForwardingOutcome {
   switch: Omit<BuiltSwitch, "collect">;
+  /** The VNF guests of PVP/PVVP (null for phy2phy): how they ran and forwarded. */
+  vnf: VnfDescription | null;
   generator: { name: string; version: string | null; pingPong: SockperfLatencySummary | null };
   results: FrameSizeResult[];
   raw: Record<string, string>;
@@ -68,16 +72,24 @@ export interface ForwardingOutcome {
   teardownProblems: string[];
 }
 
-/** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack. */
-export function hugepagesFor(kind: SwitchKind): number {
+/** Guests in the path: the VNFs of PVP (one) and PVVP (two chained). */
+export function guestsFor(topology: Topology): number {
+  return topology === "pvp" ? 1 : topology === "pvvp" ? 2 : 0;
+}
+
+/** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack, plus each guest's RAM. */
+export function hugepagesFor(kind: SwitchKind, guests = 0): number {
   if (kind === "none") return 0;
-  return (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32;
+  return (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32 + guests * (VNF_MEMORY_MIB / 2);
 }
 
 export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec): Promise<ForwardingOutcome> {
   requireTools(o.switch);
   const say = o.onProgress ?? (() => {});
   const phase = o.onPhase ?? (() => {});
+  const guests = guestsFor(o.topology);
+  // The guest image (built once and cached) and the accelerator before anything is set up.
+  const vnfBase = guests > 0 ? await prepareVnf(exec, say) : null;
   // What an earlier run killed mid-way (SIGKILL, its teardown cut short) left behind goes first.
   for (const line of await sweepStaleForwarding(sweepActions(exec))) say(`left by an earlier run: ${line}`);
   const stateDir = mkdtempSync(join(tmpdir(), STATE_PREFIX));
@@ -92,7 +104,7 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
   const b: End = { ns: `kvf${tag}b`, ifname: `kvf${tag}b`, ip: "10.77.0.2", mac: "02:4b:56:46:00:0b" };
   try {
     let hugeDir = "";
-    const pages = hugepagesFor(o.switch);
+    const pages = hugepagesFor(o.switch, guests);
     if (o.switch !== "none") {
       const mount = join(stateDir, "hugepages");
       mkdirSync(mount);
@@ -112,6 +124,7 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       mainCpu: o.mainCpu,
       pmdCpus: o.pmdCpus,
       fwdMode: o.fwdMode,
+      guests,
     };
     const built =
       o.switch === "testpmd"
@@ -120,6 +133,29 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
           ? await buildOvsDpdk(ctx)
           : await buildKernelBridge(ctx);
     say(`${built.description}; ${built.ports}`);
+    const vnfs: VnfGuest[] = [];
+    for (let g = 0; g < guests && vnfBase; g++) {
+      const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
+      vnfs.push(
+        await startVnf({
+          exec,
+          teardown,
+          stateDir,
+          hugeDir,
+          index: g,
+          ports: [
+            { socket: vhostSocket(stateDir, g, 0), mac: mac(0) },
+            { socket: vhostSocket(stateDir, g, 1), mac: mac(1) },
+          ],
+          qemuServer: o.switch === "ovs-dpdk",
+          cpu: o.mainCpu,
+          images: vnfBase.images,
+          accel: vnfBase.accel,
+          say,
+        }),
+      );
+    }
+    await phase("guests up");
     const gen = await startSockperfGenerator({
       exec,
       teardown,
@@ -171,10 +207,25 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       await phase(`measured ${frame}`);
     }
     const raw = await built.collect();
+    vnfs.forEach((v, i) => {
+      raw[`vnf${i}-console.txt`] = v.console();
+    });
     raw["sockperf-ping-pong.txt"] = gen.pingPong.output;
     const { collect: _c, ...sw } = built;
     return {
       switch: sw,
+      vnf: vnfBase
+        ? {
+            vnf: `RT guest${guests > 1 ? "s" : ""} ×${guests} (${vnfBase.images.kernelRelease}, ${vnfBase.accel.toUpperCase()}, 1 vCPU, ${VNF_MEMORY_MIB} MiB on 2 MiB hugepages, share=on)`,
+            forwarder: VNF_FORWARDER,
+            accel: vnfBase.accel,
+            guestKernel: vnfBase.images.kernelRelease,
+            guestCmdline: VNF_CMDLINE,
+            guestMemoryMiB: VNF_MEMORY_MIB,
+            notes: vnfBase.notes,
+            qemuVersion: vnfBase.qemuVersion,
+          }
+        : null,
       generator: { name: gen.name, version: gen.version, pingPong: gen.pingPong.summary },
       results,
       raw,
