@@ -1,14 +1,12 @@
 /**
  * `kvm4nfv test forwarding`: flags → options (every bad value is a UsageError before anything is built), the
- * refusals (SR-IOV without a VF, PVP/PVVP not built yet), the run, one stored run per frame size, a table.
+ * refusals (SR-IOV: no VF, or no wire to it; PVP/PVVP over the bare-metal bridge), the run, one stored run per frame size, a table.
  * Exit 0 SLA met, 1 SLA broken, 2 usage, 3 environment (not root, a tool missing, no VF), 4 a child failed.
  */
-import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { Kvm4nfvError, UsageError } from "../../errors.js";
-import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
 import { openHostFs } from "../../host/fs.js";
+import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
 import { parseSla } from "../sla.js";
 import type { RunRecord } from "../types.js";
 import { parseDuration } from "../units.js";
@@ -90,13 +88,6 @@ export function parseForwardingSla(spec: string): ForwardingSla {
     latency: rest.length ? parseSla(rest.join(",")) : [],
     ...(minThroughputPps !== undefined ? { minThroughputPps } : {}),
   };
-}
-
-/** Virtual functions under a (live or snapshot) sysfs: PCI devices with a physfn link. */
-export function findVirtualFunctions(root = "/"): string[] {
-  const dir = join(root, "sys/bus/pci/devices");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => existsSync(join(dir, d, "physfn")));
 }
 
 export function optionsFromFlags(

@@ -23,8 +23,16 @@ import {
   TESTPMD_MEM_MIB,
   vhostSocket,
 } from "./switches.js";
-import { prepareVnf, startVnf, VNF_CMDLINE, VNF_FORWARDER, VNF_MEMORY_MIB, type VnfDescription, type VnfGuest } from "./vnf.js";
 import { isMounted, STATE_PREFIX, type SweepActions, sweepStaleForwarding, Teardown } from "./teardown.js";
+import {
+  prepareVnf,
+  startVnf,
+  VNF_CMDLINE,
+  VNF_FORWARDER,
+  VNF_MEMORY_MIB,
+  type VnfDescription,
+  type VnfGuest,
+} from "./vnf.js";
 
 export type Topology = "phy2phy" | "pvp" | "pvvp";
 
@@ -80,7 +88,9 @@ export function guestsFor(topology: Topology): number {
 /** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack, plus each guest's RAM. */
 export function hugepagesFor(kind: SwitchKind, guests = 0): number {
   if (kind === "none") return 0;
-  return (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32 + guests * (VNF_MEMORY_MIB / 2);
+  return (
+    (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32 + guests * (VNF_MEMORY_MIB / 2)
+  );
 }
 
 export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec): Promise<ForwardingOutcome> {

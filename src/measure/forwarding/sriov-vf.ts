@@ -47,7 +47,9 @@ export function chooseVf(fs: HostFs): VfChoice {
     throw new Kvm4nfvError(
       "PERMISSION",
       `--switch sriov: ${vfs.length} VF(s) but none ready for the guest: ${first.vf.pciAddress} of ${first.pf.netdev ?? first.pf.pciAddress} is not bound to vfio-pci with its whole IOMMU group (${why})`,
-      { hint: `bind it: echo vfio-pci > /sys/bus/pci/devices/${first.vf.pciAddress}/driver_override, then unbind and reprobe` },
+      {
+        hint: `bind it: echo vfio-pci > /sys/bus/pci/devices/${first.vf.pciAddress}/driver_override, then unbind and reprobe`,
+      },
     );
   }
   return { ...ready, qemuArgs: vfPassthroughArgs(ready.vf) };

@@ -53,7 +53,10 @@ export function testpmdChain(ctx: Pick<SwitchContext, "a" | "b" | "stateDir" | "
   const ports: DpdkPort[] = [{ vdev: `net_tap0,iface=${ctx.a.ifname}`, peerMac: ctx.a.mac }];
   for (let g = 0; g < (ctx.guests ?? 0); g++) {
     for (let p = 0; p < 2; p++) {
-      ports.push({ vdev: `net_vhost${g * 2 + p},iface=${vhostSocket(ctx.stateDir, g, p)},queues=1`, peerMac: "" });
+      ports.push({
+        vdev: `net_vhost${g * 2 + p},iface=${vhostSocket(ctx.stateDir, g, p)},queues=1`,
+        peerMac: "",
+      });
     }
   }
   ports.push({ vdev: `net_tap1,iface=${ctx.b.ifname}`, peerMac: ctx.b.mac });
@@ -70,7 +73,10 @@ export function ovsChainFlows(guests: number): string[] {
   hops.push(2);
   const flows: string[] = [];
   for (let i = 0; i < hops.length; i += 2) {
-    flows.push(`in_port=${hops[i]},actions=output:${hops[i + 1]}`, `in_port=${hops[i + 1]},actions=output:${hops[i]}`);
+    flows.push(
+      `in_port=${hops[i]},actions=output:${hops[i + 1]}`,
+      `in_port=${hops[i + 1]},actions=output:${hops[i]}`,
+    );
   }
   return flows;
 }
@@ -200,6 +206,8 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
     // One NUMA node on this host; a lab host would give one figure per node (e.g. 1024,1024).
     // OVS sizes its mbuf pool for the MTU (halving on failure); 512 MiB leaves room for net_tap's GSO pool.
     `other_config:dpdk-socket-mem=${OVS_SOCKET_MEM_MIB}`,
+    // …and no more: DPDK grows on demand otherwise, into the pages reserved for the VNF guests' RAM.
+    `other_config:dpdk-socket-limit=${OVS_SOCKET_MEM_MIB}`,
     `other_config:dpdk-hugepage-dir=${ctx.hugeDir}`,
     `other_config:dpdk-extra=--file-prefix=kvm4nfv-${ctx.tag} --no-pci --no-telemetry`,
   );

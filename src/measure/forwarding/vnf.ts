@@ -103,7 +103,11 @@ export function vhostUserArgs(index: number, ports: readonly VnfPort[], qemuServ
   return args;
 }
 
-export function vnfSpec(images: GuestImages, o: Pick<VnfOptions, "hugeDir" | "cpu">, initrd: string): GuestSpec {
+export function vnfSpec(
+  images: GuestImages,
+  o: Pick<VnfOptions, "hugeDir" | "cpu">,
+  initrd: string,
+): GuestSpec {
   return defaultSpec(
     { kernel: images.kernel, initrd },
     {
@@ -139,7 +143,10 @@ export async function prepareVnf(
         { hint: "KVM4NFV_QEMU=$(bash scripts/qemu-backports.sh) kvm4nfv test forwarding --topology pvp" },
       );
     }
-    notes.push(TCG_NOTE, "Forwarding through a TCG guest: the figures are the emulator's, far below a KVM guest's.");
+    notes.push(
+      TCG_NOTE,
+      "Forwarding through a TCG guest: the figures are the emulator's, far below a KVM guest's.",
+    );
   }
   return { images, accel: probe.accel, notes, qemuVersion };
 }
@@ -158,7 +165,11 @@ export async function startVnf(o: VnfOptions): Promise<VnfGuest> {
     extraArgs: vhostUserArgs(o.index, o.ports, o.qemuServer),
   });
   const start = processStartTime(guest.pid);
-  o.teardown.add(`stop VNF guest ${o.index}`, () => guest.stop(), start ? { kind: "pid", pid: guest.pid, start } : undefined);
+  o.teardown.add(
+    `stop VNF guest ${o.index}`,
+    () => guest.stop(),
+    start ? { kind: "pid", pid: guest.pid, start } : undefined,
+  );
   const consoleText = () => {
     try {
       return readFileSync(guest.consoleLog, "utf8");
@@ -166,7 +177,13 @@ export async function startVnf(o: VnfOptions): Promise<VnfGuest> {
       return "";
     }
   };
-  await waitForText(guest.consoleLog, consoleText, new RegExp(`${VNF_READY} 2 ports`), guest, o.readyTimeoutMs ?? 300_000);
+  await waitForText(
+    guest.consoleLog,
+    consoleText,
+    new RegExp(`${VNF_READY} 2 ports`),
+    guest,
+    o.readyTimeoutMs ?? 300_000,
+  );
   o.say(`VNF guest ${o.index} (${o.accel}) is forwarding: ${VNF_FORWARDER}`);
   return { name: guest.name, accel: o.accel, console: consoleText };
 }
@@ -198,7 +215,12 @@ function waitForText(
     const backstop = setInterval(look, 2000);
     const timer = setTimeout(() => {
       const tail = read().trim().split("\n").slice(-5).join(" | ");
-      finish(new Kvm4nfvError("GUEST_FAILED", `VNF guest did not start forwarding within ${timeoutMs} ms: ${tail}`));
+      finish(
+        new Kvm4nfvError(
+          "GUEST_FAILED",
+          `VNF guest did not start forwarding within ${timeoutMs} ms: ${tail}`,
+        ),
+      );
     }, timeoutMs);
     void guest.child.exited.then(() => {
       // The job ended (init sends its stderr over virtio-serial, then powers off) or QEMU died.
