@@ -206,8 +206,6 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
     // One NUMA node on this host; a lab host would give one figure per node (e.g. 1024,1024).
     // OVS sizes its mbuf pool for the MTU (halving on failure); 512 MiB leaves room for net_tap's GSO pool.
     `other_config:dpdk-socket-mem=${OVS_SOCKET_MEM_MIB}`,
-    // …and no more: DPDK grows on demand otherwise, into the pages reserved for the VNF guests' RAM.
-    `other_config:dpdk-socket-limit=${OVS_SOCKET_MEM_MIB}`,
     `other_config:dpdk-hugepage-dir=${ctx.hugeDir}`,
     `other_config:dpdk-extra=--file-prefix=kvm4nfv-${ctx.tag} --no-pci --no-telemetry`,
   );
