@@ -18,7 +18,7 @@ import { INIT_SCRIPT } from "./guest-init.js";
 import { addTraceTools, TRACE_PACKAGES } from "./guest-trace-tools.js";
 
 /** Bump when the image layout changes in a way the other inputs do not capture. */
-const FORMAT = 2;
+const FORMAT = 3;
 const KERNEL_META = "linux-image-rt-amd64";
 const TOOLS = ["cyclictest", "oslat", "stress-ng"] as const;
 /** Host packages whose binaries go into the image (their versions are part of the cache key). */
@@ -32,6 +32,8 @@ const WANTED_MODULES = ["virtio_pci", "virtio_console"];
 const NODE_TOOLS = ["dropbear", "dropbearkey", "chrt"] as const;
 const NODE_PACKAGES = ["dropbear-bin", "util-linux"] as const;
 const NODE_MODULES = ["virtio_net"];
+/** forwarding: the guest as PVP/PVVP VNF forwards between its two virtio-net devices with a kernel bridge. */
+const VNF_MODULES = ["bridge"];
 
 export interface GuestImages {
   dir: string;
@@ -227,7 +229,8 @@ async function virtioModules(modDir: string, config: string): Promise<string[]> 
   if (
     /^CONFIG_VIRTIO_CONSOLE=y$/m.test(config) &&
     /^CONFIG_VIRTIO_PCI=y$/m.test(config) &&
-    /^CONFIG_VIRTIO_NET=y$/m.test(config)
+    /^CONFIG_VIRTIO_NET=y$/m.test(config) &&
+    /^CONFIG_BRIDGE=y$/m.test(config)
   )
     return [];
   const index = new Map<string, string>(); // module name → relative path
@@ -250,7 +253,7 @@ async function virtioModules(modDir: string, config: string): Promise<string[]> 
     for (const dep of moduleDepends(await readFile(join(modDir, rel)))) await visit(dep, [...chain, key]);
     order.push(key);
   };
-  for (const m of [...WANTED_MODULES, ...NODE_MODULES]) await visit(m, []);
+  for (const m of [...WANTED_MODULES, ...NODE_MODULES, ...VNF_MODULES]) await visit(m, []);
   return order.map((m) => index.get(m) ?? m);
 }
 

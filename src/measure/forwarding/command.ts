@@ -1,12 +1,11 @@
 /**
  * `kvm4nfv test forwarding`: flags → options (every bad value is a UsageError before anything is built), the
- * refusals (SR-IOV without a VF, PVP/PVVP not built yet), the run, one stored run per frame size, a table.
+ * refusals (SR-IOV: no VF, or no wire to it; PVP/PVVP over the bare-metal bridge), the run, one stored run per frame size, a table.
  * Exit 0 SLA met, 1 SLA broken, 2 usage, 3 environment (not root, a tool missing, no VF), 4 a child failed.
  */
-import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
 import { Kvm4nfvError, UsageError } from "../../errors.js";
+import { openHostFs } from "../../host/fs.js";
 import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
 import { parseSla } from "../sla.js";
 import type { RunRecord } from "../types.js";
@@ -14,6 +13,7 @@ import { parseDuration } from "../units.js";
 import { MAX_FRAME, MIN_FRAME } from "./generator.js";
 import type { ForwardingSla } from "./record.js";
 import type { ForwardingOptions, Topology } from "./session.js";
+import { chooseVf, sriovCannotRun } from "./sriov-vf.js";
 import type { SwitchKind } from "./switches.js";
 
 export interface ForwardingFlags {
@@ -90,13 +90,6 @@ export function parseForwardingSla(spec: string): ForwardingSla {
   };
 }
 
-/** Virtual functions under a (live or snapshot) sysfs: PCI devices with a physfn link. */
-export function findVirtualFunctions(root = "/"): string[] {
-  const dir = join(root, "sys/bus/pci/devices");
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => existsSync(join(dir, d, "physfn")));
-}
-
 export function optionsFromFlags(
   flags: ForwardingFlags,
   onlineCpus = availableParallelism(),
@@ -150,24 +143,24 @@ export function optionsFromFlags(
 /** Refuse what cannot run here, with the reason, before anything is built. */
 export function refusal(o: ForwardingOptions, root = "/"): Kvm4nfvError | null {
   if ((o.switch as string) === "sriov") {
-    const vfs = findVirtualFunctions(root);
-    if (vfs.length === 0) {
-      return new Kvm4nfvError(
-        "PERMISSION",
-        "--switch sriov: this host has no SR-IOV virtual function (no PCI device with a physfn link under /sys/bus/pci/devices)",
-        {
-          hint: "SR-IOV needs a NIC with VFs enabled (echo N > /sys/class/net/PF/device/sriov_numvfs) bound to vfio-pci",
-        },
-      );
+    // The builder takes the VF (whole IOMMU group on vfio-pci) and its guest argv; neither exists to run here.
+    try {
+      return sriovCannotRun(chooseVf(openHostFs(root)));
+    } catch (err) {
+      if (err instanceof Kvm4nfvError) return err;
+      throw err;
     }
+  }
+  if (o.topology !== "phy2phy" && o.switch === "none") {
     return new UsageError(
-      `--switch sriov: ${vfs.length} VF(s) found (${vfs.slice(0, 3).join(", ")}), but passing a VF to the RT guest is not implemented in kvm4nfv yet`,
+      `--topology ${o.topology} --switch none: the bare-metal baseline has no guest in its path`,
+      "use --switch testpmd or ovs-dpdk for pvp/pvvp",
     );
   }
-  if (o.topology !== "phy2phy") {
+  if (o.topology !== "phy2phy" && o.fwdMode === "mac") {
     return new UsageError(
-      `--topology ${o.topology}: the RT guest as VNF (vhost-user ports) is not implemented in kvm4nfv yet`,
-      "use --topology phy2phy",
+      `--topology ${o.topology} --fwd-mode mac: the guest's bridge would take frames addressed to its own ports`,
+      "use --fwd-mode io (the default)",
     );
   }
   return null;

@@ -1,6 +1,6 @@
 /**
- * `run daily|verify --with forwarding`: the forwarding step of a CI job. PVP is not built yet, so the step is
- * phy2phy over testpmd (the job says so) at 64 and 1518 bytes — VSPERF's smallest and largest frames.
+ * `run daily|verify --with forwarding`: the forwarding step of a CI job. PVP exists but is not the step (it needs
+ * QEMU 10 under TCG and a guest boot): phy2phy over testpmd (the job says so) at 64 and 1518 bytes.
  */
 import type { Store } from "../../results/store.js";
 import { readEnvironment } from "../environment.js";
@@ -29,7 +29,9 @@ export async function runForwardingStep(step: ForwardingJobStep): Promise<RunRec
     duration: `${step.durationS ?? 10}s`,
     ...(step.sla ? { sla: step.sla } : {}),
   });
-  step.say(`${step.job}: forwarding phy2phy over testpmd at ${JOB_FRAME_SIZES} bytes (pvp: not built yet) …`);
+  step.say(
+    `${step.job}: forwarding phy2phy over testpmd at ${JOB_FRAME_SIZES} bytes (pvp is not in the job step: under TCG it needs QEMU 10 and a guest boot) …`,
+  );
   const { openHostFs } = await import("../../host/fs.js");
   const outcome = await runForwarding({ ...o, onProgress: (l) => step.say(`forwarding: ${l}`) });
   const session = `${new Date().toISOString()}#${process.pid}`;

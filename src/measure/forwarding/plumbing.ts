@@ -3,43 +3,13 @@
  * (success, failure, timeout, Ctrl-C): network namespaces for the generator's two ends, hugepages reserved for
  * the run (and given back), a hugetlbfs mount, and children started through src/exec.ts.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Kvm4nfvError } from "../../errors.js";
-import { type Child, type Exec, onInterrupt } from "../../exec.js";
+import type { Child, Exec } from "../../exec.js";
+import { processStartTime } from "../../tempdir.js";
+import { isMounted, type Teardown } from "./teardown.js";
 
-/** Undo steps, run newest first, each once; a failing step is recorded and the rest still run. */
-export class Teardown {
-  private steps: Array<{ name: string; undo: () => Promise<void> }> = [];
-  private ran = false;
-  readonly problems: string[] = [];
-  private readonly unregister: () => void;
-
-  constructor() {
-    // On SIGINT/SIGTERM the process exits through exec.ts; undo everything first.
-    this.unregister = onInterrupt(async () => {
-      await this.run();
-    });
-  }
-
-  add(name: string, undo: () => Promise<void>): void {
-    this.steps.push({ name, undo });
-  }
-
-  async run(): Promise<string[]> {
-    if (this.ran) return this.problems;
-    this.ran = true;
-    this.unregister();
-    for (const step of this.steps.reverse()) {
-      try {
-        await step.undo();
-      } catch (err) {
-        this.problems.push(`${step.name}: ${(err as Error).message}`);
-      }
-    }
-    this.steps = [];
-    return this.problems;
-  }
-}
+export { Teardown } from "./teardown.js";
 
 export const HUGEPAGES_2M = "/sys/kernel/mm/hugepages/hugepages-2048kB";
 
@@ -56,11 +26,17 @@ export async function reserveHugepages(
 ): Promise<{ hugeDir: string; before: number; reserved: number }> {
   const nrPath = `${sysDir}/nr_hugepages`;
   const readNr = () => Number(readFileSync(nrPath, "utf8").trim());
+  teardown.check("reserving hugepages");
   const before = readNr();
   writeFileSync(nrPath, String(before + pages));
-  teardown.add("give back hugepages", async () => {
-    writeFileSync(nrPath, String(Math.max(0, readNr() - pages)));
-  });
+  // Registered (and in the ledger) with no await after the write: nothing but a SIGKILL can come between.
+  teardown.add(
+    "give back hugepages",
+    async () => {
+      writeFileSync(nrPath, String(Math.max(0, readNr() - pages)));
+    },
+    { kind: "hugepages", nrPath, pages },
+  );
   const free = Number(readFileSync(`${sysDir}/free_hugepages`, "utf8").trim());
   if (free < pages) {
     throw new Kvm4nfvError(
@@ -69,31 +45,51 @@ export async function reserveHugepages(
       { hint: "memory is fragmented or too small; free memory or reserve hugepages at boot (hugepages=N)" },
     );
   }
+  teardown.check(`mounting ${mountPoint}`);
+  // Before the mount: a mount that timed out under load (killed after the kernel mounted) is still undone.
+  teardown.add(`umount ${mountPoint}`, () => unmount(exec, mountPoint), { kind: "mount", path: mountPoint });
   await exec.run("mount", ["-t", "hugetlbfs", "-o", "pagesize=2M", "nodev", mountPoint], {
-    timeoutMs: 10_000,
-  });
-  teardown.add(`umount ${mountPoint}`, async () => {
-    // A DPDK process just killed may still hold its mappings for a moment.
-    for (let i = 0; ; i++) {
-      const r = await exec.run("umount", [mountPoint], { allowFailure: true, timeoutMs: 10_000 });
-      if (r.exitCode === 0) return;
-      if (i >= 20) throw new Error(r.stderr.trim() || `umount exited with ${r.exitCode}`);
-      await sleep(250);
-    }
+    timeoutMs: 30_000,
   });
   return { hugeDir: mountPoint, before, reserved: pages };
 }
 
 export async function addNamespace(exec: Exec, teardown: Teardown, name: string): Promise<void> {
-  await exec.run("ip", ["netns", "add", name], { timeoutMs: 10_000 });
-  teardown.add(`delete namespace ${name}`, async () => {
-    await exec.run("ip", ["netns", "del", name], { timeoutMs: 10_000 });
-  });
+  teardown.check(`namespace ${name}`);
+  // Before the create: an `ip netns add` killed by its timeout may have created it all the same.
+  teardown.add(`delete namespace ${name}`, () => deleteNamespace(exec, name), { kind: "netns", name });
+  await exec.run("ip", ["netns", "add", name], { timeoutMs: 30_000 });
   await ipIn(exec, name, ["link", "set", "lo", "up"]);
   // No IPv6 (router solicitations, MLD reports): the only frames on the wire are the generator's.
   await exec.run("ip", ["netns", "exec", name, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"], {
-    timeoutMs: 10_000,
+    timeoutMs: 30_000,
   });
+}
+
+/** `ip netns del` until /run/netns/NAME is gone (absent already: nothing to do). */
+export async function deleteNamespace(exec: Exec, name: string): Promise<void> {
+  for (let i = 0; existsSync(`/run/netns/${name}`); i++) {
+    const r = await exec.run("ip", ["netns", "del", name], { allowFailure: true, timeoutMs: 30_000 });
+    if (r.exitCode !== 0 && i >= 5) throw new Error(r.stderr.trim() || `ip netns del exited ${r.exitCode}`);
+  }
+}
+
+/**
+ * Unmount a hugetlbfs (not mounted: nothing to do). A DPDK process or QEMU just killed may hold its mappings
+ * a moment longer: retry, then detach it lazily (the kernel frees it when the last mapping goes), so the mount
+ * never outlives the run.
+ */
+export async function unmount(exec: Exec, mountPoint: string): Promise<void> {
+  for (let i = 0; isMounted(mountPoint); i++) {
+    const lazy = i >= 20;
+    const r = await exec.run("umount", lazy ? ["-l", mountPoint] : [mountPoint], {
+      allowFailure: true,
+      timeoutMs: 30_000,
+    });
+    if (r.exitCode === 0) return;
+    if (lazy) throw new Error(r.stderr.trim() || `umount -l exited with ${r.exitCode}`);
+    await sleep(250);
+  }
 }
 
 export function ipIn(exec: Exec, ns: string, args: string[]) {
@@ -209,5 +205,10 @@ export function sleep(ms: number): Promise<void> {
 
 /** Stop a child (SIGTERM, then SIGKILL) as a teardown step. */
 export function stopStep(teardown: Teardown, child: Child, graceMs = 5000): void {
-  teardown.add(`stop ${child.command.split(" ")[0]}`, () => child.stop(graceMs));
+  const start = processStartTime(child.pid);
+  teardown.add(
+    `stop ${child.command.split(" ")[0]}`,
+    () => child.stop(graceMs),
+    start ? { kind: "pid", pid: child.pid, start } : undefined,
+  );
 }

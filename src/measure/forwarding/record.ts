@@ -104,7 +104,16 @@ export function buildRecords(
         session,
         topology: o.topology,
         switch: o.switch,
-        vnf: o.topology === "phy2phy" ? "none" : "rt-guest",
+        vnf: out.vnf ? out.vnf.vnf : "none",
+        ...(out.vnf
+          ? {
+              vnfForwarder: out.vnf.forwarder,
+              guestAccel: out.vnf.accel,
+              guestKernel: out.vnf.guestKernel,
+              guestCmdline: out.vnf.guestCmdline,
+              ...(out.vnf.notes.length ? { notes: out.vnf.notes.join(" ") } : {}),
+            }
+          : {}),
         ports: out.switch.ports,
         switchDescription: out.switch.description,
         fwdMode: o.switch === "testpmd" ? o.fwdMode : null,
@@ -134,6 +143,7 @@ export function buildRecords(
           ...environment.toolVersions,
           ...out.switch.versions,
           ...(out.generator.version ? { sockperf: out.generator.version } : {}),
+          ...(out.vnf?.qemuVersion ? { qemu: out.vnf.qemuVersion } : {}),
         },
       },
       cpus,

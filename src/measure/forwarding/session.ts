@@ -3,13 +3,13 @@
  * frame size (RFC 2544 throughput, then latency at a share of it), and tear everything down — always: on
  * success, on a failure, on a child's timeout, and on SIGINT/SIGTERM (through exec.ts's onInterrupt).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Exec, realExec } from "../../exec.js";
 import { type LatencyResult, startSockperfGenerator } from "./generator.js";
 import type { End } from "./plumbing.js";
-import { addNamespace, reserveHugepages, Teardown } from "./plumbing.js";
+import { addNamespace, deleteNamespace, reserveHugepages, unmount } from "./plumbing.js";
 import { type SearchResult, searchThroughput } from "./rfc2544.js";
 import type { SockperfLatencySummary } from "./sockperf.js";
 import {
@@ -21,7 +21,18 @@ import {
   requireTools,
   type SwitchKind,
   TESTPMD_MEM_MIB,
+  vhostSocket,
 } from "./switches.js";
+import { isMounted, STATE_PREFIX, type SweepActions, sweepStaleForwarding, Teardown } from "./teardown.js";
+import {
+  prepareVnf,
+  startVnf,
+  VNF_CMDLINE,
+  VNF_FORWARDER,
+  VNF_MEMORY_MIB,
+  type VnfDescription,
+  type VnfGuest,
+} from "./vnf.js";
 
 export type Topology = "phy2phy" | "pvp" | "pvvp";
 
@@ -60,6 +71,8 @@ export interface FrameSizeResult {
 
 export interface ForwardingOutcome {
   switch: Omit<BuiltSwitch, "collect">;
+  /** The VNF guests of PVP/PVVP (null for phy2phy): how they ran and forwarded. */
+  vnf: VnfDescription | null;
   generator: { name: string; version: string | null; pingPong: SockperfLatencySummary | null };
   results: FrameSizeResult[];
   raw: Record<string, string>;
@@ -67,26 +80,41 @@ export interface ForwardingOutcome {
   teardownProblems: string[];
 }
 
-/** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack. */
-export function hugepagesFor(kind: SwitchKind): number {
+/** Guests in the path: the VNFs of PVP (one) and PVVP (two chained). */
+export function guestsFor(topology: Topology): number {
+  return topology === "pvp" ? 1 : topology === "pvvp" ? 2 : 0;
+}
+
+/** 2 MiB pages reserved for the run: the switch's hugepage memory plus slack, plus each guest's RAM. */
+export function hugepagesFor(kind: SwitchKind, guests = 0): number {
   if (kind === "none") return 0;
-  return (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32;
+  return (
+    (kind === "ovs-dpdk" ? OVS_SOCKET_MEM_MIB : TESTPMD_MEM_MIB) / 2 + 32 + guests * (VNF_MEMORY_MIB / 2)
+  );
 }
 
 export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec): Promise<ForwardingOutcome> {
   requireTools(o.switch);
   const say = o.onProgress ?? (() => {});
   const phase = o.onPhase ?? (() => {});
-  const teardown = new Teardown();
-  const stateDir = mkdtempSync(join(tmpdir(), "kvm4nfv-fwd-"));
-  teardown.add("remove state dir", async () => rmSync(stateDir, { recursive: true, force: true }));
+  const guests = guestsFor(o.topology);
+  // The guest image (built once and cached) and the accelerator before anything is set up.
+  const vnfBase = guests > 0 ? await prepareVnf(exec, say) : null;
+  // What an earlier run killed mid-way (SIGKILL, its teardown cut short) left behind goes first.
+  for (const line of await sweepStaleForwarding(sweepActions(exec))) say(`left by an earlier run: ${line}`);
+  const stateDir = mkdtempSync(join(tmpdir(), STATE_PREFIX));
+  const teardown = new Teardown(stateDir);
+  teardown.add("remove state dir", async () => {
+    // Never rm -rf into a hugetlbfs still mounted (its umount step failed): the problem is reported instead.
+    if (!isMounted(join(stateDir, "hugepages"))) rmSync(stateDir, { recursive: true, force: true });
+  });
   // Short and unique per process: interface names have 15 characters at most.
   const tag = (process.pid % 100_000).toString(36);
   const a: End = { ns: `kvf${tag}a`, ifname: `kvf${tag}a`, ip: "10.77.0.1", mac: "02:4b:56:46:00:0a" };
   const b: End = { ns: `kvf${tag}b`, ifname: `kvf${tag}b`, ip: "10.77.0.2", mac: "02:4b:56:46:00:0b" };
   try {
     let hugeDir = "";
-    const pages = hugepagesFor(o.switch);
+    const pages = hugepagesFor(o.switch, guests);
     if (o.switch !== "none") {
       const mount = join(stateDir, "hugepages");
       mkdirSync(mount);
@@ -106,6 +134,7 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       mainCpu: o.mainCpu,
       pmdCpus: o.pmdCpus,
       fwdMode: o.fwdMode,
+      guests,
     };
     const built =
       o.switch === "testpmd"
@@ -114,6 +143,29 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
           ? await buildOvsDpdk(ctx)
           : await buildKernelBridge(ctx);
     say(`${built.description}; ${built.ports}`);
+    const vnfs: VnfGuest[] = [];
+    for (let g = 0; g < guests && vnfBase; g++) {
+      const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
+      vnfs.push(
+        await startVnf({
+          exec,
+          teardown,
+          stateDir,
+          hugeDir,
+          index: g,
+          ports: [
+            { socket: vhostSocket(stateDir, g, 0), mac: mac(0) },
+            { socket: vhostSocket(stateDir, g, 1), mac: mac(1) },
+          ],
+          qemuServer: o.switch === "ovs-dpdk",
+          cpu: o.mainCpu,
+          images: vnfBase.images,
+          accel: vnfBase.accel,
+          say,
+        }),
+      );
+    }
+    await phase("guests up");
     const gen = await startSockperfGenerator({
       exec,
       teardown,
@@ -165,10 +217,25 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       await phase(`measured ${frame}`);
     }
     const raw = await built.collect();
+    vnfs.forEach((v, i) => {
+      raw[`vnf${i}-console.txt`] = v.console();
+    });
     raw["sockperf-ping-pong.txt"] = gen.pingPong.output;
     const { collect: _c, ...sw } = built;
     return {
       switch: sw,
+      vnf: vnfBase
+        ? {
+            vnf: `RT guest${guests > 1 ? "s" : ""} ×${guests} (${vnfBase.images.kernelRelease}, ${vnfBase.accel.toUpperCase()}, 1 vCPU, ${VNF_MEMORY_MIB} MiB on 2 MiB hugepages, share=on)`,
+            forwarder: VNF_FORWARDER,
+            accel: vnfBase.accel,
+            guestKernel: vnfBase.images.kernelRelease,
+            guestCmdline: VNF_CMDLINE,
+            guestMemoryMiB: VNF_MEMORY_MIB,
+            notes: vnfBase.notes,
+            qemuVersion: vnfBase.qemuVersion,
+          }
+        : null,
       generator: { name: gen.name, version: gen.version, pingPong: gen.pingPong.summary },
       results,
       raw,
@@ -179,4 +246,34 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
     const problems = await teardown.run();
     if (problems.length) say(`teardown problems: ${problems.join("; ")}`);
   }
+}
+
+/** The real undo actions for sweepStaleForwarding (the same as a run's own teardown steps). */
+export function sweepActions(exec: Exec = realExec): SweepActions {
+  return {
+    kill: (pid) => {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    },
+    delNetns: async (name) => {
+      // Whatever still runs in it (a sockperf client started by the dead run) goes with it.
+      const pids = await exec.run("ip", ["netns", "pids", name], { allowFailure: true, timeoutMs: 30_000 });
+      for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+      await deleteNamespace(exec, name);
+    },
+    umount: (path) => unmount(exec, path),
+    giveBackHugepages: (nrPath, pages) => {
+      const now = Number(readFileSync(nrPath, "utf8").trim());
+      writeFileSync(nrPath, String(Math.max(0, now - pages)));
+    },
+  };
 }

@@ -19,7 +19,7 @@ import {
   waitForInterface,
   waitForOutput,
 } from "./plumbing.js";
-import { parseDpdkVersion, testpmdArgv } from "./testpmd.js";
+import { type DpdkPort, parseDpdkVersion, testpmdArgv } from "./testpmd.js";
 
 export type SwitchKind = "testpmd" | "ovs-dpdk" | "none";
 
@@ -36,6 +36,49 @@ export interface SwitchContext {
   mainCpu: number;
   pmdCpus: number[];
   fwdMode: "io" | "mac";
+  /** VNF guests in the path (0 phy2phy, 1 pvp, 2 pvvp): two vhost-user ports each, sockets in the state dir. */
+  guests?: number;
+}
+
+/** vhost-user socket of guest `g`'s port `p` (p 0 faces end A, p 1 faces end B). */
+export function vhostSocket(stateDir: string, g: number, p: number): string {
+  return join(stateDir, `vhu${g}${p}.sock`);
+}
+
+/**
+ * testpmd's ports in paired order, so its default port topology (0↔1, 2↔3, …) is the chain:
+ * tap A ↔ guest 0 port 0, guest 0 port 1 ↔ guest 1 port 0, …, last guest's port 1 ↔ tap B.
+ */
+export function testpmdChain(ctx: Pick<SwitchContext, "a" | "b" | "stateDir" | "guests">): DpdkPort[] {
+  const ports: DpdkPort[] = [{ vdev: `net_tap0,iface=${ctx.a.ifname}`, peerMac: ctx.a.mac }];
+  for (let g = 0; g < (ctx.guests ?? 0); g++) {
+    for (let p = 0; p < 2; p++) {
+      ports.push({
+        vdev: `net_vhost${g * 2 + p},iface=${vhostSocket(ctx.stateDir, g, p)},queues=1`,
+        peerMac: "",
+      });
+    }
+  }
+  ports.push({ vdev: `net_tap1,iface=${ctx.b.ifname}`, peerMac: ctx.b.mac });
+  return ports;
+}
+
+/**
+ * OVS flows of the chain: OpenFlow ports 1 (end A) and 2 (end B), guest g's vhost-user ports 3+2g and 4+2g.
+ * phy2phy is VSPERF's 1⇄2; pvp 1⇄3, 4⇄2; pvvp 1⇄3, 4⇄5, 6⇄2.
+ */
+export function ovsChainFlows(guests: number): string[] {
+  const hops: number[] = [1];
+  for (let g = 0; g < guests; g++) hops.push(3 + 2 * g, 4 + 2 * g);
+  hops.push(2);
+  const flows: string[] = [];
+  for (let i = 0; i < hops.length; i += 2) {
+    flows.push(
+      `in_port=${hops[i]},actions=output:${hops[i + 1]}`,
+      `in_port=${hops[i + 1]},actions=output:${hops[i]}`,
+    );
+  }
+  return flows;
 }
 
 export interface BuiltSwitch {
@@ -84,10 +127,7 @@ export async function buildTestpmd(ctx: SwitchContext): Promise<BuiltSwitch> {
     filePrefix: `kvm4nfv-${ctx.tag}`,
     hugeDir: ctx.hugeDir,
     memoryMiB: TESTPMD_MEM_MIB,
-    ports: [
-      { vdev: `net_tap0,iface=${ctx.a.ifname}`, peerMac: ctx.a.mac },
-      { vdev: `net_tap1,iface=${ctx.b.ifname}`, peerMac: ctx.b.mac },
-    ],
+    ports: testpmdChain(ctx),
     mode: ctx.fwdMode,
   });
   // stdin stays open: testpmd forwards until it reads a newline or gets SIGTERM, then prints its statistics.
@@ -103,7 +143,7 @@ export async function buildTestpmd(ctx: SwitchContext): Promise<BuiltSwitch> {
   await configureEnd(exec, ctx.b, ctx.a, true);
   return {
     kind: "testpmd",
-    ports: "software ports: DPDK net_tap (TAP devices moved into the generator's network namespaces)",
+    ports: `software ports: DPDK net_tap (TAP devices moved into the generator's network namespaces)${ctx.guests ? `; ${ctx.guests * 2} vhost-user ports (DPDK net_vhost, testpmd the server) to the VNF guest${ctx.guests > 1 ? "s" : ""}` : ""}`,
     description: `DPDK testpmd ${ctx.fwdMode} forwarding, PMD lcores ${ctx.pmdCpus.join(",")}, main lcore ${ctx.mainCpu}`,
     versions,
     async collect() {
@@ -199,11 +239,30 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
       `ofport_request=${i + 1}`,
     );
   }
+  // The guests' vhost-user ports: OVS the client (dpdkvhostuserclient), QEMU the server; OVS reconnects to a
+  // socket that is not there yet, so these are added before the guests start.
+  for (let g = 0; g < (ctx.guests ?? 0); g++) {
+    for (let p = 0; p < 2; p++) {
+      const name = `vhu${g}${p}`;
+      await vsctl(
+        "add-port",
+        "br0",
+        name,
+        "--",
+        "set",
+        "Interface",
+        name,
+        "type=dpdkvhostuserclient",
+        `options:vhost-server-path=${vhostSocket(ctx.stateDir, g, p)}`,
+        `ofport_request=${3 + 2 * g + p}`,
+      );
+    }
+  }
   const mgmt = `unix:${join(dir, "br0.mgmt")}`;
-  // VSPERF's phy2phy flows: port 1 ⇄ port 2, nothing else (no NORMAL learning in the path).
+  // VSPERF's flows: port to port along the chain, nothing else (no NORMAL learning in the path).
   await exec.run("ovs-ofctl", ["del-flows", mgmt], { env, timeoutMs: 10_000 });
-  await exec.run("ovs-ofctl", ["add-flow", mgmt, "in_port=1,actions=output:2"], { env, timeoutMs: 10_000 });
-  await exec.run("ovs-ofctl", ["add-flow", mgmt, "in_port=2,actions=output:1"], { env, timeoutMs: 10_000 });
+  for (const flow of ovsChainFlows(ctx.guests ?? 0))
+    await exec.run("ovs-ofctl", ["add-flow", mgmt, flow], { env, timeoutMs: 10_000 });
   // OVS attaches a dpdk port, then reconfigures it (queues): the TAP device is re-created meanwhile. Move the
   // kernel ends only once both ports have an OpenFlow port number and no error, and their TAPs exist.
   for (const port of ["p0", "p1"]) {
@@ -231,8 +290,7 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
   const versions: Record<string, string> = ovsVersion ? { "ovs-vswitchd": ovsVersion } : {};
   return {
     kind: "ovs-dpdk",
-    ports:
-      "software ports: DPDK net_tap as OVS dpdk ports (TAP devices moved into the generator's namespaces)",
+    ports: `software ports: DPDK net_tap as OVS dpdk ports (TAP devices moved into the generator's namespaces)${ctx.guests ? `; ${ctx.guests * 2} vhost-user ports (OVS dpdkvhostuserclient, QEMU the server) to the VNF guest${ctx.guests > 1 ? "s" : ""}` : ""}`,
     description: `Open vSwitch (DPDK datapath, datapath_type=netdev), PMD CPUs ${ctx.pmdCpus.join(",")} (pmd-cpu-mask ${mask(ctx.pmdCpus)}), lcore ${ctx.mainCpu}`,
     versions,
     async collect() {

@@ -53,7 +53,7 @@ export function testpmdArgv(a: TestpmdArgs): string[] {
   );
   if (a.mode === "mac") {
     a.ports.forEach((p, i) => {
-      argv.push(`--eth-peer=${i},${p.peerMac}`);
+      if (p.peerMac) argv.push(`--eth-peer=${i},${p.peerMac}`);
     });
   }
   return argv;

@@ -1,10 +1,10 @@
 /** Flags → options (every bad value exits 2 before anything is built), the refusals, and the stored records. */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { openHostFs } from "../../../src/host/fs.js";
 import {
-  findVirtualFunctions,
   optionsFromFlags,
   parseForwardingSla,
   parseFrameSizes,
@@ -12,9 +12,18 @@ import {
   refusal,
 } from "../../../src/measure/forwarding/command.js";
 import { judge, latencyCpuResult, vsperfName } from "../../../src/measure/forwarding/record.js";
+import { hugepagesFor } from "../../../src/measure/forwarding/session.js";
 import { parseSockperfFullLog, parseSockperfLatency } from "../../../src/measure/forwarding/sockperf.js";
+import { chooseVf } from "../../../src/measure/forwarding/sriov-vf.js";
+import { ovsChainFlows, testpmdChain } from "../../../src/measure/forwarding/switches.js";
+import { testpmdArgv } from "../../../src/measure/forwarding/testpmd.js";
+import { vhostUserArgs, vnfSpec } from "../../../src/measure/forwarding/vnf.js";
 import { totalSamples } from "../../../src/measure/stats.js";
+import { buildQemuArgv } from "../../../src/vm/argv.js";
 import { fwFixture } from "./fixtures.js";
+
+const X710 = join(import.meta.dirname, "../../fixtures/snapshots/sriov-x710-provisioned");
+const X710_UNTUNED = join(import.meta.dirname, "../../fixtures/snapshots/sriov-x710-untuned");
 
 describe("flags", () => {
   it("defaults: phy2phy over testpmd, VSPERF's frame sizes, the last CPU for the PMD, CPU 0 housekeeping", () => {
@@ -72,28 +81,119 @@ describe("refusals", () => {
   const root = mkdtempSync(join(tmpdir(), "kvm4nfv-fw-sysfs-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-  it("sriov without a VF: refused with the reason (exit 3)", () => {
-    const o = optionsFromFlags({ switch: "sriov" }, 2);
-    const e = refusal(o, root);
-    expect(e?.message).toMatch(/no SR-IOV virtual function/);
+  it("sriov on a real host's snapshot before provisioning (X710, no VFs): no VF, exit 3", () => {
+    const e = refusal(optionsFromFlags({ switch: "sriov" }, 2), X710_UNTUNED);
     expect(e?.exitCode).toBe(3);
+    expect(e?.message).toMatch(/this host has no SR-IOV virtual function/);
   });
 
-  it("sriov with a VF (a snapshot tree with a physfn link, as the kernel's sysfs ABI has it): found, still refused", () => {
-    const devices = join(root, "sys/bus/pci/devices");
-    mkdirSync(join(devices, "0000:3b:00.0"), { recursive: true });
-    mkdirSync(join(devices, "0000:3b:02.0"), { recursive: true });
-    symlinkSync("../0000:3b:00.0", join(devices, "0000:3b:02.0", "physfn"));
-    expect(findVirtualFunctions(root)).toEqual(["0000:3b:02.0"]);
-    const e = refusal(optionsFromFlags({ switch: "sriov" }, 2), root);
+  it("sriov on the provisioned snapshot: the builder takes the VF on vfio-pci, and says why it cannot run", () => {
+    const choice = chooseVf(openHostFs(X710));
+    // The VFs on iavf are passed over: only a VF whose whole IOMMU group is on vfio-pci can go to a guest.
+    expect(choice.vf.driver).toBe("vfio-pci");
+    expect(choice.vf.pciAddress).toBe("0000:86:02.4");
+    expect(choice.qemuArgs).toEqual(["-device", "vfio-pci,host=0000:86:02.4,id=vnf0vf"]);
+    const e = refusal(optionsFromFlags({ switch: "sriov" }, 2), X710);
+    expect(e?.exitCode).toBe(3);
     expect(e?.message).toMatch(
-      /1 VF\(s\) found \(0000:3b:02.0\), but passing a VF to the RT guest is not implemented/,
+      /VF 0000:86:02\.4 of ens2f0 is ready for the guest \(-device vfio-pci,host=0000:86:02\.4/,
+    );
+    expect(e?.message).toMatch(/cannot reach the VF's wire/);
+  });
+
+  it("sriov with VFs, none on vfio-pci (the provisioned snapshot with those VFs back on iavf): refused, naming one", () => {
+    const copy = join(root, "x710");
+    cpSync(X710, copy, { recursive: true, verbatimSymlinks: true });
+    const parent = join(copy, "sys/devices/pci0000:85/0000:85:02.0");
+    for (const dev of readdirSync(parent)) {
+      const driver = join(parent, dev, "driver");
+      if (!readlinkSync(driver, { encoding: "utf8" }).endsWith("/vfio-pci")) continue;
+      rmSync(driver);
+      symlinkSync("../../../../bus/pci/drivers/iavf", driver);
+    }
+    const e = refusal(optionsFromFlags({ switch: "sriov" }, 2), copy);
+    expect(e?.exitCode).toBe(3);
+    expect(e?.message).toMatch(
+      /VF\(s\) but none ready for the guest: 0000:86:02\.0 of ens2f0 is not bound to vfio-pci/,
     );
   });
 
-  it("pvp is refused (not built yet); phy2phy is not", () => {
-    expect(refusal(optionsFromFlags({ topology: "pvp" }, 2))?.message).toMatch(/not implemented/);
+  it("pvp and pvvp are built (no refusal), but not over the bare-metal bridge nor with mac forwarding", () => {
+    expect(refusal(optionsFromFlags({ topology: "pvp" }, 2))).toBeNull();
+    expect(refusal(optionsFromFlags({ topology: "pvvp", switch: "ovs-dpdk" }, 2))).toBeNull();
     expect(refusal(optionsFromFlags({}, 2))).toBeNull();
+    expect(refusal(optionsFromFlags({ topology: "pvp", switch: "none" }, 2))?.message).toMatch(
+      /no guest in its path/,
+    );
+    expect(refusal(optionsFromFlags({ topology: "pvp", fwdMode: "mac" }, 2))?.exitCode).toBe(2);
+  });
+});
+
+describe("chains", () => {
+  const end = (c: string) => ({ ns: `n${c}`, ifname: `i${c}`, ip: "", mac: `m${c}` });
+  it("testpmd's ports in paired order: tap A, each guest's two vhost-user ports, tap B", () => {
+    const ports = testpmdChain({ a: end("a"), b: end("b"), stateDir: "/s", guests: 2 }).map((p) => p.vdev);
+    expect(ports).toEqual([
+      "net_tap0,iface=ia",
+      "net_vhost0,iface=/s/vhu00.sock,queues=1",
+      "net_vhost1,iface=/s/vhu01.sock,queues=1",
+      "net_vhost2,iface=/s/vhu10.sock,queues=1",
+      "net_vhost3,iface=/s/vhu11.sock,queues=1",
+      "net_tap1,iface=ib",
+    ]);
+    // mac forwarding writes a peer only for the generator's ends
+    const argv = testpmdArgv({
+      mainLcore: 0,
+      forwardLcores: [1],
+      filePrefix: "p",
+      hugeDir: "/h",
+      memoryMiB: 64,
+      ports: testpmdChain({ a: end("a"), b: end("b"), stateDir: "/s", guests: 1 }),
+      mode: "mac",
+    });
+    expect(argv.filter((a) => a.startsWith("--eth-peer"))).toEqual(["--eth-peer=0,ma", "--eth-peer=3,mb"]);
+  });
+
+  it("OVS flows along the chain (VSPERF's phy2phy, pvp, pvvp)", () => {
+    expect(ovsChainFlows(0)).toEqual(["in_port=1,actions=output:2", "in_port=2,actions=output:1"]);
+    expect(ovsChainFlows(1)).toEqual([
+      "in_port=1,actions=output:3",
+      "in_port=3,actions=output:1",
+      "in_port=4,actions=output:2",
+      "in_port=2,actions=output:4",
+    ]);
+    expect(ovsChainFlows(2)).toContain("in_port=4,actions=output:5");
+    expect(ovsChainFlows(2)).toContain("in_port=6,actions=output:2");
+  });
+
+  it("the VNF guest's QEMU arguments: vhost-user netdevs (QEMU the server for OVS), memory shared on hugetlbfs", () => {
+    const ports = [
+      { socket: "/s/vhu00.sock", mac: "52:54:00:4b:00:00" },
+      { socket: "/s/vhu01.sock", mac: "52:54:00:4b:00:01" },
+    ];
+    expect(vhostUserArgs(0, ports, false).slice(0, 6)).toEqual([
+      "-chardev",
+      "socket,id=vnf0p0c,path=/s/vhu00.sock",
+      "-netdev",
+      "vhost-user,id=vnf0p0n,chardev=vnf0p0c",
+      "-device",
+      "virtio-net-pci,netdev=vnf0p0n,mac=52:54:00:4b:00:00",
+    ]);
+    expect(vhostUserArgs(0, ports, true)[1]).toBe("socket,id=vnf0p0c,path=/s/vhu00.sock,server=on,wait=off");
+    const images = { kernel: "/k", initrd: "/i" } as Parameters<typeof vnfSpec>[0];
+    const argv = buildQemuArgv(
+      vnfSpec(images, { hugeDir: "/h", cpu: 0 }, "/i2"),
+      "tcg",
+      {
+        qmpSocket: "/q",
+        consoleLog: "/c",
+        outputFile: "/o",
+      },
+      { name: "n", paused: true },
+    );
+    expect(argv).toContain("memory-backend-file,id=mem,size=256M,mem-path=/h,share=on,prealloc=on");
+    expect(hugepagesFor("testpmd", 1)).toBe(64 + 128);
+    expect(hugepagesFor("ovs-dpdk", 2)).toBe(288 + 256);
   });
 });
 

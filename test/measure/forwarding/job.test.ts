@@ -44,7 +44,7 @@ describe("run --with forwarding", () => {
           // throughput=1 fps: met whenever a loss-free rate was found at all.
           expect(r.verdict.status).toBe(Number(r.metrics.throughputPps) >= 1 ? "pass" : "fail");
         }
-        expect(lines[0]).toMatch(/pvp: not built yet/);
+        expect(lines[0]).toMatch(/pvp is not in the job step/);
       } finally {
         store.close();
       }
