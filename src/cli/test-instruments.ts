@@ -4,6 +4,7 @@
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { storeOption } from "./options.js";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 
 /** The flags every instrument shares with `test timer`. */
@@ -25,7 +26,10 @@ function common(cmd: Command, defaultSla: string): Command {
     .option("--sla <spec>", `limits in µs (default ${defaultSla})`)
     .option("--label <label>", "label stored with the run (default: the load)")
     .addOption(storeOption())
-    .option("--json", "print the stored run record as JSON") as unknown as Command;
+    .option("--json", "print the stored run record as JSON")
+    .option(...POD_OPTION)
+    .option(...NODE_OPTION)
+    .option(...ACCEPT_NEW_OPTION) as unknown as Command;
 }
 
 async function finish(outcome: Promise<{ text: string; exitCode: number }>): Promise<void> {

@@ -6,14 +6,17 @@
  * recorded, max = hwlatdetect's "Max Latency" (0 when below the threshold), min/avg over the samples.
  * Each sample's worst gap (inner or outer) feeds a 1 µs histogram; the why/ module names platform.smi.
  */
-import { toolMissing } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { type HostFs, RootFs } from "../../host/fs.js";
 import { formatCpuList } from "../../host/parse/cpulist.js";
 import { parseRtTestsVersion, readEnvironment } from "../environment.js";
-import { loadComboName } from "../guest-timer.js";
-import type { LoadKind } from "../load.js";
-import { GUEST_RT_VCPU, runInRtGuest } from "../rtla/rt-guest.js";
+import {
+  guestRecordBase,
+  hostPrelude,
+  type InstrumentOptions,
+  runInstrumentInGuest,
+  runToolToEnd,
+} from "../rtla/instrument.js";
+import { GUEST_RT_VCPU, type RtGuestOutcome } from "../rtla/rt-guest.js";
 import { guestTracerCheck, requireTracer, tracerMissing } from "../rtla/tracers.js";
 import { evaluateSla, formatSla, parseSla } from "../sla.js";
 import { computePercentiles } from "../stats.js";
@@ -26,18 +29,9 @@ import { parseHwlatdetect } from "./parse.js";
 export const DEFAULT_HWLAT_SLA = "max=20";
 export const GUEST_PYTHON_CMD = ["python3.11", "-S", "/usr/sbin/hwlatdetect"];
 
-export interface HwlatOptions {
-  where?: "host" | "guest";
-  cpus?: readonly number[];
-  durationMs?: number;
-  load?: LoadKind;
-  accel?: "auto" | "kvm" | "tcg";
-  sla?: readonly SlaLimit[];
+export interface HwlatOptions extends InstrumentOptions {
   /** Samples above this are recorded (hwlatdetect --threshold); default 10 µs, hwlatdetect's own. */
   thresholdUs?: number;
-  label?: string;
-  fs?: HostFs;
-  onNote?: (note: string) => void;
 }
 
 export interface HwlatPlan {
@@ -63,11 +57,19 @@ export function planHwlat(options: HwlatOptions, cpus: number[]): HwlatPlan {
   return { cpus, args, expectedMs: seconds * 1000, sla, histogramUs };
 }
 
+/**
+ * hwlatdetect leaves tracefs changed (tracing_cpumask at --cpu-list, tracing_thresh at --threshold): they are
+ * put back, so what runs next in the same boot (a --trace capture, rtla) sees tracefs as it was.
+ */
 export function hwlatGuestScript(plan: HwlatPlan): string {
   return guestTracerCheck(
     "hwlat",
     "hwlat",
-    `${GUEST_PYTHON_CMD.join(" ")} ${plan.args.join(" ")} > /out/hwlat.stdout 2> /out/hwlat.stderr; echo $? > /out/hwlat.rc`,
+    [
+      "T=/sys/kernel/tracing; HWMASK=$(cat $T/tracing_cpumask); HWTHRESH=$(cat $T/tracing_thresh)",
+      `${GUEST_PYTHON_CMD.join(" ")} ${plan.args.join(" ")} > /out/hwlat.stdout 2> /out/hwlat.stderr; echo $? > /out/hwlat.rc`,
+      'echo "$HWMASK" > $T/tracing_cpumask; echo "$HWTHRESH" > $T/tracing_thresh',
+    ].join("\n"),
   );
 }
 
@@ -151,30 +153,20 @@ export function assembleHwlatRecord(input: {
 export async function runHwlatTest(options: HwlatOptions = {}, exec: Exec = realExec): Promise<RunRecord> {
   if (options.where === "guest") {
     const plan = planHwlat(options, [GUEST_RT_VCPU]);
-    const outcome = await runInRtGuest(
-      {
-        script: hwlatGuestScript(plan),
-        expectedMs: plan.expectedMs,
-        hostLoad: options.load ?? "idle",
-        ...(options.cpus ? { cpus: options.cpus } : {}),
-        ...(options.accel ? { accel: options.accel } : {}),
-        ...(options.onNote ? { onNote: options.onNote } : {}),
-        ...(options.fs ? { fs: options.fs } : {}),
-      },
+    // hwlatdetect spins with interrupts off on the measured CPU: no guest load beside it.
+    const { outcome, load } = await runInstrumentInGuest(
+      { ...options, guestLoad: "idle" },
+      { expectedMs: plan.expectedMs, script: () => hwlatGuestScript(plan) },
       exec,
     );
-    return hwlatRecordFromGuest(options, plan, outcome, loadComboName(options.load ?? "idle", "idle"));
+    return hwlatRecordFromGuest(options, plan, outcome, load);
   }
-  const fs = options.fs ?? new RootFs("/");
-  if (!exec.which("hwlatdetect")) throw toolMissing("hwlatdetect");
-  requireTracer(fs, "hwlat");
+  const { fs, extraParams } = hostPrelude(options, exec, "hwlatdetect");
+  requireTracer(fs, "hwlat", options.node !== undefined ? `node ${options.node}: ` : "");
   const plan = planHwlat(options, chooseCpus(fs, options.cpus).cpus);
   const environment = readEnvironment(fs, {});
   const startedAt = new Date().toISOString();
-  const r = await exec.run("hwlatdetect", plan.args, {
-    allowFailure: true,
-    timeoutMs: plan.expectedMs + 60_000,
-  });
+  const r = await runToolToEnd(exec, options, "hwlatdetect", plan.args, plan.expectedMs + 60_000);
   return assembleHwlatRecord({
     options,
     plan,
@@ -183,28 +175,30 @@ export async function runHwlatTest(options: HwlatOptions = {}, exec: Exec = real
     environment,
     raw: {},
     output: { command: r.command, exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr },
+    extraParams,
   });
 }
 
 export function hwlatRecordFromGuest(
   options: HwlatOptions,
   plan: HwlatPlan,
-  outcome: Awaited<ReturnType<typeof runInRtGuest>>,
+  outcome: RtGuestOutcome,
   load: string,
 ): RunRecord {
   const out = outcome.result.outputs;
   const missing = out["hwlat.missing"];
   if (missing !== undefined) throw tracerMissing("hwlat", missing.trim().split(/\s+/).filter(Boolean));
-  const environment = { ...outcome.environment, toolVersions: { ...outcome.environment.toolVersions } };
-  const v = parseRtTestsVersion(out["oslat.version"] ?? "", "oslat");
-  if (v) environment.toolVersions["rt-tests (guest)"] = v;
+  const { environment, raw } = guestRecordBase(outcome, {
+    key: "rt-tests (guest)",
+    value: parseRtTestsVersion(out["oslat.version"] ?? "", "oslat"),
+  });
   return assembleHwlatRecord({
     options: { ...options, label: options.label ?? load },
     plan,
     load,
     startedAt: outcome.startedAt,
     environment,
-    raw: { ...outcome.raw },
+    raw,
     output: {
       command: `hwlatdetect ${plan.args.join(" ")} (in the guest)`,
       exitCode: out["hwlat.rc"] === undefined ? -1 : Number(out["hwlat.rc"].trim()),

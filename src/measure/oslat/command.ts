@@ -5,12 +5,14 @@ import { parseCpuList } from "../../host/parse/cpulist.js";
 import { parseLoadCombo } from "../guest-timer.js";
 import { parseLoadKind } from "../load.js";
 import { formatLatencyRun } from "../rtla/format.js";
+import type { InstrumentOptions } from "../rtla/instrument.js";
+import { type NodeFlags, runOnNode } from "../rtla/node.js";
 import { parseSla } from "../sla.js";
 import type { RunRecord } from "../types.js";
 import { parseDuration, parsePositiveInt } from "../units.js";
 import { DEFAULT_OSLAT_SLA, type OslatOptions, runOslatTest } from "./oslat.js";
 
-export interface InstrumentFlags {
+export interface InstrumentFlags extends NodeFlags {
   where?: string;
   cpus?: string;
   duration?: string;
@@ -92,8 +94,22 @@ export async function storeAndFormat(
   return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
 }
 
+/** Run here, or with --node on that pod node (its files, its tool, a run directory there). */
+export function runHereOrOnNode<O extends InstrumentOptions>(
+  tool: string,
+  flags: InstrumentFlags,
+  options: O,
+  run: (options: O, exec?: Exec) => Promise<RunRecord>,
+  exec?: Exec,
+): Promise<RunRecord> {
+  if (flags.node === undefined) return run(options, exec);
+  return runOnNode(tool, flags, (on) =>
+    run({ ...options, fs: on.fs, node: on.node, nodeDir: on.nodeDir }, on.exec),
+  );
+}
+
 export async function oslatCommand(flags: InstrumentFlags, exec?: Exec) {
   const options = oslatOptionsFromFlags(flags);
   options.onNote = (n) => process.stderr.write(`kvm4nfv: ${n}\n`);
-  return storeAndFormat(await runOslatTest(options, exec), flags);
+  return storeAndFormat(await runHereOrOnNode("oslat", flags, options, runOslatTest, exec), flags);
 }

@@ -8,14 +8,21 @@
  */
 import { UsageError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
-import { type HostFs, RootFs } from "../../host/fs.js";
 import { formatCpuList } from "../../host/parse/cpulist.js";
 import { parseRtTestsVersion, probeStressNg, readEnvironment } from "../environment.js";
-import { loadComboName } from "../guest-timer.js";
-import { type LoadKind, stressArgs, withLoad } from "../load.js";
+import { withLoad } from "../load.js";
 import { parseOslat } from "../parse/oslat.js";
 import { type ProgressOptions, withProgress } from "../progress.js";
-import { GUEST_HK_VCPU, GUEST_RT_VCPU, runInRtGuest } from "../rtla/rt-guest.js";
+import {
+  guestRecordBase,
+  hostPrelude,
+  type InstrumentOptions,
+  runInstrumentInGuest,
+  runToolToEnd,
+  shq,
+  withGuestLoad,
+} from "../rtla/instrument.js";
+import { GUEST_HK_VCPU, GUEST_RT_VCPU, type RtGuestOutcome } from "../rtla/rt-guest.js";
 import { evaluateSla, formatSla, parseSla } from "../sla.js";
 import { chooseCpus, explainFailure } from "../timer.js";
 import type { RunEnvironment, RunRecord, SlaLimit } from "../types.js";
@@ -23,22 +30,13 @@ import type { RunEnvironment, RunRecord, SlaLimit } from "../types.js";
 /** cnf-tests' example oslat threshold (OSLAT_MAXIMUM_LATENCY 20 µs). */
 export const DEFAULT_OSLAT_SLA = "max=20";
 
-export interface OslatOptions {
-  where?: "host" | "guest";
-  cpus?: readonly number[];
+export interface OslatOptions extends InstrumentOptions {
   /** Whole seconds (oslat -D); default 60 s. */
   durationMs?: number;
-  load?: LoadKind;
-  guestLoad?: LoadKind;
-  accel?: "auto" | "kvm" | "tcg";
-  sla?: readonly SlaLimit[];
   /** SCHED_FIFO priority (oslat -f); default: oslat's own (SCHED_OTHER, as cnf-tests runs it). */
   priority?: number;
-  label?: string;
-  fs?: HostFs;
   pinSelf?: boolean;
   progress?: ProgressOptions;
-  onNote?: (note: string) => void;
 }
 
 export interface OslatPlan {
@@ -77,26 +75,13 @@ export function planOslat(options: OslatOptions, cpuSets: { cpus: number[]; onli
   return { cpus: cpuSets.cpus, housekeeping, args, buckets, expectedMs: seconds * 1000 + 1000, sla };
 }
 
-function shq(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** Guest job lines: oslat on the RT vCPU, optional guest load on vCPU 0; files oslat.* in /out. */
 export function oslatGuestScript(plan: OslatPlan, guestLoadArgs: readonly string[] | null): string {
-  const lines = ["oslat --version > /out/oslat.version 2>&1"];
-  if (guestLoadArgs) {
-    lines.push(
-      `stress-ng ${guestLoadArgs.map(shq).join(" ")} > /out/stress-ng.output 2>&1 &`,
-      "LOAD=$!",
-      "sleep 1",
-    );
-  }
-  lines.push(
+  const body = [
     `oslat ${plan.args.map(shq).join(" ")} > /out/oslat.stdout 2> /out/oslat.stderr`,
     "echo $? > /out/oslat.rc",
-  );
-  if (guestLoadArgs) lines.push('kill "$LOAD" 2>/dev/null; wait "$LOAD" 2>/dev/null');
-  return `${lines.join("\n")}\n`;
+  ];
+  return `${["oslat --version > /out/oslat.version 2>&1", ...withGuestLoad(body, guestLoadArgs)].join("\n")}\n`;
 }
 
 /** One oslat run (host or guest) → the run record. */
@@ -155,11 +140,7 @@ export async function runOslatTest(options: OslatOptions = {}, exec: Exec = real
 }
 
 async function runHostOslat(options: OslatOptions, exec: Exec): Promise<RunRecord> {
-  const fs = options.fs ?? new RootFs("/");
-  if (!exec.which("oslat")) {
-    const { toolMissing } = await import("../../errors.js");
-    throw toolMissing("oslat");
-  }
+  const { fs, extraParams, loadDir } = hostPrelude(options, exec, "oslat");
   const plan = planOslat(options, chooseCpus(fs, options.cpus));
   const load = options.load ?? "idle";
   const toolVersions: Record<string, string> = {};
@@ -171,14 +152,15 @@ async function runHostOslat(options: OslatOptions, exec: Exec): Promise<RunRecor
   const startedAt = new Date().toISOString();
   const raw: Record<string, string> = {};
   const result = await withLoad(
-    { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs },
+    { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs, ...loadDir },
     exec,
     async (running) => {
-      const title = `oslat on CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
+      const on = options.node !== undefined ? ` on node ${options.node}` : "";
+      const title = `oslat${on} on CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
       const r = await withProgress(
         title,
         plan.expectedMs,
-        () => exec.run("oslat", plan.args, { allowFailure: true, timeoutMs: plan.expectedMs + 60_000 }),
+        () => runToolToEnd(exec, options, "oslat", plan.args, plan.expectedMs + 60_000),
         options.progress,
       );
       if (running) raw["stress-ng.output"] = running.output();
@@ -198,6 +180,7 @@ async function runHostOslat(options: OslatOptions, exec: Exec): Promise<RunRecor
       stdout: result.stdout,
       stderr: result.stderr,
     },
+    extraParams,
   });
 }
 
@@ -206,50 +189,34 @@ async function runGuestOslat(options: OslatOptions, exec: Exec): Promise<RunReco
     { ...options, cpus: [GUEST_RT_VCPU] },
     { cpus: [GUEST_RT_VCPU], online: [GUEST_HK_VCPU, GUEST_RT_VCPU] },
   );
-  const hostLoad = options.load ?? "idle";
-  const guestLoad = options.guestLoad ?? "idle";
-  const guestLoadArgs =
-    guestLoad === "idle"
-      ? null
-      : stressArgs(
-          { kind: guestLoad, cpus: [GUEST_HK_VCPU], durationMs: plan.expectedMs, vmBytes: "64M" },
-          "/tmp",
-        );
-  const outcome = await runInRtGuest(
-    {
-      script: oslatGuestScript(plan, guestLoadArgs),
-      expectedMs: plan.expectedMs,
-      hostLoad,
-      ...(options.cpus ? { cpus: options.cpus } : {}),
-      ...(options.accel ? { accel: options.accel } : {}),
-      ...(options.onNote ? { onNote: options.onNote } : {}),
-      ...(options.fs ? { fs: options.fs } : {}),
-    },
+  const { outcome, load } = await runInstrumentInGuest(
+    options,
+    { expectedMs: plan.expectedMs, script: (args) => oslatGuestScript(plan, args) },
     exec,
   );
-  return oslatRecordFromGuest(options, plan, outcome, loadComboName(hostLoad, guestLoad));
+  return oslatRecordFromGuest(options, plan, outcome, load);
 }
 
 /** The oslat record from a guest job's outputs (also used when several instruments share one boot). */
 export function oslatRecordFromGuest(
   options: OslatOptions,
   plan: OslatPlan,
-  outcome: Awaited<ReturnType<typeof runInRtGuest>>,
+  outcome: RtGuestOutcome,
   load: string,
 ): RunRecord {
   const out = outcome.result.outputs;
   const rc = Number((out["oslat.rc"] ?? "").trim());
-  const version = parseRtTestsVersion(out["oslat.version"] ?? "", "oslat");
-  const environment = { ...outcome.environment, toolVersions: { ...outcome.environment.toolVersions } };
-  if (version) environment.toolVersions["oslat (guest)"] = version;
-  if (out["stress-ng.output"]) outcome.raw["guest-stress-ng.output"] = out["stress-ng.output"];
+  const { environment, raw } = guestRecordBase(outcome, {
+    key: "oslat (guest)",
+    value: parseRtTestsVersion(out["oslat.version"] ?? "", "oslat"),
+  });
   return assembleOslatRecord({
     options: { ...options, label: options.label ?? load },
     plan,
     load,
     startedAt: outcome.startedAt,
     environment,
-    raw: { ...outcome.raw },
+    raw,
     output: {
       command: `oslat ${plan.args.join(" ")} (in the guest)`,
       exitCode: out["oslat.rc"] === undefined ? -1 : Number.isFinite(rc) ? rc : -1,

@@ -1,7 +1,7 @@
 /** `kvm4nfv test timerlat|osnoise|hwlat`: flags → options, run, store, format. */
 import type { Exec } from "../../exec.js";
 import { DEFAULT_HWLAT_SLA, runHwlatTest } from "../hwlat/hwlat.js";
-import { commonOptions, type InstrumentFlags, storeAndFormat } from "../oslat/command.js";
+import { commonOptions, type InstrumentFlags, runHereOrOnNode, storeAndFormat } from "../oslat/command.js";
 import { parseMicros } from "../units.js";
 import { DEFAULT_RTLA_SLA, type RtlaTool, runRtlaTest } from "./rtla.js";
 
@@ -15,14 +15,16 @@ const note = (n: string) => process.stderr.write(`kvm4nfv: ${n}\n`);
 export async function rtlaCommand(tool: RtlaTool, flags: RtlaFlags, exec?: Exec) {
   const options = { tool, ...commonOptions(flags, DEFAULT_RTLA_SLA), onNote: note };
   const stopAtUs = flags.stopAt !== undefined ? parseMicros(flags.stopAt, "--stop-at") : undefined;
-  const run = await runRtlaTest({ ...options, ...(stopAtUs !== undefined ? { stopAtUs } : {}) }, exec);
+  const all = { ...options, ...(stopAtUs !== undefined ? { stopAtUs } : {}) };
+  const run = await runHereOrOnNode(tool, flags, all, runRtlaTest, exec);
   return storeAndFormat(run, flags);
 }
 
 export async function hwlatCommand(flags: RtlaFlags, exec?: Exec) {
   const options = { ...commonOptions(flags, DEFAULT_HWLAT_SLA), onNote: note };
   const thresholdUs = flags.threshold !== undefined ? parseMicros(flags.threshold, "--threshold") : undefined;
-  const run = await runHwlatTest({ ...options, ...(thresholdUs !== undefined ? { thresholdUs } : {}) }, exec);
+  const all = { ...options, ...(thresholdUs !== undefined ? { thresholdUs } : {}) };
+  const run = await runHereOrOnNode("hwlat", flags, all, runHwlatTest, exec);
   return storeAndFormat(run, flags);
 }
 

@@ -24,18 +24,25 @@ const CONFIG: Record<string, string> = {
   hwlat: "CONFIG_HWLAT_TRACER",
 };
 
-export function tracerMissing(tracer: string, available: readonly string[] | null): Kvm4nfvError {
+/** `where`: "node NAME: " when the kernel is a pod node's. */
+export function tracerMissing(tracer: string, available: readonly string[] | null, where = ""): Kvm4nfvError {
   const have = available ? ` (it has: ${available.join(" ") || "none"})` : "";
-  return new Kvm4nfvError("TOOL_MISSING", `the running kernel has no ${tracer} tracer${have}`, {
+  return new Kvm4nfvError("TOOL_MISSING", `${where}the running kernel has no ${tracer} tracer${have}`, {
     hint: `measure in the RT guest with --where guest, or boot a kernel built with ${CONFIG[tracer] ?? "that tracer"}=y such as Debian's linux-image-rt-amd64`,
   });
 }
 
 /** Throw the one-line exit-3 error when tracefs shows the tracer is absent; silent when it cannot tell. */
-export function requireTracer(fs: HostFs, tracer: string): void {
+export function requireTracer(fs: HostFs, tracer: string, where = ""): void {
   const available = availableTracers(fs);
-  if (available && !available.includes(tracer)) throw tracerMissing(tracer, available);
+  if (available && !available.includes(tracer)) throw tracerMissing(tracer, available, where);
 }
+
+/** The tracefs files a node's one-round-trip read must add (fetchNode's specs) for requireTracer. */
+export const TRACER_FILES = TRACEFS_DIRS.map((d) => ({
+  kind: "read" as const,
+  pattern: `${d}/available_tracers`,
+}));
 
 /** The guest-side check: writes <prefix>.missing with the tracer list when the tracer is absent. */
 export function guestTracerCheck(tracer: string, prefix: string, body: string): string {

@@ -47,6 +47,11 @@ export function parseTraceGroups(text: string): TraceGroup[] {
   return [...new Set(groups)] as TraceGroup[];
 }
 
+/** Shell: tracing_cpumask ← every possible CPU (one tracefs per_cpu/cpuN directory each). */
+export const ALL_CPUS_MASK =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${d##*cpu} is the shell's, not a template placeholder
+  "m=0; for d in $T/per_cpu/cpu*; do m=$((m | (1 << ${d##*cpu}))); done; printf '%x\\n' $m > $T/tracing_cpumask";
+
 /**
  * Shell (busybox sh) around `body`: reset tracefs, enable the groups (power is always added: the idle-exit
  * analysis needs cpu_idle), trace for the run, stop, save the tail of the buffer to /out/trace.txt and
@@ -57,6 +62,8 @@ export function traceAround(groups: readonly TraceGroup[], body: string): string
   return [
     "T=/sys/kernel/tracing",
     "echo 0 > $T/tracing_on; echo nop > $T/current_tracer; echo > $T/trace",
+    // Every CPU traced, whatever ran before: hwlatdetect --cpu-list leaves tracing_cpumask at its CPUs.
+    ALL_CPUS_MASK,
     `echo ${TRACE_BUFFER_KB} > $T/buffer_size_kb`,
     `for g in ${all.join(" ")}; do if [ -e $T/events/$g/enable ]; then echo 1 > $T/events/$g/enable && echo $g; else echo -$g; fi; done > /out/trace.groups`,
     "echo 1 > $T/tracing_on",

@@ -47,6 +47,8 @@ export interface SpikeExplanation {
   /** Events on that CPU in the window (at most 200), as trace lines, for the report. */
   events: string[];
   summary: string;
+  /** false when the tool stopped at a spike its saved trace does not hold (this explains a smaller one). */
+  stopInTrace?: boolean;
 }
 
 const MEASURERS = /^(?:timerlat\/\d+|osnoise\/\d+|cyclictest|oslat|hwlatd|<idle>|swapper\/\d+)$/;

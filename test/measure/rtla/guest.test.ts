@@ -22,8 +22,11 @@ const hwlat = planHwlat({ durationMs: 3000 }, [1]);
 const hog = planRtla({ tool: "timerlat", durationMs: 20_000, stopAtUs: 1_200_000 }, [1]);
 const HOG =
   "stress-ng --cpu 1 --cpu-load 80 --cpu-load-slice 2000 --taskset 1 --sched fifo --sched-prio 99 --timeout 30s > /out/hog.out 2>&1 &";
+// The break must be crossed whatever the host's load: TCG's spikes under the serial-IRQ storm were 21 ms on an
+// idle host but at most 7.9 ms under load (a 20 ms break was never hit: no trace mark, the test failed), while
+// more than 400 of 10 724 cycles passed 1 ms in both; a 2 ms break is crossed within the first seconds.
 const CYCLICTEST =
-  "cyclictest -m -p 99 -i 1000 -t 1 -a 1 -h 1000 -q -D 12 -b 20000 --tracemark > /out/ct.stdout 2>&1";
+  "cyclictest -m -p 99 -i 1000 -t 1 -a 1 -h 1000 -q -D 12 -b 2000 --tracemark > /out/ct.stdout 2>&1";
 
 const script = [
   oslatGuestScript(oslat, null),
@@ -115,9 +118,7 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
       expect(JSON.parse(run.raw["why.json"]!).causes[0].ruleId).toBe("platform.smi");
   });
 
-  // Skipped (issue 18 open): on a fresh clone the two planted-spike runs failed within 30 ms after the
-  // 64 s oslat run in the same guest; the same analysis is tested on the real captured traces in why.test.ts.
-  it.skip("stops timerlat at the planted busy thread and keeps the trace that shows it", async () => {
+  it("stops timerlat at the planted busy thread and keeps the trace that shows it", async () => {
     await ready;
     const run = rtlaRecordFromGuest(
       { tool: "timerlat", stopAtUs: 1_200_000 },
@@ -126,31 +127,37 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
       "idle_idle",
     );
     expect(run.metrics.stoppedAtThreshold).toBe("yes");
+    // The stop is the planted thread's: rtla's own histogram holds a thread latency over the threshold.
+    expect(Number(run.metrics["thread.cpu1.maxUs"])).toBeGreaterThanOrEqual(1_200_000);
     const trace = run.raw["timerlat_trace.txt"]!;
     expect(trace).toMatch(/timer_latency/);
-    // The planted thread is in the kept trace, on the measured vCPU, and why/ names it with its rule when the
-    // worst activation in the trace is its own (the fixture timerlat-hog-trace-6.1-tcg.txt is one such run;
-    // why.test.ts checks it). Seen once under heavy load: rtla stopped, but the saved trace's worst
-    // activation was a 68 ms TCG spike — then the answer must not blame the thread.
-    expect(trace).toMatch(/\[001\].*thread_noise: stress-ng/);
     const why = JSON.parse(run.raw["why.json"]!);
     expect(why.cpu).toBe(1);
     const thread = why.causes.find((c: { kind: string }) => c.kind === "thread-on-rt-cpu");
-    if (why.latencyUs >= 1_200_000) {
+    if (why.stopInTrace === false) {
+      // Seen under load: the trace rtla 6.1 saved ended 1.1 s before its 2 s stopping activation. Then the
+      // answer must say so and not pass a smaller spike's causes off as the stop's.
+      expect(why.latencyUs).toBeLessThan(1_200_000);
+      expect(why.summary).toMatch(/^rtla stopped at an activation over 1200000 µs .* does not hold/);
+    } else {
+      // The stopping activation is in the trace (timerlat-hog-trace-6.1-tcg.txt is one such run): the
+      // planted thread is there, on the measured vCPU, named with its rule.
+      expect(why.latencyUs).toBeGreaterThanOrEqual(1_200_000);
+      expect(trace).toMatch(/\[001\].*thread_noise: stress-ng/);
       expect(thread, why.summary).toBeDefined();
       expect(thread.what).toMatch(/^stress-ng/);
-      expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
-    } else if (thread) {
       expect(thread.ruleId).toBe("os.cpu-isolation.isolcpus");
     }
   });
 
-  it.skip("captures the trace around cyclictest --breaktrace and names the planted IRQ: os.irq-affinity", async () => {
+  it("captures the trace around cyclictest --breaktrace and names the planted IRQ: os.irq-affinity", async () => {
     await ready;
     const out = outcome.result.outputs;
     expect(out["plant-affinity"]!.trim()).toBe("1");
     const trace = out["trace.txt"]!;
-    expect(trace).toMatch(/tracing_mark_write: hit latency threshold/);
+    expect(trace).toMatch(/tracing_mark_write: hit latency threshold \(\d+ > 2000\)/);
+    // hwlatdetect --cpu-list 1 ran earlier in this boot; the capture still traces both vCPUs.
+    expect(trace).toMatch(/\[000\]/);
     const irq = out["plant-irq"]!.trim();
     const why = explainSpike({ source: "cyclictest", trace, rtCpus: [1] })!;
     expect(why.cpu).toBe(1);
