@@ -11,6 +11,7 @@ import {
   type Finding,
   LEVELS,
   type Level,
+  type MeasuredEvidence,
   ROLES,
   type Role,
   type RtCpusSource,
@@ -24,6 +25,8 @@ export interface CheckOptions {
   role: string;
   /** The RT CPU set as a cpulist (the --cpus flag); default: the cmdline's isolcpus, then nohz_full. */
   cpus?: string | undefined;
+  /** Measured evidence (check --evidence-from STORE). */
+  measured?: MeasuredEvidence | undefined;
 }
 
 export interface CheckReport {
@@ -91,7 +94,13 @@ export async function runCheckAgainst(
 export function runCheck(host: Host, options: CheckOptions): CheckReport {
   const role = parseRole(options.role);
   const { rtCpus, rtCpusSource } = resolveRtCpus(host, options.cpus);
-  const ctx: RuleContext = { host, role, rtCpus, rtCpusSource };
+  const ctx: RuleContext = {
+    host,
+    role,
+    rtCpus,
+    rtCpusSource,
+    ...(options.measured ? { measured: options.measured } : {}),
+  };
   const findings = RULES.filter((r) => r.roles.includes(role)).map((r) => runRule(r, ctx));
   const summary = emptySummary();
   for (const f of findings) summary[f.level]++;

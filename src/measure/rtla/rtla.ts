@@ -90,9 +90,21 @@ export function boundTrace(text: string, limit = TRACE_KEEP_BYTES): string {
 /**
  * rtla stopped at an activation over the threshold, but the trace it saved may not hold it: seen under load in
  * the RT guest (TCG), rtla 6.1 saved a trace ending 1.1 s before its 2 s stopping activation, whose worst
- * activation was 5 ms. Then the explanation is of another, smaller spike, and must say so rather than pass
- * for the stop's cause.
+ * activation was 5 ms, and once a trace with no events at all. Then the explanation is of another, smaller
+ * spike (or of nothing), and must say so rather than pass for the stop's cause.
  */
+function noEvents(source: string): SpikeExplanation {
+  return {
+    source,
+    cpu: null,
+    latencyUs: null,
+    window: null,
+    causes: [],
+    events: [],
+    summary: "unexplained: the trace holds no events",
+  };
+}
+
 export function stopMissingFromTrace(
   why: SpikeExplanation,
   stopAtUs: number,
@@ -100,6 +112,12 @@ export function stopMissingFromTrace(
 ): SpikeExplanation {
   if (why.latencyUs !== null && why.latencyUs >= stopAtUs) return why;
   const worst = why.latencyUs !== null ? `${why.latencyUs} µs` : "none";
+  if (why.events.length === 0 && why.latencyUs === null)
+    return {
+      ...why,
+      stopInTrace: false,
+      summary: `rtla stopped at an activation over ${stopAtUs} µs (its histogram's max: ${statMaxUs} µs) but the trace it saved holds no events: unexplained`,
+    };
   return {
     ...why,
     stopInTrace: false,
@@ -179,9 +197,9 @@ export function assembleRtlaRecord(input: {
     raw[`${plan.tool}_trace.txt`] = boundTrace(outputs.trace);
     const why = explainSpike({ source: plan.tool, trace: outputs.trace, rtCpus: plan.cpus });
     const stopAt = input.options.stopAtUs;
-    if (why && stopped && stopAt !== undefined) {
+    if (stopped && stopAt !== undefined) {
       const statMax = Math.max(0, ...cpus.map((c) => c.maxUs));
-      raw["why.json"] = JSON.stringify(stopMissingFromTrace(why, stopAt, statMax));
+      raw["why.json"] = JSON.stringify(stopMissingFromTrace(why ?? noEvents(plan.tool), stopAt, statMax));
     } else if (why) raw["why.json"] = JSON.stringify(why);
   }
   return {

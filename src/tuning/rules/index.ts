@@ -22,5 +22,16 @@ const all: Rule[] = [
 
 export const RULES: readonly Rule[] = AREAS.flatMap((area) => all.filter((r) => r.area === area));
 
-export type { Area, Finding, Level, Role, RtCpusSource, Rule, RuleContext, Verdict } from "./types.js";
+export type {
+  Area,
+  Finding,
+  HwlatEvidence,
+  Level,
+  MeasuredEvidence,
+  Role,
+  RtCpusSource,
+  Rule,
+  RuleContext,
+  Verdict,
+} from "./types.js";
 export { AREAS, LEVELS, ROLES } from "./types.js";

@@ -21,7 +21,7 @@ import {
   warn,
   x86Only,
 } from "./helpers.js";
-import type { Rule, RuleContext } from "./types.js";
+import type { HwlatEvidence, Rule, RuleContext } from "./types.js";
 
 /** CPUs whose frequency policy matters: the RT CPUs, or all online CPUs when no RT set is known. */
 function policyCpus(ctx: RuleContext): number[] {
@@ -216,11 +216,42 @@ const port6064 = biosOnly(
   `${SRC.platform("Legacy USB Support/Port 60/64 Emulation")}; ${SRC.bios}`,
   "Port 60/64 Emulation <Disabled>",
 );
-const smi = biosOnly(
+const smiBios = biosOnly(
   "platform.smi",
   "SMIs minimised (no OS switch; vendor BIOS options only)",
   SRC.platform("SMI"),
   "any vendor option that reduces SMIs disabled; measure what is left with hwlatdetect (apt-get install rt-tests)",
 );
+
+function hwlatSeen(m: HwlatEvidence): string {
+  const where = [m.node ? `node ${m.node}` : m.hostname, m.where === "guest" ? "in the RT guest" : null, m.accelerator]
+    .filter(Boolean)
+    .join(", ");
+  const over = m.thresholdUs !== null ? ` over ${m.thresholdUs} µs` : " over the threshold";
+  return `hwlatdetect run ${m.runId} (${m.startedAt}${where ? `, ${where}` : ""}): max ${m.maxUs} µs, ${m.overThreshold} of ${m.samples} samples${over}`;
+}
+
+/**
+ * No OS file shows SMIs, but hwlatdetect measures what they cost (KVM4NFV: there is no simple way to disable
+ * them, measuring is the answer). With a stored run of this machine's host (check --evidence-from STORE) the
+ * BIOS-only `unknown` becomes a verdict: no sample over the threshold passes; samples over it warn, or fail
+ * when the run broke its SLA. Where the rule is n/a (a VM, the guest role) the run is shown, not judged.
+ */
+const smi: Rule = {
+  ...smiBios,
+  check(ctx) {
+    const v = smiBios.check(ctx);
+    const m = ctx.measured?.hwlat;
+    if (!m) return v;
+    const seen = hwlatSeen(m);
+    if (v.level !== "unknown") return { ...v, evidence: `${v.evidence}; ${seen}` };
+    if (m.where !== "host") {
+      return { ...v, evidence: `${v.evidence}; ${seen} — measured in a guest, not this machine's firmware` };
+    }
+    if (m.overThreshold === 0 && m.status !== "fail") return pass(seen, v.expected);
+    const remedy = `latency the OS did not cause (SMIs, firmware): ${v.remedy ?? "check the BIOS setup"}; then run kvm4nfv test hwlat again`;
+    return m.status === "fail" ? fail(seen, v.expected, remedy, true) : warn(seen, v.expected, remedy, true);
+  },
+};
 
 export const platformRules: Rule[] = [cstates, pstates, turbo, hyperthreading, legacyUsb, port6064, smi];

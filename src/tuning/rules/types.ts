@@ -21,6 +21,28 @@ export interface RuleContext {
   /** The CPUs meant for real-time work (vCPUs in the guest role); sorted; empty when none was found. */
   rtCpus: number[];
   rtCpusSource: RtCpusSource;
+  /** Measured evidence for what no OS file shows (check --evidence-from STORE). */
+  measured?: MeasuredEvidence;
+}
+
+/** The newest stored hwlatdetect run (platform.smi's evidence): latency the OS did not cause. */
+export interface HwlatEvidence {
+  runId: number;
+  startedAt: string;
+  where: "host" | "guest";
+  node: string | null;
+  hostname: string | null;
+  accelerator: "kvm" | "tcg" | null;
+  maxUs: number;
+  samples: number;
+  overThreshold: number;
+  thresholdUs: number | null;
+  /** The run's own SLA verdict. */
+  status: "pass" | "fail" | "error";
+}
+
+export interface MeasuredEvidence {
+  hwlat?: HwlatEvidence;
 }
 
 /** What a check function decides; the engine adds id, title and source from the rule. */

@@ -130,18 +130,20 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
     // The stop is the planted thread's: rtla's own histogram holds a thread latency over the threshold.
     expect(Number(run.metrics["thread.cpu1.maxUs"])).toBeGreaterThanOrEqual(1_200_000);
     const trace = run.raw["timerlat_trace.txt"]!;
-    expect(trace).toMatch(/timer_latency/);
+    expect(trace).toMatch(/^# tracer: timerlat/);
     const why = JSON.parse(run.raw["why.json"]!);
-    expect(why.cpu).toBe(1);
     const thread = why.causes.find((c: { kind: string }) => c.kind === "thread-on-rt-cpu");
     if (why.stopInTrace === false) {
-      // Seen under load: the trace rtla 6.1 saved ended 1.1 s before its 2 s stopping activation. Then the
-      // answer must say so and not pass a smaller spike's causes off as the stop's.
-      expect(why.latencyUs).toBeLessThan(1_200_000);
-      expect(why.summary).toMatch(/^rtla stopped at an activation over 1200000 µs .* does not hold/);
+      // Seen under load: the trace rtla 6.1 saved ended 1.1 s before its 2 s stopping activation, and once it
+      // held no events. Then the answer must say so and not pass a smaller spike's causes off as the stop's.
+      expect(why.latencyUs ?? 0).toBeLessThan(1_200_000);
+      expect(why.summary).toMatch(
+        /^rtla stopped at an activation over 1200000 µs .*(does not hold|no events)/,
+      );
     } else {
       // The stopping activation is in the trace (timerlat-hog-trace-6.1-tcg.txt is one such run): the
       // planted thread is there, on the measured vCPU, named with its rule.
+      expect(why.cpu).toBe(1);
       expect(why.latencyUs).toBeGreaterThanOrEqual(1_200_000);
       expect(trace).toMatch(/\[001\].*thread_noise: stress-ng/);
       expect(thread, why.summary).toBeDefined();

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { stopMissingFromTrace } from "../../../src/measure/rtla/rtla.js";
 import { parseTraceEvents } from "../../../src/measure/why/events.js";
 import { explainHwlat, explainSpike } from "../../../src/measure/why/why.js";
 import { RULES } from "../../../src/tuning/rules/index.js";
@@ -160,5 +161,43 @@ describe("each cause kind maps to its rule", () => {
       "utf8",
     );
     for (const m of src.matchAll(/ruleId: "([\w.-]+)"/g)) expect(ids.has(m[1]!), m[1]).toBe(true);
+  });
+});
+
+describe("rtla stopped at a spike its saved trace does not hold", () => {
+  const full = fx("timerlat-hog-trace-6.1-tcg.txt");
+  const stopLine = full.split("\n").findIndex((l) => /context\s+thread timer_latency\s+\d{9,} ns/.test(l));
+  it("keeps the explanation when the stopping activation is in the trace", () => {
+    const why = explainSpike({ source: "timerlat", trace: full, rtCpus: [1] })!;
+    expect(why.latencyUs).toBe(310074);
+    expect(stopMissingFromTrace(why, 300_000, 310_074)).toEqual(why);
+  });
+  it("says so when the trace ends before the stop, or holds no events", () => {
+    expect(stopLine).toBeGreaterThan(0);
+    const cut = full.split("\n").slice(0, stopLine).join("\n");
+    const why = explainSpike({ source: "timerlat", trace: cut, rtCpus: [1] });
+    const header = full
+      .split("\n")
+      .filter((l) => l.startsWith("#"))
+      .join("\n");
+    for (const w of [why, explainSpike({ source: "timerlat", trace: header, rtCpus: [1] })]) {
+      const said = stopMissingFromTrace(
+        w ?? {
+          source: "timerlat",
+          cpu: null,
+          latencyUs: null,
+          window: null,
+          causes: [],
+          events: [],
+          summary: "",
+        },
+        300_000,
+        310_074,
+      );
+      expect(said.stopInTrace).toBe(false);
+      expect(said.summary).toMatch(
+        /^rtla stopped at an activation over 300000 µs \(its histogram's max: 310074 µs\)/,
+      );
+    }
   });
 });
