@@ -224,7 +224,11 @@ const smiBios = biosOnly(
 );
 
 function hwlatSeen(m: HwlatEvidence): string {
-  const where = [m.node ? `node ${m.node}` : m.hostname, m.where === "guest" ? "in the RT guest" : null, m.accelerator]
+  const where = [
+    m.node ? `node ${m.node}` : m.hostname,
+    m.where === "guest" ? "in the RT guest" : null,
+    m.accelerator,
+  ]
     .filter(Boolean)
     .join(", ");
   const over = m.thresholdUs !== null ? ` over ${m.thresholdUs} µs` : " over the threshold";
