@@ -63,6 +63,8 @@ describe("run verify --with the instruments", () => {
     expect(r.status).toBe(full.every((x) => x.verdict.status === "pass") ? 0 : 1);
     const html = readFileSync(report, "utf8");
     for (const t of ["hwlat", "oslat", "timerlat", "memorystress_idle"]) expect(html).toContain(t);
-    expect(spawnSync("pgrep", ["-x", "qemu-system-x86_64"], { encoding: "utf8" }).stdout.trim()).toBe("");
+    // none of this job's QEMUs (named kvm4nfv-guest-<its pid>-N) is left
+    const left = spawnSync("pgrep", ["-f", `kvm4nfv-guest-${r.pid}-`], { encoding: "utf8" });
+    expect(left.stdout.trim()).toBe("");
   }, 1_600_000);
 });
