@@ -101,7 +101,11 @@ describe("test oslat --node", () => {
       String(lastCpu),
     );
     expect(r.status).toBe(3);
-    expect(r.stderr.trim().split("\n")[0]).toBe("kvm4nfv: oslat is not installed on node bare");
+    // after the progress line, one error line
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("kvm4nfv:"));
+    expect(errors[0]).toBe(
+      "kvm4nfv: oslat is not installed on node bare (on bare run: apt-get install rt-tests)",
+    );
     expect(r.stderr).toContain("apt-get install rt-tests");
   });
 
