@@ -29,7 +29,9 @@ export function parseWith(text: string): WithTool[] {
 
 /** Which of the chosen tools run before the timer matrix (hwlatdetect) and which after. */
 export function splitWith(tools: readonly WithTool[]): { before: WithTool[]; after: WithTool[] } {
-  return { before: tools.filter((t) => t === "hwlat"), after: tools.filter((t) => t !== "hwlat") };
+  // In WITH_TOOLS' order whatever order they were typed in (the job ran `--with timerlat,oslat` as typed).
+  const chosen = WITH_TOOLS.filter((t) => tools.includes(t));
+  return { before: chosen.filter((t) => t === "hwlat"), after: chosen.filter((t) => t !== "hwlat") };
 }
 
 export async function runWithTool(

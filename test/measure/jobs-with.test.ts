@@ -8,6 +8,10 @@ describe("run … --with", () => {
     const tools = parseWith("timerlat,oslat,hwlat");
     expect(tools).toEqual(["hwlat", "oslat", "timerlat"]);
     expect(splitWith(tools)).toEqual({ before: ["hwlat"], after: ["oslat", "timerlat"] });
+    expect(splitWith(["timerlat", "oslat", "hwlat"])).toEqual({
+      before: ["hwlat"],
+      after: ["oslat", "timerlat"],
+    });
   });
   it("refuses an unknown instrument in one line, exit 2, before anything starts", () => {
     expect(() => parseWith("oslat,perf")).toThrow(/--with: "perf" is not an instrument/);
