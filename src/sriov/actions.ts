@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.js";
 import { openHostFs } from "../host/fs.js";
-import { readSriov } from "../host/sriov.js";
+import { readSriov, type SriovInfo } from "../host/sriov.js";
 import { emitK8s } from "../tuning/emit/k8s.js";
 import { emitHostdevInterfaces, type HostdevInterface } from "../tuning/emit/libvirt-hostdev.js";
 import { emitNeutron } from "../tuning/emit/neutron.js";
@@ -38,8 +38,14 @@ export interface EmitOptions {
 export function sriovAssignments(
   opts: Pick<EmitOptions, "root" | "sriov" | "sriovFrom" | "testbedHost" | "testbedText">,
 ): SriovAssignment[] {
-  const fs = openHostFs(opts.root);
-  const info = readSriov(fs);
+  return assignmentsOf(readSriov(openHostFs(opts.root)), opts);
+}
+
+/** The --sriov / --sriov-from request resolved against a host's PFs (plan and emit share it). */
+export function assignmentsOf(
+  info: SriovInfo,
+  opts: Pick<EmitOptions, "sriov" | "sriovFrom" | "testbedHost" | "testbedText">,
+): SriovAssignment[] {
   if (opts.sriov !== undefined && opts.sriovFrom !== undefined)
     throw new InputError("BAD_INPUT", "give --sriov or --sriov-from, not both");
   if (opts.sriov !== undefined) return resolveSriov(parseSriovFlag(opts.sriov), info);

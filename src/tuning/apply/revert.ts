@@ -8,6 +8,7 @@ import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
 import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
+import { sriovEntryLabel, undoSriovEntry } from "../../sriov/provision.js";
 import { machineFingerprint } from "../plan.js";
 import { fingerprintMismatch, journalPath, regenerateBootloader, requireRoot } from "./apply.js";
 import { grubbyRestoreArgv } from "./grubby.js";
@@ -38,7 +39,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);
-  const { header, entries, intents } = readJournal(path);
+  const { header, entries, intents, sriov } = readJournal(path);
   const mismatch = fingerprintMismatch(header.machine, machineFingerprint(readHost(fs)));
   if (mismatch !== null) {
     throw new InputError("BAD_INPUT", `${path} was written on another machine (${mismatch}): refused`);
@@ -49,7 +50,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   const real = resolveAll(path, entries, fs);
   checkIntents(path, intents, entries, (p) => io.readBytes(real.get(p) ?? fs.resolve(p)));
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
-  const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
+  const newestFirst = [...entries, ...sriov].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
   // services reread their configuration: restart them after every file is back, not when their entry comes up
   const services = newestFirst.flatMap((e) =>
@@ -57,6 +58,19 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   );
   for (const e of newestFirst) {
     if (e.kind === "action" && e.action === "service") continue;
+    if (e.kind === "sriov-vfs" || e.kind === "pci-driver") {
+      try {
+        if (undoSriovEntry(e, fs, io)) report.restored.push(sriovEntryLabel(e));
+        else report.unchanged += 1;
+      } catch (err) {
+        throw new Kvm4nfvError(
+          "TOOL_FAILED",
+          `restoring ${sriovEntryLabel(e)} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ` +
+            "the journal is kept, fix the cause and run revert again",
+        );
+      }
+      continue;
+    }
     try {
       if (await undo(e, (p) => real.get(p) ?? fs.resolve(p), fs.live, io, exec)) {
         report.restored.push(
