@@ -118,6 +118,11 @@ export interface PlaceOptions {
   request: string;
   roots: string[];
   json?: boolean;
+  /** the nodes of a pod, over SSH (place-pod.ts) */
+  pod?: string | undefined;
+  node?: string | undefined;
+  maps?: string[];
+  acceptNewHostKey?: boolean | undefined;
 }
 
 /** "SNAP" or "SNAP@physnet1:ens2f0,…" */
@@ -126,10 +131,15 @@ function splitRoot(spec: string): { root: string; mappings?: string } {
   return at < 0 ? { root: spec } : { root: spec.slice(0, at), mappings: spec.slice(at + 1) };
 }
 
-export function sriovPlace(opts: PlaceOptions): { output: string | object; exitCode: number } {
+export async function sriovPlace(opts: PlaceOptions): Promise<{ output: string | object; exitCode: number }> {
   const req = parsePlaceRequest(opts.request);
-  if (opts.roots.length === 0)
-    throw new InputError("BAD_INPUT", "give at least one node: --root SNAP[@PHYSNET:IFACE,…]");
+  const viaPod = opts.pod !== undefined || opts.node !== undefined;
+  if (opts.roots.length === 0 && !viaPod)
+    throw new InputError(
+      "BAD_INPUT",
+      "give the nodes: --pod pod.yaml [--node SEL], or --root SNAP[@PHYSNET:IFACE,…]",
+    );
+  if (!viaPod && (opts.maps?.length ?? 0) > 0) throw new InputError("BAD_INPUT", "--map is for --pod nodes");
   const verdicts: NodeVerdict[] = opts.roots.map((spec) => {
     const { root, mappings } = splitRoot(spec);
     const fs = openHostFs(root);
@@ -141,6 +151,21 @@ export function sriovPlace(opts: PlaceOptions): { output: string | object; exitC
       );
     return placeOnNode(root, readSriov(fs), parseMappings(text, `--root ${spec}`), req);
   });
+  if (viaPod) {
+    const { placeOnPod } = await import("./place-pod.js");
+    verdicts.push(
+      ...(await placeOnPod(
+        {
+          pod: opts.pod,
+          node: opts.node,
+          maps: opts.maps ?? [],
+          acceptNewHostKey: opts.acceptNewHostKey,
+          nodeRoot: process.env.KVM4NFV_TEST_NODE_ROOT?.replace(/\/+$/, "") || undefined,
+        },
+        req,
+      )),
+    );
+  }
   const fits = verdicts.some((v) => v.fits);
   return {
     output: opts.json ? { request: req, nodes: verdicts } : renderPlacement(verdicts, req),
