@@ -21,13 +21,17 @@ import type { HostFs } from "../host/fs.js";
 import type { WriteIo } from "../tuning/apply/io.js";
 import type { NewEntry, PciDriverEntry, SriovVfsEntry } from "../tuning/apply/journal.js";
 import type { PciDriverItem, SriovVfsItem } from "../tuning/plan-types.js";
+import { SRIOV_SETTINGS } from "../tuning/settings/sriov.js";
 
 export const PCI_DEVICES = "/sys/bus/pci/devices";
 const DRIVERS_PROBE = "/sys/bus/pci/drivers_probe";
 
-export const numvfsPath = (pf: string) => `${PCI_DEVICES}/${pf}/sriov_numvfs`;
+/** The catalogue's target with the PF's address for its first `*` (settings/sriov.ts names each target once). */
+const targetOf = (key: string, pf: string) =>
+  (SRIOV_SETTINGS.find((s) => s.key === key)?.target ?? "").replace("*", pf);
+export const numvfsPath = (pf: string) => targetOf("sriov.numvfs", pf);
 /** The pattern plan items and findings name a PF's VF binding by. */
-export const vfDriverTarget = (pf: string) => `${PCI_DEVICES}/${pf}/virtfn*/driver_override`;
+export const vfDriverTarget = (pf: string) => targetOf("sriov.vf-driver", pf);
 
 export interface SriovVfsChange {
   kind: "sriov-vfs";

@@ -19,7 +19,8 @@ function onePf(p: Profile): SriovPfPlan | null {
 }
 
 const pfDir = (p: Profile) => `/sys/bus/pci/devices/${onePf(p)?.pf ?? "*"}`;
-const name = (pf: SriovPfPlan) => (pf.netdev === null ? pf.pf : `${pf.netdev} (${pf.pf})`);
+const name = (pf: SriovPfPlan | null) =>
+  pf === null ? "the PF" : pf.netdev === null ? pf.pf : `${pf.netdev} (${pf.pf})`;
 
 export const SRIOV_SETTINGS: readonly Setting[] = [
   {
@@ -34,7 +35,7 @@ export const SRIOV_SETTINGS: readonly Setting[] = [
     level: "warn",
     reboot: false,
     why: (p) =>
-      `Documentation/ABI/testing/sysfs-bus-pci sriov_drivers_autoprobe: VFs of ${name(onePf(p)!)} are bound to ` +
+      `Documentation/ABI/testing/sysfs-bus-pci sriov_drivers_autoprobe: VFs of ${name(onePf(p))} are bound to ` +
       "vfio-pci explicitly, so the kernel must not probe their VF driver first (a netdev that comes and goes)",
     remedy: (p, d) => `echo ${d} > ${pfDir(p)}/sriov_drivers_autoprobe`,
     auditedBy: "os.sriov.vfio-pci (rules/sriov.ts)",
@@ -53,7 +54,7 @@ export const SRIOV_SETTINGS: readonly Setting[] = [
     level: "warn",
     reboot: false,
     why: (p) =>
-      `${SEED}: echo ${onePf(p)!.vfs} > sriov_numvfs on ${name(onePf(p)!)}; 0 first when another count is ` +
+      `${SEED}: echo ${onePf(p)?.vfs ?? "N"} > sriov_numvfs on ${name(onePf(p))}; 0 first when another count is ` +
       "enabled (the kernel answers EBUSY otherwise)",
     remedy: (p, d) => `echo 0 > ${pfDir(p)}/sriov_numvfs; echo ${d} > ${pfDir(p)}/sriov_numvfs`,
     auditedBy: "os.sriov.vfs (rules/sriov.ts)",
@@ -68,7 +69,7 @@ export const SRIOV_SETTINGS: readonly Setting[] = [
     level: "warn",
     reboot: false,
     why: (p) =>
-      `VFs of ${name(onePf(p)!)} for a DPDK or passthrough guest: driver_override=vfio-pci, unbind, ` +
+      `VFs of ${name(onePf(p))} for a DPDK or passthrough guest: driver_override=vfio-pci, unbind, ` +
       "drivers_probe (Documentation/ABI/testing/sysfs-bus-pci; the whole IOMMU group must be vfio's)",
     remedy: (p, d) =>
       `for vf in ${pfDir(p)}/virtfn*; do echo ${d} > $vf/driver_override; ` +
