@@ -26,8 +26,8 @@ export function register(program: Command): void {
     )
     .option("--root <dir>", "read a snapshot directory instead of the live machine")
     .action(async (opts) => {
-      const { sriovEmit } = await import("../sriov/actions.js");
-      print(sriovEmit({ ...opts, format: opts.emit }));
+      const { sriovEmitLive } = await import("../sriov/actions.js");
+      print(await sriovEmitLive({ ...opts, format: opts.emit }));
     });
   sriov
     .command("place")

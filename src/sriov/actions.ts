@@ -4,8 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.js";
+import { type Exec, realExec } from "../exec.js";
 import { openHostFs } from "../host/fs.js";
 import { readSriov, type SriovInfo } from "../host/sriov.js";
+import { liveIpLink } from "../host/sriov-iplink.js";
 import { emitK8s } from "../tuning/emit/k8s.js";
 import { emitHostdevInterfaces, type HostdevInterface } from "../tuning/emit/libvirt-hostdev.js";
 import { emitNeutron } from "../tuning/emit/neutron.js";
@@ -33,12 +35,16 @@ export interface EmitOptions {
   format: string;
   openstackRelease?: string;
   testbedText?: string;
+  /** `ip -d link show` of a live machine (liveIpLink): the VFs' MAC and VLAN for --emit libvirt */
+  ipLink?: string;
 }
 
 export function sriovAssignments(
-  opts: Pick<EmitOptions, "root" | "sriov" | "sriovFrom" | "testbedHost" | "testbedText">,
+  opts: Pick<EmitOptions, "root" | "sriov" | "sriovFrom" | "testbedHost" | "testbedText"> & {
+    ipLink?: string;
+  },
 ): SriovAssignment[] {
-  return assignmentsOf(readSriov(openHostFs(opts.root)), opts);
+  return assignmentsOf(readSriov(openHostFs(opts.root), opts.ipLink), opts);
 }
 
 /** The --sriov / --sriov-from request resolved against a host's PFs (plan and emit share it). */
@@ -171,4 +177,11 @@ export async function sriovPlace(opts: PlaceOptions): Promise<{ output: string |
     output: opts.json ? { request: req, nodes: verdicts } : renderPlacement(verdicts, req),
     exitCode: fits ? 0 : 1,
   };
+}
+
+/** sriov emit on a live machine: the VF options read with `ip -d link show` first. */
+export async function sriovEmitLive(opts: EmitOptions, exec: Exec = realExec): Promise<string> {
+  const live = openHostFs(opts.root).live;
+  const ipLink = live ? await liveIpLink(exec) : undefined;
+  return sriovEmit(ipLink === undefined ? opts : { ...opts, ipLink });
 }
