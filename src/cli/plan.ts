@@ -15,6 +15,10 @@ export function register(program: Command): void {
     .option("--numa-node <n>", "the NUMA node for the real-time CPUs (default: the one with most free CPUs)")
     .option("--guest-cpus <n>", "vCPUs of the real-time guest (host role; default 2)")
     .option("--hugepages <size:count>", "hugepages to reserve, e.g. 1G:2 (default 1G:2 for a host)")
+    .option("--sriov <list>", "SR-IOV VFs to enable: IFACE:VFS:PHYSNET[:netdevice|vfio-pci][,…]")
+    .option("--sriov-from <testbed.py>", "the SR-IOV document's env.sriov stanza (read as a literal)")
+    .option("--testbed-host <name>", "which host of env.sriov (when it names several)")
+    .option("--nic <pci|iface>", "put the RT CPUs and hugepages on this NIC's NUMA node")
     .option("--emit <format>", "json, cmdline, script, tuned, libvirt, qemu or performance-profile", "json")
     .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
     .action(async (opts) => {

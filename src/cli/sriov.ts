@@ -26,8 +26,8 @@ export function register(program: Command): void {
     )
     .option("--root <dir>", "read a snapshot directory instead of the live machine")
     .action(async (opts) => {
-      const { sriovEmit } = await import("../sriov/actions.js");
-      print(sriovEmit({ ...opts, format: opts.emit }));
+      const { sriovEmitLive } = await import("../sriov/actions.js");
+      print(await sriovEmitLive({ ...opts, format: opts.emit }));
     });
   sriov
     .command("place")
@@ -39,10 +39,27 @@ export function register(program: Command): void {
       collect,
       [],
     )
+    .option("--pod <pod.yaml>", "the nodes of a pod, read over SSH (default $KVM4NFV_POD with --node)")
+    .option("--node <sel>", "which nodes of the pod: NAME, all, role:ROLE (default all)")
+    .option(
+      "--map <NODE=PHYSNET:IFACE,…>",
+      "a pod node's mappings (default its sriov_agent.ini)",
+      collect,
+      [],
+    )
+    .option("--accept-new-host-key", "trust a node's host key on first contact")
     .option("--json", "print the pools and verdicts as JSON")
     .action(async (opts) => {
       const { sriovPlace } = await import("../sriov/actions.js");
-      const r = sriovPlace({ request: opts.request, roots: opts.root, json: opts.json ?? false });
+      const r = await sriovPlace({
+        request: opts.request,
+        roots: opts.root,
+        json: opts.json ?? false,
+        pod: opts.pod,
+        node: opts.node,
+        maps: opts.map,
+        acceptNewHostKey: opts.acceptNewHostKey,
+      });
       print(r.output);
       setExit(r.exitCode);
     });

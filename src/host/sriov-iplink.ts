@@ -2,8 +2,10 @@
  * VF options as `ip link show` / `ip -d link show` print them (iproute2 ip/iplink.c print_vfinfo): the kernel
  * keeps a VF's administrative MAC, VLAN, QoS, spoof checking, trust and link state in the PF driver and reports
  * them over netlink (IFLA_VF_*), never in sysfs. Two layouts exist: iproute2 ≥ 5 `vf 0     link/ether MAC brd …`
- * and older `vf 0 MAC MAC, …`. Pure: text in, facts out.
+ * and older `vf 0 MAC MAC, …`. Pure: text in, facts out (liveIpLink below runs ip on a live machine).
  */
+import type { Exec } from "../exec.js";
+
 export interface VfOptions {
   vf: number;
   mac: string | null;
@@ -53,4 +55,14 @@ export function parseIpLinkVfs(text: string): Map<string, VfOptions[]> {
     out.set(current, list);
   }
   return out;
+}
+
+/**
+ * On a live machine the VF options come from the kernel over netlink: `ip -d link show` (argv through the exec
+ * seam). Undefined when ip is missing or fails: the options are then unknown (null), never guessed.
+ */
+export async function liveIpLink(exec: Exec): Promise<string | undefined> {
+  if (exec.which("ip") === undefined) return undefined;
+  const r = await exec.run("ip", ["-d", "link", "show"], { allowFailure: true, timeoutMs: 10_000 });
+  return r.exitCode === 0 ? r.stdout : undefined;
 }

@@ -32,6 +32,8 @@ const runtimeItem = z.discriminatedUnion("kind", [
     options: z.string(),
     why,
   }),
+  z.strictObject({ kind: z.literal("sriov-vfs"), pf: z.string(), count: z.number().int(), why }),
+  z.strictObject({ kind: z.literal("pci-driver"), pf: z.string(), driver: z.string(), why }),
 ]);
 
 /** cpulist ("20-35", "0,2-3"); "" for none */

@@ -4,8 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { InputError } from "../errors.js";
+import { type Exec, realExec } from "../exec.js";
 import { openHostFs } from "../host/fs.js";
-import { readSriov } from "../host/sriov.js";
+import { readSriov, type SriovInfo } from "../host/sriov.js";
+import { liveIpLink } from "../host/sriov-iplink.js";
 import { emitK8s } from "../tuning/emit/k8s.js";
 import { emitHostdevInterfaces, type HostdevInterface } from "../tuning/emit/libvirt-hostdev.js";
 import { emitNeutron } from "../tuning/emit/neutron.js";
@@ -33,13 +35,23 @@ export interface EmitOptions {
   format: string;
   openstackRelease?: string;
   testbedText?: string;
+  /** `ip -d link show` of a live machine (liveIpLink): the VFs' MAC and VLAN for --emit libvirt */
+  ipLink?: string;
 }
 
 export function sriovAssignments(
-  opts: Pick<EmitOptions, "root" | "sriov" | "sriovFrom" | "testbedHost" | "testbedText">,
+  opts: Pick<EmitOptions, "root" | "sriov" | "sriovFrom" | "testbedHost" | "testbedText"> & {
+    ipLink?: string;
+  },
 ): SriovAssignment[] {
-  const fs = openHostFs(opts.root);
-  const info = readSriov(fs);
+  return assignmentsOf(readSriov(openHostFs(opts.root), opts.ipLink), opts);
+}
+
+/** The --sriov / --sriov-from request resolved against a host's PFs (plan and emit share it). */
+export function assignmentsOf(
+  info: SriovInfo,
+  opts: Pick<EmitOptions, "sriov" | "sriovFrom" | "testbedHost" | "testbedText">,
+): SriovAssignment[] {
   if (opts.sriov !== undefined && opts.sriovFrom !== undefined)
     throw new InputError("BAD_INPUT", "give --sriov or --sriov-from, not both");
   if (opts.sriov !== undefined) return resolveSriov(parseSriovFlag(opts.sriov), info);
@@ -112,6 +124,11 @@ export interface PlaceOptions {
   request: string;
   roots: string[];
   json?: boolean;
+  /** the nodes of a pod, over SSH (place-pod.ts) */
+  pod?: string | undefined;
+  node?: string | undefined;
+  maps?: string[];
+  acceptNewHostKey?: boolean | undefined;
 }
 
 /** "SNAP" or "SNAP@physnet1:ens2f0,…" */
@@ -120,10 +137,15 @@ function splitRoot(spec: string): { root: string; mappings?: string } {
   return at < 0 ? { root: spec } : { root: spec.slice(0, at), mappings: spec.slice(at + 1) };
 }
 
-export function sriovPlace(opts: PlaceOptions): { output: string | object; exitCode: number } {
+export async function sriovPlace(opts: PlaceOptions): Promise<{ output: string | object; exitCode: number }> {
   const req = parsePlaceRequest(opts.request);
-  if (opts.roots.length === 0)
-    throw new InputError("BAD_INPUT", "give at least one node: --root SNAP[@PHYSNET:IFACE,…]");
+  const viaPod = opts.pod !== undefined || opts.node !== undefined;
+  if (opts.roots.length === 0 && !viaPod)
+    throw new InputError(
+      "BAD_INPUT",
+      "give the nodes: --pod pod.yaml [--node SEL], or --root SNAP[@PHYSNET:IFACE,…]",
+    );
+  if (!viaPod && (opts.maps?.length ?? 0) > 0) throw new InputError("BAD_INPUT", "--map is for --pod nodes");
   const verdicts: NodeVerdict[] = opts.roots.map((spec) => {
     const { root, mappings } = splitRoot(spec);
     const fs = openHostFs(root);
@@ -135,9 +157,31 @@ export function sriovPlace(opts: PlaceOptions): { output: string | object; exitC
       );
     return placeOnNode(root, readSriov(fs), parseMappings(text, `--root ${spec}`), req);
   });
+  if (viaPod) {
+    const { placeOnPod } = await import("./place-pod.js");
+    verdicts.push(
+      ...(await placeOnPod(
+        {
+          pod: opts.pod,
+          node: opts.node,
+          maps: opts.maps ?? [],
+          acceptNewHostKey: opts.acceptNewHostKey,
+          nodeRoot: process.env.KVM4NFV_TEST_NODE_ROOT?.replace(/\/+$/, "") || undefined,
+        },
+        req,
+      )),
+    );
+  }
   const fits = verdicts.some((v) => v.fits);
   return {
     output: opts.json ? { request: req, nodes: verdicts } : renderPlacement(verdicts, req),
     exitCode: fits ? 0 : 1,
   };
+}
+
+/** sriov emit on a live machine: the VF options read with `ip -d link show` first. */
+export async function sriovEmitLive(opts: EmitOptions, exec: Exec = realExec): Promise<string> {
+  const live = openHostFs(opts.root).live;
+  const ipLink = live ? await liveIpLink(exec) : undefined;
+  return sriovEmit(ipLink === undefined ? opts : { ...opts, ipLink });
 }

@@ -8,6 +8,7 @@ import { UsageError } from "../errors.js";
 import { openHostFs } from "../host/fs.js";
 import { parseCpuList } from "../host/parse/cpulist.js";
 import { readHost } from "../host/read.js";
+import { sriovPlanOptions } from "../sriov/plan-options.js";
 import { emit } from "./emit/index.js";
 import { emitTunedFiles, tunedProfileName } from "./emit/tuned.js";
 import { derivePlan } from "./plan.js";
@@ -24,6 +25,11 @@ export interface PlanFlags {
   hugepages?: string;
   emit?: string;
   output?: string;
+  /** SR-IOV (src/sriov/plan-options.ts) */
+  sriov?: string;
+  sriovFrom?: string;
+  testbedHost?: string;
+  nic?: string;
 }
 
 function count(flag: string, text: string | undefined): number | undefined {
@@ -51,7 +57,7 @@ export function planOptions(flags: PlanFlags): PlanOptions {
 export function makePlan(flags: PlanFlags): Plan {
   const options = planOptions(flags);
   const host = readHost(openHostFs(flags.root));
-  return derivePlan(host, options);
+  return derivePlan(host, { ...options, ...sriovPlanOptions(host, flags) });
 }
 
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */

@@ -89,7 +89,34 @@ export interface MountItem {
   why: string;
 }
 
-export type RuntimeItem = WriteItem | KeysItem | FileItem | SchedItem | ServiceItem | MountItem;
+/**
+ * Enable `count` VFs on the SR-IOV physical function `pf` (a PCI address): sriov_numvfs, 0 first when another
+ * count is enabled (the kernel answers EBUSY otherwise, drivers/pci/iov.c sriov_numvfs_store).
+ */
+export interface SriovVfsItem {
+  kind: "sriov-vfs";
+  pf: string;
+  count: number;
+  why: string;
+}
+
+/** Bind every VF of `pf` to `driver` (driver_override, unbind, drivers_probe); VFs are known at apply time. */
+export interface PciDriverItem {
+  kind: "pci-driver";
+  pf: string;
+  driver: string;
+  why: string;
+}
+
+export type RuntimeItem =
+  | WriteItem
+  | KeysItem
+  | FileItem
+  | SchedItem
+  | ServiceItem
+  | MountItem
+  | SriovVfsItem
+  | PciDriverItem;
 
 /** What identifies the machine a plan was made for: apply refuses a plan made for another one. */
 export interface MachineFingerprint {
@@ -154,4 +181,16 @@ export interface PlanOptions {
   numaNode?: number;
   guestCpus?: number;
   hugepages?: { sizeKiB: number; count: number };
+  /** SR-IOV PFs to provision (plan --sriov / --sriov-from), resolved against the host's PFs */
+  sriov?: SriovPfPlan[];
+  /** the NIC whose NUMA node the RT CPUs and hugepages must share (--nic, or the --sriov PFs) */
+  nic?: { name: string; node: number | null };
+}
+
+/** One PF of plan --sriov: how many VFs, and the driver its VFs get (null: the one the kernel probes). */
+export interface SriovPfPlan {
+  pf: string;
+  netdev: string | null;
+  vfs: number;
+  driver: "vfio-pci" | null;
 }

@@ -35,9 +35,10 @@ export function machineFingerprint(host: Host): MachineFingerprint {
 }
 
 export function derivePlan(host: Host, options: PlanOptions): Plan {
-  const choice = chooseCpus(host, options);
+  const nicNotes: string[] = [];
+  const choice = chooseCpus(host, onNicNode(host, options, nicNotes));
   const { node, isolated, housekeeping } = choice;
-  const notes: string[] = [];
+  const notes: string[] = [...nicNotes];
   const machine = machineFingerprint(host);
   const arch = host.cpu.arch;
   const base: Profile = {
@@ -53,6 +54,8 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
 
   if (options.role === "guest") {
     if (options.guestCpus !== undefined) throw new UsageError("--guest-cpus is for --role host");
+    if (options.sriov !== undefined || options.nic !== undefined)
+      throw new UsageError("--sriov, --sriov-from and --nic are for --role host (the host owns the PFs)");
     const hp = options.hugepages ?? null;
     const params = guestCmdline({ ...base, bootHugepages: hp ?? { sizeKiB: DEFAULT_HUGEPAGES.sizeKiB } });
     if (host.cpu.features.hypervisor === false) {
@@ -87,7 +90,12 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     );
   }
   const hp: Hugepages = { ...(options.hugepages ?? DEFAULT_HUGEPAGES), node };
-  const profile: Profile = { ...base, hugepages: hp, bootHugepages: hp };
+  const profile: Profile = {
+    ...base,
+    hugepages: hp,
+    bootHugepages: hp,
+    ...(options.sriov ? { sriov: options.sriov } : {}),
+  };
   const cmd = hostCmdline(profile);
   notes.push(...cmd.notes);
   const pins = isolated.slice(0, guestCpus);
@@ -113,6 +121,39 @@ export function derivePlan(host: Host, options: PlanOptions): Plan {
     guest,
     notes,
   };
+}
+
+/**
+ * KVM4NFV: the NIC, the RT CPUs and the hugepages on one NUMA node. The NIC's node becomes the plan's unless the
+ * user named another one (refused) or exact CPUs elsewhere (said in a note).
+ */
+function onNicNode(host: Host, options: PlanOptions, notes: string[]): PlanOptions {
+  const nic = options.nic;
+  if (nic === undefined) return options;
+  if (nic.node === null) {
+    notes.push(
+      `${nic.name}: the kernel gives no NUMA node for it (numa_node -1): the RT node is chosen as usual`,
+    );
+    return options;
+  }
+  if (options.numaNode !== undefined && options.numaNode !== nic.node)
+    throw new UsageError(
+      `--numa-node ${options.numaNode}: ${nic.name} is on NUMA node ${nic.node}; the RT CPUs, the hugepages and the NIC must share one`,
+    );
+  if (options.cpus !== undefined) {
+    const layout = cpuLayout(host);
+    const nodeCpus = new Set(layout.nodes.get(nic.node) ?? []);
+    const off = options.cpus.filter((c) => !nodeCpus.has(c));
+    if (off.length > 0)
+      notes.push(
+        `--cpus ${formatCpuList(off)} not on ${nic.name}'s NUMA node ${nic.node}: its packets cross the interconnect`,
+      );
+    return options;
+  }
+  notes.push(
+    `RT CPUs and hugepages on NUMA node ${nic.node}, ${nic.name}'s (KVM4NFV: one node for NIC, CPUs, memory)`,
+  );
+  return { ...options, numaNode: nic.node };
 }
 
 function guestSpec(

@@ -8,9 +8,10 @@ import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
 import { type HostFs, openHostFs } from "../../host/fs.js";
 import { readHost } from "../../host/read.js";
+import { applySriovChange } from "../../sriov/provision.js";
 import { machineFingerprint } from "../plan.js";
 import type { MachineFingerprint } from "../plan-types.js";
-import { type Change, describeChange, missingDirsOf, planChanges } from "./changes.js";
+import { type Change, describePlanned, missingDirsOf, planChanges } from "./changes.js";
 import { crashPoint } from "./crash.js";
 import { missingParams } from "./grub.js";
 import { grubbyAddArgv, parseGrubbyInfo } from "./grubby.js";
@@ -118,7 +119,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
   const missing = missingParams(plan.cmdline, running);
   const report: ApplyReport = {
     dryRun: !options.yes,
-    changes: planned.changes.map(describeChange),
+    changes: describePlanned(planned, fs.live),
     tolerated: [],
     skipped: planned.skipped,
     notes: [],
@@ -127,7 +128,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
     journal: null,
     unverified: null,
   };
-  if (!options.yes || planned.changes.length === 0) {
+  if (!options.yes || (planned.changes.length === 0 && planned.sriov.length === 0)) {
     if (options.yes) {
       report.notes.push("nothing to change: the machine already matches the plan");
       report.unverified = [];
@@ -212,10 +213,24 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
       }
       afterWrite();
     }
+    // after the files (sriov_drivers_autoprobe among them): VF counts, then the VFs' driver, in plan order
+    for (const c of planned.sriov) {
+      applySriovChange(c, {
+        fs,
+        io,
+        journal: (e) => journal.append(e),
+        notes: report.notes,
+        root: options.root,
+        afterWrite,
+      });
+    }
   } finally {
     journal.close();
   }
-  report.changes = planned.changes.filter((c) => !tolerated.has(c)).map(describeChange);
+  report.changes = describePlanned(
+    { ...planned, changes: planned.changes.filter((c) => !tolerated.has(c)) },
+    fs.live,
+  );
   await liveActions(fs, io, exec, planned.live, planned.changes, plan.cmdline, report, path);
   // Read everything back through the same comparison: "applied" means "verified".
   const { auditAgainst } = await import("../settings/against.js");

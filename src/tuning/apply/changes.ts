@@ -4,6 +4,7 @@
  */
 import { dirname } from "node:path";
 import type { HostFs } from "../../host/fs.js";
+import { describeSriovChange, type SriovChange, sriovChanges } from "../../sriov/provision.js";
 import type { RuntimeItem } from "../plan-types.js";
 import { grubCmdline, missingParams, updateGrub } from "./grub.js";
 import type { FileMeta, WriteIo } from "./io.js";
@@ -44,6 +45,13 @@ export interface Planned {
   skipped: string[];
   /** service/mount actions for a live machine */
   live: RuntimeItem[];
+  /** SR-IOV VF counts and VF bindings (src/sriov/provision.ts applies and reverts them), in plan order */
+  sriov: SriovChange[];
+}
+
+/** Every change as apply's dry run lists it: files and threads, then the SR-IOV ones. */
+export function describePlanned(p: Planned, live: boolean): string[] {
+  return [...p.changes.map(describeChange), ...p.sriov.map((c) => describeSriovChange(c, live))];
 }
 
 function short(text: string | undefined): string {
@@ -111,6 +119,7 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
   const changes: Change[] = [];
   const skipped: string[] = [];
   const live: RuntimeItem[] = [];
+  const sriov: SriovChange[] = [];
   const file = (path: string, next: string, extra: Partial<FileChange> = {}) => {
     const real = fs.resolve(path);
     const old = io.readBytes(real);
@@ -182,6 +191,13 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
         }
         break;
       }
+      case "sriov-vfs":
+      case "pci-driver": {
+        const r = sriovChanges(fs, io, item, sriov);
+        if (r.change) sriov.push(r.change);
+        if (r.skipped) skipped.push(r.skipped);
+        break;
+      }
       case "service":
       case "mount":
         if (fs.live) live.push(item);
@@ -198,5 +214,5 @@ export function planChanges(fs: HostFs, io: WriteIo, runtime: RuntimeItem[], cmd
     const add = missingParams(cmdline, grubCmdline(grub) ?? "");
     if (next !== grub) file("/etc/default/grub", next, { summary: `GRUB_CMDLINE_LINUX += ${add.join(" ")}` });
   }
-  return { changes, skipped, live };
+  return { changes, skipped, live, sriov };
 }

@@ -112,8 +112,44 @@ export interface IntentEntry {
   time: string;
 }
 
+/**
+ * An SR-IOV PF's VF count before apply changed it (src/sriov/provision.ts): `old` is base64 of sriov_numvfs' exact
+ * bytes. Revert writes 0 first when another nonzero count is enabled, as the kernel requires.
+ */
+export interface SriovVfsEntry {
+  seq: number;
+  kind: "sriov-vfs";
+  pf: string;
+  old: string;
+  oldCount: number;
+  count: number;
+  time: string;
+}
+
+/**
+ * A PCI function's driver and driver_override before apply rebound it (`driver` the one apply bound, null: only
+ * recorded, because changing the VF count was about to destroy the VF). Revert binds it back to `oldDriver`.
+ */
+export interface PciDriverEntry {
+  seq: number;
+  kind: "pci-driver";
+  device: string;
+  /** the PF whose virtfnN this function is, and N (a VF's address is only found through its PF's link) */
+  pf: string;
+  vf: number;
+  oldDriver: string | null;
+  /** base64 of driver_override's exact bytes ("(null)\n" when unset) */
+  oldOverride: string;
+  driver: string | null;
+  time: string;
+}
+
 export type JournalEntry = FileEntry | DirEntry | SchedEntry | ActionEntry;
+/** Kept apart from JournalEntry (readJournal's `sriov`): only the local revert undoes them, merged by seq. */
+export type SriovEntry = SriovVfsEntry | PciDriverEntry;
 export type NewEntry =
+  | Omit<SriovVfsEntry, "seq" | "time">
+  | Omit<PciDriverEntry, "seq" | "time">
   | Omit<FileEntry, "seq" | "time">
   | Omit<DirEntry, "seq" | "time">
   | Omit<SchedEntry, "seq" | "time">
@@ -138,6 +174,9 @@ const machinePath = z
   .regex(/^\/[^\0]*$/, "an absolute path")
   .refine((p) => !p.split("/").some((c) => c === ".." || c === "."), "a path without . or .. components");
 const seq = z.number().int().positive();
+/** PCI functions and drivers of the SR-IOV entries: the paths revert builds from them stay under /sys/bus/pci */
+const pciAddress = z.string().regex(/^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "a PCI address");
+const driverName = z.string().regex(/^[\w.-]+$/, "a driver name");
 const time = z.string();
 const id = z
   .number()
@@ -184,6 +223,26 @@ const entrySchemas: Record<string, z.ZodType> = {
     packages: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*$/)).optional(),
     time,
   }),
+  "sriov-vfs": z.strictObject({
+    seq,
+    kind: z.literal("sriov-vfs"),
+    pf: pciAddress,
+    old: z.string().refine(isStrictBase64, "base64"),
+    oldCount: z.number().int().min(0).max(65535),
+    count: z.number().int().min(0).max(65535),
+    time,
+  }),
+  "pci-driver": z.strictObject({
+    seq,
+    kind: z.literal("pci-driver"),
+    device: pciAddress,
+    pf: pciAddress,
+    vf: z.number().int().min(0).max(65535),
+    oldDriver: driverName.nullable(),
+    oldOverride: z.string().refine(isStrictBase64, "base64"),
+    driver: driverName.nullable(),
+    time,
+  }),
   intent: z.strictObject({
     seq,
     kind: z.literal("intent"),
@@ -195,7 +254,7 @@ const entrySchemas: Record<string, z.ZodType> = {
 /** The entry's schema by its kind, so a refusal names the field that is wrong. */
 function checkEntry(
   value: unknown,
-): { ok: true; entry: JournalEntry | IntentEntry } | { ok: false; why: string } {
+): { ok: true; entry: JournalEntry | IntentEntry | SriovEntry } | { ok: false; why: string } {
   const kind = (value as { kind?: unknown } | null)?.kind;
   const schema =
     typeof kind === "string" && Object.hasOwn(entrySchemas, kind) ? entrySchemas[kind] : undefined;
@@ -204,7 +263,7 @@ function checkEntry(
   if (schema === undefined) return { ok: false, why: `kind ${JSON.stringify(kind)} is not a journal entry` };
   const parsed = schema.safeParse(value);
   return parsed.success
-    ? { ok: true, entry: parsed.data as JournalEntry | IntentEntry }
+    ? { ok: true, entry: parsed.data as JournalEntry | IntentEntry | SriovEntry }
     : { ok: false, why: describeIssue(parsed.error) };
 }
 const headerSchema = z.strictObject({
@@ -249,6 +308,8 @@ export interface ReadJournal {
   header: JournalHeader;
   entries: JournalEntry[];
   intents: IntentEntry[];
+  /** SR-IOV VF counts and bindings (src/sriov/provision.ts) */
+  sriov: SriovEntry[];
   reverted: boolean;
   /** a last line cut short by a crash was dropped */
   torn: boolean;
@@ -317,6 +378,7 @@ export function parseJournalText(text: string, path: string): ReadJournal {
   let lastSeq = 0;
   const entries: JournalEntry[] = [];
   const intents: IntentEntry[] = [];
+  const sriov: SriovEntry[] = [];
   let reverted = false;
   for (const [i, line] of complete.slice(1).entries()) {
     const lineNo = i + 2;
@@ -337,9 +399,19 @@ export function parseJournalText(text: string, path: string): ReadJournal {
       throw damaged(path, lineNo, `entry ${e.seq}`, `entry ${lastSeq + 1} was expected`);
     lastSeq = e.seq;
     if (e.kind === "intent") intents.push(e as IntentEntry);
+    else if (e.kind === "sriov-vfs" || e.kind === "pci-driver") sriov.push(e as SriovEntry);
     else entries.push(e as JournalEntry);
   }
-  return { header: header.data as JournalHeader, entries, intents, reverted, torn, lastSum: sum, lastSeq };
+  return {
+    header: header.data as JournalHeader,
+    entries,
+    intents,
+    sriov,
+    reverted,
+    torn,
+    lastSum: sum,
+    lastSeq,
+  };
 }
 
 function describeIssue(error: z.ZodError): string {

@@ -13,6 +13,8 @@ import { checkTarget, MOUNT_TARGETS } from "./targets.js";
 const PLAN_MAX_BYTES = 16 * 1024 * 1024;
 
 const compare = z.enum(["text", "int", "min", "cpulist", "cpumask", "selected"]);
+/** A PF's PCI address, as plan --sriov writes it: the only part of an SR-IOV item's paths a plan names. */
+const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const machinePath = z.string().regex(/^\/[^\0]*$/, "an absolute path");
 
 const runtimeItem = z.discriminatedUnion("kind", [
@@ -50,6 +52,18 @@ const runtimeItem = z.discriminatedUnion("kind", [
     fstype: z.string().regex(/^\w+$/),
     target: machinePath,
     options: z.string().regex(/^[\w=,.]+$/),
+    why: z.string(),
+  }),
+  z.object({
+    kind: z.literal("sriov-vfs"),
+    pf: z.string().regex(PCI_ADDRESS, "a PCI address (0000:86:00.0)"),
+    count: z.number().int().min(0).max(65535),
+    why: z.string(),
+  }),
+  z.object({
+    kind: z.literal("pci-driver"),
+    pf: z.string().regex(PCI_ADDRESS, "a PCI address (0000:86:00.0)"),
+    driver: z.literal("vfio-pci"),
     why: z.string(),
   }),
 ]);

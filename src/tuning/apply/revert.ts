@@ -7,6 +7,7 @@
 import { InputError, Kvm4nfvError } from "../../errors.js";
 import { type Exec, realExec } from "../../exec.js";
 import type { HostFs } from "../../host/fs.js";
+import { sriovEntryLabel, undoSriovEntry } from "../../sriov/provision.js";
 import { fingerprintOf, openMachineRoot } from "../rtkernel/run-in.js";
 import {
   describeKernelAction,
@@ -44,7 +45,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   const io = options.io ?? nodeIo;
   const exec = options.exec ?? realExec;
   const path = journalPath(fs, options.journal);
-  const { header, entries, intents } = readJournal(path);
+  const { header, entries, intents, sriov } = readJournal(path);
   const mismatch = fingerprintMismatch(header.machine, fingerprintOf(fs));
   if (mismatch !== null) {
     throw new InputError("BAD_INPUT", `${path} was written on another machine (${mismatch}): refused`);
@@ -56,7 +57,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   checkIntents(path, intents, entries, (p) => io.readBytes(real.get(p) ?? fs.resolve(p)));
   refuseRemovingRunningKernel(fs, entries);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
-  const newestFirst = [...entries].sort((a, b) => b.seq - a.seq);
+  const newestFirst = [...entries, ...sriov].sort((a, b) => b.seq - a.seq);
   let grubTouched = false;
   // services reread their configuration: restart them after every file is back, not when their entry comes up
   const services = newestFirst.flatMap((e) =>
@@ -64,6 +65,19 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   );
   for (const e of newestFirst) {
     if (e.kind === "action" && e.action === "service") continue;
+    if (e.kind === "sriov-vfs" || e.kind === "pci-driver") {
+      try {
+        if (undoSriovEntry(e, fs, io)) report.restored.push(sriovEntryLabel(e));
+        else report.unchanged += 1;
+      } catch (err) {
+        throw new Kvm4nfvError(
+          "TOOL_FAILED",
+          `restoring ${sriovEntryLabel(e)} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; ` +
+            "the journal is kept, fix the cause and run revert again",
+        );
+      }
+      continue;
+    }
     try {
       // the RT kernel's package and boot default (src/tuning/rtkernel): inside the root apply ran in
       const kernel = isKernelAction(e);

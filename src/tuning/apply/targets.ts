@@ -21,6 +21,8 @@ export const PLAN_TARGETS: readonly RegExp[] = [
   /^\/sys\/devices\/system\/cpu\/cpu(\d+|\*)\/cpufreq\/scaling_governor$/,
   /^\/sys\/devices\/system\/cpu\/(intel_pstate\/no_turbo|cpufreq\/boost|smt\/control)$/,
   /^\/sys\/module\/[\w-]+\/parameters\/\w+$/,
+  // plan --sriov: a PF's autoprobe switch (its VF count and VF bindings are items of their own, src/sriov/provision.ts)
+  /^\/sys\/bus\/pci\/devices\/[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\/sriov_drivers_autoprobe$/,
   /^\/etc\/sysctl\.d\/[\w.-]+\.conf$/,
   /^\/etc\/modprobe\.d\/[\w.-]+\.conf$/,
   /^\/etc\/default\/(grub|irqbalance)$/,

@@ -139,6 +139,38 @@ function itemLines(item: RuntimeItem): string[] {
         `  systemctl ${item.action} ${item.name}`,
         "fi",
       ];
+    case "sriov-vfs": {
+      // the kernel answers EBUSY to a new count over another nonzero one: 0 first (drivers/pci/iov.c)
+      const f = shq(`/sys/bus/pci/devices/${item.pf}/sriov_numvfs`);
+      return [
+        why,
+        `f="$ROOT"${f}; cur=$(cat "$f" 2>/dev/null || echo absent)`,
+        `if [ "$cur" = absent ]; then echo "skip "${f}": not present on this machine"`,
+        `elif [ "$cur" != ${item.count} ]; then`,
+        `  if [ "$cur" != 0 ]; then printf '0\n' > "$f"; fi`,
+        `  printf '%s\n' ${item.count} > "$f"; echo "set "${f}": $cur -> ${item.count}"; changed=$((changed + 1))`,
+        "fi",
+      ];
+    }
+    case "pci-driver": {
+      // live: driver_override, unbind, drivers_probe; a copy has no kernel to bind: driver_override only
+      const pf = shq(`/sys/bus/pci/devices/${item.pf}`);
+      const drv = shq(item.driver);
+      return [
+        why,
+        `for vf in "$ROOT"${pf}/virtfn[0-9]*; do`,
+        `  [ -e "$vf/driver_override" ] || continue`,
+        `  a=$(basename "$(readlink "$vf")")`,
+        `  [ "$(basename "$(readlink "$vf/driver" 2>/dev/null || true)")" = ${drv} ] && continue`,
+        `  printf '%s\n' ${drv} > "$vf/driver_override"`,
+        `  if [ "$LIVE" = 1 ]; then`,
+        `    if [ -e "$vf/driver" ]; then printf '%s\n' "$a" > "$vf/driver/unbind"; fi`,
+        `    printf '%s\n' "$a" > /sys/bus/pci/drivers_probe`,
+        "  fi",
+        `  echo "bound $a to "${drv}; changed=$((changed + 1))`,
+        "done",
+      ];
+    }
     case "mount":
       return [
         why,

@@ -6,11 +6,12 @@
  */
 import type { HostFs } from "../../host/fs.js";
 import { parseCpuList } from "../../host/parse/cpulist.js";
-import { type Change, describeChange, planChanges } from "../apply/changes.js";
+import { describeSriovChange, numvfsPath, vfDriverTarget } from "../../sriov/provision.js";
+import { type Change, describeChange, describePlanned, type Planned, planChanges } from "../apply/changes.js";
 import { missingParams } from "../apply/grub.js";
 import type { WriteIo } from "../apply/io.js";
 import type { ApplyPlan } from "../apply/plan-file.js";
-import type { RuntimeItem } from "../plan-types.js";
+import type { PciDriverItem, RuntimeItem, SriovVfsItem } from "../plan-types.js";
 import type { Finding, Level } from "../rules/types.js";
 import { ALL_SETTINGS } from "./index.js";
 import type { Setting } from "./types.js";
@@ -24,6 +25,10 @@ function itemTarget(item: RuntimeItem): string {
       return item.name;
     case "mount":
       return item.target;
+    case "sriov-vfs":
+      return numvfsPath(item.pf);
+    case "pci-driver":
+      return vfDriverTarget(item.pf);
     default:
       return item.path;
   }
@@ -99,14 +104,22 @@ export function auditAgainst(
   for (const item of plan.runtime) {
     const target = itemTarget(item);
     const key = keyOf(target);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const mine = byKey.get(key) ?? [];
+    // SR-IOV settings are planned once per PF: one finding each (the others, globs, once per setting)
+    const perPf = key.startsWith("sriov.");
+    const once = perPf ? `${key}@${target}` : key;
+    if (seen.has(once)) continue;
+    seen.add(once);
+    if (item.kind === "sriov-vfs" || item.kind === "pci-driver") {
+      findings.push(sriovFinding(item, key, target, planned, fs.live, apply));
+      continue;
+    }
+    const mine = (byKey.get(key) ?? []).filter((c) => !perPf || changeTarget(c) === target);
     const skipped = planned.skipped.filter((x) => x.includes(target));
     const title = `As planned: ${settingOfTarget(target)?.kind ?? item.kind} ${target}`;
     const expected = expectedOf(item);
     const source = item.why;
-    const id = `plan.${key}`;
+    // a per-PF setting's finding names its PF (/sys/bus/pci/devices/<PF>/…)
+    const id = perPf ? `plan.${key}.${target.split("/")[5] ?? ""}` : `plan.${key}`;
     if (mine.length > 0) {
       // The kernel keeps managed IRQs where they are: a plan that tolerates the write warns instead of failing.
       const level: Level = item.kind === "write" && item.tolerate !== undefined ? "warn" : "fail";
@@ -174,7 +187,39 @@ export function auditAgainst(
       ),
     );
   }
-  return { findings, changes: changes.map(describeChange) };
+  return { findings, changes: describePlanned({ ...planned, changes }, fs.live) };
+}
+
+/** The finding of one SR-IOV item: what apply would still change for it, else as planned (or n/a: skipped). */
+function sriovFinding(
+  item: SriovVfsItem | PciDriverItem,
+  key: string,
+  target: string,
+  planned: Planned,
+  live: boolean,
+  apply: string,
+): Finding {
+  const c = planned.sriov.find((x) => x.kind === item.kind && x.pf === item.pf);
+  const skipped = planned.skipped.filter((x) => x.includes(target));
+  const title = `As planned: ${item.kind} ${target}`;
+  const id = `plan.${key}.${item.pf}`;
+  const expected = expectedOf(item);
+  if (c !== undefined)
+    return finding(
+      id,
+      title,
+      "fail",
+      `would change ${describeSriovChange(c, live)}`,
+      expected,
+      apply,
+      false,
+      item.why,
+    );
+  if (skipped.length > 0) return finding(id, title, "n/a", few(skipped), expected, null, false, item.why);
+  const how = live
+    ? "as planned"
+    : "as planned (a snapshot: the files apply writes; the kernel's links are not checked)";
+  return finding(id, title, "pass", `${target}: ${how}`, expected, null, false, item.why);
 }
 
 function expectedOf(item: RuntimeItem): string {
@@ -193,6 +238,10 @@ function expectedOf(item: RuntimeItem): string {
       return `${item.name} restarted by apply`;
     case "mount":
       return `${item.fstype} mounted on ${item.target} (${item.options})`;
+    case "sriov-vfs":
+      return `${item.count} VFs enabled on ${item.pf}`;
+    case "pci-driver":
+      return `every VF of ${item.pf} bound to ${item.driver} (a snapshot: driver_override names it)`;
   }
 }
 

@@ -7,6 +7,7 @@ import { cmdlineParamExists } from "../../host/parse/arch.js";
 import type { CmdlineParam, RuntimeItem } from "../plan-types.js";
 import { CMDLINE_SETTINGS, type CmdlineSetting } from "./cmdline.js";
 import { RUNTIME_SETTINGS } from "./runtime.js";
+import { sriovItems } from "./sriov.js";
 import type { Arch, Profile, Setting, Vendor } from "./types.js";
 
 export function vendorOf(vendor: string | null): Vendor {
@@ -65,12 +66,13 @@ export function planItem(s: Setting, p: Profile): RuntimeItem | null {
   };
 }
 
-/** The run-time items of a profile, in catalogue order. */
+/** The run-time items of a profile, in catalogue order (the SR-IOV PFs' items last: settings/sriov.ts). */
 export function runtimeItems(p: Profile): RuntimeItem[] {
-  return forRole(RUNTIME_SETTINGS, p).flatMap((s) => {
+  const items = forRole(RUNTIME_SETTINGS, p).flatMap((s) => {
     const item = planItem(s, p);
     return item === null ? [] : [item];
   });
+  return [...items, ...sriovItems(p)];
 }
 
 /** The kernel parameters of a profile: host order, or the guest line's own order. */

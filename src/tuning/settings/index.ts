@@ -6,9 +6,10 @@
  */
 import { CMDLINE_SETTINGS } from "./cmdline.js";
 import { RUNTIME_SETTINGS } from "./runtime.js";
+import { SRIOV_SETTINGS } from "./sriov.js";
 import type { Setting } from "./types.js";
 
-export const ALL_SETTINGS: readonly Setting[] = [...CMDLINE_SETTINGS, ...RUNTIME_SETTINGS];
+export const ALL_SETTINGS: readonly Setting[] = [...CMDLINE_SETTINGS, ...RUNTIME_SETTINGS, ...SRIOV_SETTINGS];
 
 export function settingByKey(key: string): Setting {
   const s = ALL_SETTINGS.find((x) => x.key === key);
@@ -18,4 +19,5 @@ export function settingByKey(key: string): Setting {
 
 export { CMDLINE_SETTINGS, type CmdlineSetting } from "./cmdline.js";
 export { HUGETLBFS_MOUNT, RUNTIME_SETTINGS } from "./runtime.js";
+export { SRIOV_SETTINGS, sriovItems } from "./sriov.js";
 export type * from "./types.js";

@@ -7,7 +7,7 @@
  * apply, verify and unapply).
  */
 import type { Host } from "../../host/model.js";
-import type { Compare, Hugepages, Role } from "../plan-types.js";
+import type { Compare, Hugepages, Role, SriovPfPlan } from "../plan-types.js";
 import type { Verdict } from "../rules/types.js";
 
 export type SettingKind =
@@ -21,7 +21,9 @@ export type SettingKind =
   | "service"
   | "mount"
   | "hugepage-pool"
-  | "config-file";
+  | "config-file"
+  | "sriov-vfs"
+  | "pci-driver";
 
 export type Vendor = "intel" | "amd" | null;
 
@@ -42,6 +44,8 @@ export interface Profile {
   bootHugepages: { sizeKiB: number; count?: number } | null;
   /** constant_tsc + nonstop_tsc; false makes tsc=reliable unsafe */
   invariantTsc: boolean | null;
+  /** SR-IOV PFs to provision (host role); settings/sriov.ts plans one set of items per PF */
+  sriov?: SriovPfPlan[];
 }
 
 /** The audit's view: the machine as read, and the profile the RT set implies. */

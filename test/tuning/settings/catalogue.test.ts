@@ -90,7 +90,9 @@ describe("the settings catalogue", () => {
             ? item.name
             : item.kind === "mount"
               ? item.target
-              : item.path;
+              : "path" in item
+                ? item.path
+                : item.pf;
       const known =
         fromCatalogue.has(target) || /^\/sys\/devices\/system\/node\/node\d+\/hugepages\//.test(target);
       expect(known, target).toBe(true);
