@@ -1,8 +1,8 @@
 /** The core of `kvm4nfv inspect`: open the machine or snapshot, read it, and render or capture it. */
-import { openHostFs } from "./fs.js";
-import { inspectJson, renderInspect } from "./inspect-render.js";
-import { readHost } from "./read.js";
-import { saveSnapshot } from "./snapshot.js";
+import { openHostFs } from "../host/fs.js";
+import { inspectJson, renderInspect } from "../host/inspect-render.js";
+import { readHost } from "../host/read.js";
+import { saveSnapshot } from "../host/snapshot.js";
 
 export interface InspectOptions {
   root?: string;

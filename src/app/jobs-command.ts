@@ -1,9 +1,9 @@
 /** `kvm4nfv run verify|daily`: flags → JobOptions (every bad value exits 2 before anything starts). */
 import { UsageError } from "../errors.js";
+import { parseSla } from "../measure/sla.js";
+import { parseDuration } from "../measure/units.js";
 import { type JobName, runJob } from "./jobs.js";
 import { WITH_TOOLS } from "./jobs-with.js";
-import { parseSla } from "./sla.js";
-import { parseDuration } from "./units.js";
 
 export interface JobFlags {
   duration?: string;
@@ -37,7 +37,7 @@ export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: 
   const withSteps = flags.with ? parseWith(flags.with) : [];
   if (flags.forwardingSla) {
     if (!withSteps.includes("forwarding")) throw new UsageError("--forwarding-sla needs --with forwarding");
-    const { parseForwardingSla } = await import("./forwarding/command.js");
+    const { parseForwardingSla } = await import("../measure/forwarding/command.js");
     parseForwardingSla(flags.forwardingSla);
   }
   const result = await runJob({

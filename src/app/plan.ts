@@ -5,54 +5,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError } from "../errors.js";
-import { openHostFs } from "../host/fs.js";
-import { parseCpuList } from "../host/parse/cpulist.js";
-import { readHost } from "../host/read.js";
-import { emit } from "./emit/index.js";
-import { emitTunedFiles, tunedProfileName } from "./emit/tuned.js";
-import { derivePlan } from "./plan.js";
-import { parseHugepagesOption } from "./plan-cmdline.js";
-import type { Plan, PlanOptions } from "./plan-types.js";
+import { emit } from "../tuning/emit/index.js";
+import { emitTunedFiles, tunedProfileName } from "../tuning/emit/tuned.js";
+import { makePlan, type PlanFlags } from "../tuning/plan-options.js";
 
-export interface PlanFlags {
-  role?: string;
-  root?: string;
-  rtCpus?: string;
-  cpus?: string;
-  numaNode?: string;
-  guestCpus?: string;
-  hugepages?: string;
-  emit?: string;
-  output?: string;
-}
-
-function count(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} "${text}": expected a whole number`);
-  return Number(text.trim());
-}
-
-export function planOptions(flags: PlanFlags): PlanOptions {
-  if (flags.role !== "host" && flags.role !== "guest") {
-    throw new UsageError(`--role ${flags.role ?? "(missing)"}: expected host or guest`);
-  }
-  const options: PlanOptions = { role: flags.role };
-  const rt = count("--rt-cpus", flags.rtCpus);
-  if (rt !== undefined) options.rtCpus = rt;
-  if (flags.cpus !== undefined) options.cpus = parseCpuList(flags.cpus, "--cpus");
-  const node = count("--numa-node", flags.numaNode);
-  if (node !== undefined) options.numaNode = node;
-  const guest = count("--guest-cpus", flags.guestCpus);
-  if (guest !== undefined) options.guestCpus = guest;
-  if (flags.hugepages !== undefined) options.hugepages = parseHugepagesOption(flags.hugepages);
-  return options;
-}
-
-export function makePlan(flags: PlanFlags): Plan {
-  const options = planOptions(flags);
-  const host = readHost(openHostFs(flags.root));
-  return derivePlan(host, options);
-}
+export { makePlan, type PlanFlags, planOptions } from "../tuning/plan-options.js";
 
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */
 export function runPlan(flags: PlanFlags): { stdout: string; notes: string[] } {

@@ -1,8 +1,8 @@
 /** What `kvm4nfv report` does behind the CLI: load runs from the store, render, write the file. */
 import { renameSync, writeFileSync } from "node:fs";
 import { Kvm4nfvError, UsageError } from "../errors.js";
-import { parseRunId, withStore } from "../results/actions.js";
-import { renderReport } from "./html.js";
+import { renderReport } from "../report/html.js";
+import { parseRunId, withStore } from "./results.js";
 
 export function reportAction(ids: string[], opts: { output: string; store?: string | undefined }): string {
   checkReportPath(opts.output);

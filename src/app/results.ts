@@ -5,14 +5,12 @@
 import { UsageError } from "../errors.js";
 import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
-import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "./compare.js";
-import { exportRuns, parseFormat } from "./export.js";
-import { formatComparison, formatRun, formatRunList } from "./format.js";
-import { openStore, type Store } from "./store.js";
+import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "../results/compare.js";
+import { exportRuns, parseFormat } from "../results/export.js";
+import { formatComparison, formatRun, formatRunList } from "../results/format.js";
+import { type StoreOption, withStore } from "../results/store.js";
 
-export interface StoreOption {
-  store?: string | undefined;
-}
+export { type StoreOption, withStore };
 
 /** The text to print and the exit code to leave (1 when a comparison found regressions). */
 export interface Outcome {
@@ -51,15 +49,6 @@ function parseLimit(text: string | undefined): number | undefined {
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new UsageError(`bad --limit "${text}": expected a positive number`);
   return Number(text);
-}
-
-export function withStore<T>(option: StoreOption, fn: (store: Store) => T): T {
-  const store = openStore(option.store);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
 }
 
 export function listAction(

@@ -20,7 +20,7 @@ export function register(program: Command): void {
         if (opts.listFiles) return print(pod.listFiles());
         return pod.emitOutcome(await pod.inspectNodes(opts));
       }
-      const { inspectAction } = await import("../host/inspect.js");
+      const { inspectAction } = await import("../app/inspect.js");
       print(inspectAction(opts));
     });
 }

@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option("--emit <format>", "json, cmdline, script, tuned, libvirt, qemu or performance-profile", "json")
     .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
     .action(async (opts) => {
-      const { runPlan } = await import("../tuning/plan-command.js");
+      const { runPlan } = await import("../app/plan.js");
       const { stdout, notes } = runPlan(opts);
       for (const note of notes) process.stderr.write(`kvm4nfv: note: ${note}\n`);
       print(stdout);

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <file>", "HTML file to write")
     .addOption(storeOption())
     .action(async (ids, opts) => {
-      const { reportAction } = await import("../report/action.js");
+      const { reportAction } = await import("../app/report.js");
       print(reportAction(ids, opts));
     });
 }

@@ -4,7 +4,7 @@ import { storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 async function actions() {
-  return import("../results/actions.js");
+  return import("../app/results.js");
 }
 
 function emit(outcome: { text: string; exitCode: number }): void {

@@ -64,7 +64,7 @@ export function register(program: Command): void {
         print(outcome.text);
         return setExit(outcome.exitCode);
       }
-      const { timerCommand } = await import("../measure/timer-command.js");
+      const { timerCommand } = await import("../app/timer.js");
       const outcome = await timerCommand(opts);
       print(outcome.text);
       setExit(outcome.exitCode);

@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compareAction, exportAction, listAction, parseRunId, showAction } from "../../src/app/results.js";
 import { Kvm4nfvError } from "../../src/errors.js";
-import {
-  compareAction,
-  exportAction,
-  listAction,
-  parseRunId,
-  showAction,
-} from "../../src/results/actions.js";
 import { openStore } from "../../src/results/store.js";
-import { makeMigrationRun, makeTimerRun } from "./run-factory.js";
+import { makeMigrationRun, makeTimerRun } from "../results/run-factory.js";
 
 let dir: string;
 let store: string;

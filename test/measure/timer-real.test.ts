@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { timerCommand } from "../../src/measure/timer-command.js";
+import { timerCommand } from "../../src/app/timer.js";
 import { openStore } from "../../src/results/store.js";
 
 function pgrep(args: string[]): string {
