@@ -3,6 +3,7 @@ import { openHostFs } from "../host/fs.js";
 import { inspectJson, renderInspect } from "../host/inspect-render.js";
 import { readHost } from "../host/read.js";
 import { saveSnapshot } from "../host/snapshot.js";
+import { type Outcome, outcome } from "./outcome.js";
 
 export interface InspectOptions {
   root?: string;
@@ -10,14 +11,16 @@ export interface InspectOptions {
   save?: string;
 }
 
-/** Returns what to print: text, or the JSON object. */
-export function inspectAction(opts: InspectOptions): string | object {
+/** What to print: text, or the JSON object. */
+export function inspectAction(opts: InspectOptions): Outcome {
   const fs = openHostFs(opts.root);
   if (opts.save !== undefined) {
     const saved = saveSnapshot(fs, opts.save);
-    if (opts.json) return { saved: saved.dir, files: saved.files, bytes: saved.bytes };
-    return `saved ${saved.files} files (${Math.ceil(saved.bytes / 1024)} KiB) from ${fs.root} to ${saved.dir}\n`;
+    if (opts.json) return outcome({ saved: saved.dir, files: saved.files, bytes: saved.bytes });
+    return outcome(
+      `saved ${saved.files} files (${Math.ceil(saved.bytes / 1024)} KiB) from ${fs.root} to ${saved.dir}\n`,
+    );
   }
   const host = readHost(fs);
-  return opts.json ? inspectJson(host) : renderInspect(host);
+  return outcome(opts.json ? inspectJson(host) : renderInspect(host));
 }

@@ -8,17 +8,18 @@ import { UsageError } from "../errors.js";
 import { emit } from "../tuning/emit/index.js";
 import { emitTunedFiles, tunedProfileName } from "../tuning/emit/tuned.js";
 import { makePlan, type PlanFlags } from "../tuning/plan-options.js";
+import type { Outcome } from "./outcome.js";
 
 export { makePlan, type PlanFlags, planOptions } from "../tuning/plan-options.js";
 
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */
-export function runPlan(flags: PlanFlags): { stdout: string; notes: string[] } {
+export function runPlan(flags: PlanFlags): Outcome<string> {
   const plan = makePlan(flags);
   // the json format carries the notes itself; the others would lose them
   const notes = (flags.emit ?? "json") === "json" ? [] : plan.notes;
   const format = flags.emit ?? "json";
   const text = emit(plan, format);
-  if (flags.output === undefined) return { stdout: text, notes };
+  if (flags.output === undefined) return { output: text, exitCode: 0, notes };
   try {
     if (format === "tuned") {
       mkdirSync(flags.output, { recursive: true });
@@ -26,7 +27,8 @@ export function runPlan(flags: PlanFlags): { stdout: string; notes: string[] } {
         writeFileSync(join(flags.output, name), content);
       }
       return {
-        stdout: `wrote tuned profile to ${flags.output} (install as /etc/tuned/${tunedProfileName(plan)})\n`,
+        exitCode: 0,
+        output: `wrote tuned profile to ${flags.output} (install as /etc/tuned/${tunedProfileName(plan)})\n`,
         notes,
       };
     }
@@ -34,5 +36,5 @@ export function runPlan(flags: PlanFlags): { stdout: string; notes: string[] } {
   } catch (err) {
     throw new UsageError(`-o ${flags.output}: cannot write: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
-  return { stdout: `wrote ${format} plan to ${flags.output}\n`, notes };
+  return { output: `wrote ${format} plan to ${flags.output}\n`, exitCode: 0, notes };
 }

@@ -8,12 +8,11 @@ import { runTimerTest } from "../measure/timer.js";
 import { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
 import type { RunRecord } from "../measure/types.js";
 import { checkPossibleCpus } from "../measure/units.js";
+import type { Outcome } from "./outcome.js";
 
 export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
 
-export interface CommandOutcome {
-  text: string;
-  exitCode: number;
+export interface CommandOutcome extends Outcome<string> {
   run: RunRecord;
 }
 
@@ -33,6 +32,6 @@ export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<Comm
   } finally {
     store.close();
   }
-  const text = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
-  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
+  const output = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
+  return { output, exitCode: run.verdict.status === "pass" ? 0 : 1, notes: [], run };
 }

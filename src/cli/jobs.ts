@@ -4,7 +4,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { accelOption, storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { finish, progress } from "./run.js";
 
 export function register(program: Command): void {
   program
@@ -26,8 +26,6 @@ export function register(program: Command): void {
     .option("-o, --output <file.html>", "report path (default: next to the store, reports/<job>-<time>.html)")
     .action(async (job, opts) => {
       const { jobCommand } = await import("../app/jobs-command.js");
-      const outcome = await jobCommand(job, opts);
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      finish(await jobCommand(job, opts, progress));
     });
 }

@@ -5,7 +5,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print, setExit } from "./run.js";
+import { finish, print, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
@@ -65,9 +65,7 @@ export function register(program: Command): void {
         return setExit(outcome.exitCode);
       }
       const { timerCommand } = await import("../app/timer.js");
-      const outcome = await timerCommand(opts);
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      finish(await timerCommand(opts));
     });
   registerMigration(testGroup(program));
   registerForwarding(program);

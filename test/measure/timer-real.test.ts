@@ -85,7 +85,7 @@ describe("real cyclictest", () => {
     expect(outcome.run.params.load).toBe("cpu");
     expect(outcome.run.environment.toolVersions["stress-ng"]).toMatch(/^\d+\.\d+/);
     expect(outcome.run.raw["stress-ng.output"]).toContain("dispatching hogs");
-    expect(JSON.parse(outcome.text).id).toBe(outcome.run.id);
+    expect(JSON.parse(outcome.output).id).toBe(outcome.run.id);
     expect(pgrep(["-x", "stress-ng"])).toBe("");
     expect(pgrep(["stress-ng"])).toBe("");
     expect(pgrep(["-x", "cyclictest"])).toBe("");
