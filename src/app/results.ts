@@ -5,6 +5,7 @@
 import { UsageError } from "../errors.js";
 import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
+import { parsePositiveInt } from "../measure/units.js";
 import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "../results/compare.js";
 import { exportRuns, parseFormat } from "../results/export.js";
 import { formatComparison, formatRun, formatRunList } from "../results/format.js";
@@ -44,10 +45,7 @@ function parseType(text: string | undefined): TestType | undefined {
 }
 
 function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new UsageError(`bad --limit "${text}": expected a positive number`);
-  return Number(text);
+  return text === undefined ? undefined : parsePositiveInt(text, "--limit", [1, Number.MAX_SAFE_INTEGER]);
 }
 
 export function listAction(

@@ -1,17 +1,8 @@
 /** `kvm4nfv guest build|run`: flags only; the work is in src/app/guest.ts. */
 import type { Command } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.js";
+import { positiveIntOption } from "../measure/units.js";
 import { accelOption } from "./options.js";
 import { finish, progress } from "./run.js";
-
-function positiveInt(what: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!/^\d+$/.test(v.trim()) || n < 1)
-      throw new UsageError(`${what} must be a positive integer, got "${v}"`);
-    return n;
-  };
-}
 
 export function register(program: Command): void {
   const guest = program.command("guest").description("build and boot the real-time test guest");
@@ -32,14 +23,14 @@ export function register(program: Command): void {
       "boot the guest, run a command in it (default: uname + 3 s cyclictest) and print the outputs",
     )
     .addOption(accelOption("accelerator").default("auto" as const))
-    .option("--vcpus <n>", "vCPU count", positiveInt("--vcpus"), 2)
-    .option("--memory <MiB>", "guest memory in MiB", positiveInt("--memory"), 512)
+    .option("--vcpus <n>", "vCPU count", positiveIntOption("--vcpus"), 2)
+    .option("--memory <MiB>", "guest memory in MiB", positiveIntOption("--memory"), 512)
     .option("--cpus <list>", "host CPUs for the vCPUs: cpulist (vCPU i → i-th CPU) or VCPU:CPU pairs")
     .option("--housekeeping <list>", "host CPUs for QEMU's other threads")
-    .option("--fifo <prio>", "SCHED_FIFO priority for the pinned vCPU threads", positiveInt("--fifo"))
+    .option("--fifo <prio>", "SCHED_FIFO priority for the pinned vCPU threads", positiveIntOption("--fifo"))
     .option("--hugepages <path>", "hugetlbfs mount to back guest memory")
     .option("--mem-lock", "lock guest memory (-overcommit mem-lock=on)")
-    .option("--timeout <s>", "whole-run timeout in seconds", positiveInt("--timeout"), 180)
+    .option("--timeout <s>", "whole-run timeout in seconds", positiveIntOption("--timeout"), 180)
     .option("--cmdline <text>", "guest kernel command line (default: the KVM4NFV guest RT cmdline)")
     .option("--json", "print the result as JSON")
     .argument("[cmd...]", "command to run in the guest (after --); one argument is run as a shell script")

@@ -7,6 +7,7 @@ import { UsageError } from "../errors.js";
 import { openHostFs } from "../host/fs.js";
 import { parseCpuList } from "../host/parse/cpulist.js";
 import { readHost } from "../host/read.js";
+import { parseWholeNumber } from "../measure/units.js";
 import { derivePlan } from "./plan.js";
 import { parseHugepagesOption } from "./plan-cmdline.js";
 import type { Plan, PlanOptions } from "./plan-types.js";
@@ -24,9 +25,7 @@ export interface PlanFlags {
 }
 
 function count(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} "${text}": expected a whole number`);
-  return Number(text.trim());
+  return text === undefined ? undefined : parseWholeNumber(text, flag);
 }
 
 export function planOptions(flags: PlanFlags): PlanOptions {
