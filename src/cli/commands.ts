@@ -31,10 +31,9 @@ export function commandName(argv: readonly string[]): string | undefined {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
-export async function registerCommands(
-  program: Command<any, any, any>,
-  argv: readonly string[] = [],
-): Promise<void> {
+type AnyCommand = Command<any, any, any>;
+
+export async function registerCommands(program: AnyCommand, argv: readonly string[] = []): Promise<void> {
   const name = commandName(argv);
   const loaders =
     name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : Object.values(COMMANDS).flat();
