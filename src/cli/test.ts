@@ -1,6 +1,6 @@
 /**
  * `kvm4nfv test timer …` (and later `test migration`): measurements. Flags only; the work is in
- * src/measure/timer-command.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
+ * src/app/timer.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, storeOption } from "./options.js";
