@@ -11,6 +11,7 @@
  */
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { execa, type ResultPromise } from "execa";
 import { Kvm4nfvError, toolMissing } from "./errors.js";
 
@@ -43,6 +44,17 @@ export interface StartOptions {
 export interface Child {
   pid: number;
   command: string;
+  /** The child's output as node streams (raw bytes; null when not piped). */
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** null unless started with stdin: "pipe". */
+  stdin: Writable | null;
+  /** Each line of stdout or stderr without its "\n", in order; a last line without "\n" comes at the end. */
+  onLine(stream: "stdout" | "stderr", fn: (line: string) => void): void;
+  /**
+   * @deprecated execa's own handle; use stdout/stderr/stdin/onLine. Kept while src/pod and
+   * src/measure/forwarding still read it (issue 12).
+   */
   process: ResultPromise;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the child is gone. */
   stop(graceMs?: number): Promise<void>;
@@ -151,6 +163,10 @@ function track(file: string, command: string, child: ResultPromise): Child {
   const handle: Child = {
     pid: child.pid ?? -1,
     command,
+    stdout: child.stdout ?? null,
+    stderr: child.stderr ?? null,
+    stdin: child.stdin ?? null,
+    onLine: (stream, fn) => onLines(child[stream] ?? null, fn),
     process: child,
     exited,
     async stop(graceMs = 3000) {
@@ -179,6 +195,21 @@ function start(file: string, args: readonly string[], options: StartOptions = {}
     stripFinalNewline: false,
   });
   return track(file, display(file, args), child);
+}
+
+/** Call fn with each line of a byte stream (no "\n"); a last unterminated line is given when the stream ends. */
+export function onLines(stream: Readable | null, fn: (line: string) => void): void {
+  if (!stream) return;
+  let partial = "";
+  stream.on("data", (b: Buffer) => {
+    const lines = (partial + b.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) fn(line);
+  });
+  stream.on("end", () => {
+    if (partial !== "") fn(partial);
+    partial = "";
+  });
 }
 
 /** Children still running (for tests that assert nothing is left behind). */

@@ -3,6 +3,20 @@ import { Kvm4nfvError } from "../src/errors.js";
 import { liveChildren, realExec } from "../src/exec.js";
 
 describe("exec seam", () => {
+  it("a started child gives its stdout as lines (the last one without a newline too) and stderr as a stream", async () => {
+    const child = realExec.start("sh", ["-c", "printf 'one\\ntwo\\nthr'; printf 'ee' ; printf oops >&2"]);
+    const lines: string[] = [];
+    let err = "";
+    child.onLine("stdout", (l) => lines.push(l));
+    child.stderr?.on("data", (b: Buffer) => {
+      err += b.toString();
+    });
+    await child.exited;
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual(["one", "two", "three"]);
+    expect(err).toBe("oops");
+  });
+
   it("runs argv arrays without a shell (metacharacters stay literal)", async () => {
     const r = await realExec.run("echo", ["a; rm -rf /", "$(id)"]);
     expect(r.stdout).toBe("a; rm -rf / $(id)\n");

@@ -1,42 +1,41 @@
 /**
- * The command table: one line per command file. Each file exports `register(program)`, which declares the
- * command's flags and an action that lazily imports the core it needs.
+ * The command table: one line per top-level command, naming the command files that register it. Each file
+ * exports `register(program)`, which declares the command's flags and an action that lazily imports its handler.
+ * Only the invoked command's files are loaded (start-up is most of a `check`); help and unknown commands load all.
  */
 import type { Command } from "@commander-js/extra-typings";
-import { register as registerApply } from "./apply.js";
-import { register as registerCheck } from "./check.js";
-import { register as registerGuest } from "./guest.js";
-import { register as registerInspect } from "./inspect.js";
-import { register as registerJobs } from "./jobs.js";
-import { register as registerKernel } from "./kernel.js";
-import { register as registerPlan } from "./plan.js";
-import { register as registerPodAnsible } from "./pod-ansible.js";
-import { register as registerReport } from "./report.js";
-import { register as registerResults } from "./results.js";
-import { register as registerRevert } from "./revert.js";
-import { register as registerSriov } from "./sriov.js";
-import { register as registerTest } from "./test.js";
-import { register as registerYardstick } from "./yardstick.js";
 
 type Register = (program: Command) => void;
+type Loader = () => Promise<{ register: Register }>;
+
+/** In help order. `run` is two files: jobs.ts declares it, yardstick.ts adds `run task` to it. */
+const COMMANDS: Record<string, Loader[]> = {
+  inspect: [() => import("./inspect.js")],
+  check: [() => import("./check.js")],
+  results: [() => import("./results.js")],
+  report: [() => import("./report.js")],
+  guest: [() => import("./guest.js")],
+  plan: [() => import("./plan.js")],
+  apply: [() => import("./apply.js")],
+  revert: [() => import("./revert.js")],
+  test: [() => import("./test.js")],
+  run: [() => import("./jobs.js"), () => import("./yardstick.js")],
+  pod: [() => import("./pod-ansible.js")],
+  sriov: [() => import("./sriov.js")],
+  kernel: [() => import("./kernel.js")],
+};
+
+/** The command argv names (its first word that is not an option), or undefined. */
+export function commandName(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith("-"));
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: commander's typed Command generic varies per program
-export function registerCommands(program: Command<any, any, any>): void {
-  const registers: Register[] = [
-    registerInspect,
-    registerCheck,
-    registerResults,
-    registerReport,
-    registerGuest,
-    registerPlan,
-    registerApply,
-    registerRevert,
-    registerTest,
-    registerJobs,
-    registerYardstick, // after registerJobs: adds `run task` to the `run` command
-    registerPodAnsible,
-    registerSriov,
-    registerKernel,
-  ];
-  for (const r of registers) r(program as Command);
+type AnyCommand = Command<any, any, any>;
+
+export async function registerCommands(program: AnyCommand, argv: readonly string[] = []): Promise<void> {
+  const name = commandName(argv);
+  const loaders =
+    name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name]! : Object.values(COMMANDS).flat();
+  for (const m of await Promise.all(loaders.map((load) => load()))) m.register(program as Command);
 }

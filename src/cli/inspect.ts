@@ -1,7 +1,7 @@
 /** `kvm4nfv inspect`: show what kvm4nfv knows about a host, or capture it as a snapshot. Flags only. */
 import type { Command } from "@commander-js/extra-typings";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print } from "./run.js";
+import { finish, print } from "./run.js";
 
 export function register(program: Command): void {
   program
@@ -20,7 +20,7 @@ export function register(program: Command): void {
         if (opts.listFiles) return print(pod.listFiles());
         return pod.emitOutcome(await pod.inspectNodes(opts));
       }
-      const { inspectLive } = await import("../host/inspect.js");
-      print(await inspectLive(opts));
+      const { inspectLive } = await import("../app/inspect.js");
+      finish(await inspectLive(opts));
     });
 }

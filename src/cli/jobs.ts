@@ -4,7 +4,7 @@
  */
 import type { Command } from "@commander-js/extra-typings";
 import { accelOption, storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { finish, progress } from "./run.js";
 
 export function register(program: Command): void {
   program
@@ -25,9 +25,7 @@ export function register(program: Command): void {
     .option("--forwarding-sla <spec>", "SLA of the forwarding step: throughput=FPS, avg=µs, p99=µs, …")
     .option("-o, --output <file.html>", "report path (default: next to the store, reports/<job>-<time>.html)")
     .action(async (job, opts) => {
-      const { jobCommand } = await import("../measure/jobs-command.js");
-      const outcome = await jobCommand(job, opts);
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      const { jobCommand } = await import("../app/jobs-command.js");
+      finish(await jobCommand(job, opts, progress));
     });
 }

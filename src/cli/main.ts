@@ -29,7 +29,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // commander's own usage errors arrive here; keep them to one line naming the problem.
       outputError: (str, write) => write(`kvm4nfv: ${str.replace(/^error: /, "").trim()}\n`),
     });
-  registerCommands(program);
+  await registerCommands(program, argv);
   try {
     await program.parseAsync([...argv]);
   } catch (err) {

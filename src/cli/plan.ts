@@ -1,6 +1,6 @@
 /** `kvm4nfv plan`: derive the tuning for this machine (or a snapshot) and emit it in one format. */
 import type { Command } from "@commander-js/extra-typings";
-import { print } from "./run.js";
+import { finish } from "./run.js";
 
 export function register(program: Command): void {
   program
@@ -22,9 +22,7 @@ export function register(program: Command): void {
     .option("--emit <format>", "json, cmdline, script, tuned, libvirt, qemu or performance-profile", "json")
     .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
     .action(async (opts) => {
-      const { runPlan } = await import("../tuning/plan-command.js");
-      const { stdout, notes } = runPlan(opts);
-      for (const note of notes) process.stderr.write(`kvm4nfv: note: ${note}\n`);
-      print(stdout);
+      const { runPlan } = await import("../app/plan.js");
+      finish(runPlan(opts));
     });
 }

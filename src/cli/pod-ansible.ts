@@ -3,6 +3,7 @@
  * role in ansible/ fetched from the fleet, judged and stored. Flags only; the work is in src/yardstick/.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 function podGroup(program: Command): Command {
@@ -38,10 +39,7 @@ export function register(program: Command): void {
     .argument("<dir>", "the role's fetch directory")
     .option("--sla <limits>", "SLA for the timer runs (default min=50,avg=100,max=1000)")
     .option("--role <role>", "check role: host or guest", "host")
-    .option(
-      "--store <path>",
-      "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)",
-    )
+    .addOption(storeOption())
     .action(async (dir, opts) => {
       const { importFleet } = await import("../yardstick/fleet.js");
       const o = await importFleet(dir, opts);

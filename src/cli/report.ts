@@ -1,7 +1,7 @@
 /** `kvm4nfv report ID… -o FILE.html`: one self-contained HTML report of stored runs. Flags only; the work is in src/report/. */
 import type { Command } from "@commander-js/extra-typings";
 import { storeOption } from "./options.js";
-import { print } from "./run.js";
+import { finish } from "./run.js";
 
 export function register(program: Command): void {
   program
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .requiredOption("-o, --output <file>", "HTML file to write")
     .addOption(storeOption())
     .action(async (ids, opts) => {
-      const { reportAction } = await import("../report/action.js");
-      print(reportAction(ids, opts));
+      const { reportAction } = await import("../app/report.js");
+      finish(reportAction(ids, opts));
     });
 }

@@ -1,15 +1,10 @@
 /** `kvm4nfv results list | show | compare | export | import`: the stored runs. Flags only; the work is in src/results/. */
 import type { Command } from "@commander-js/extra-typings";
 import { storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { finish } from "./run.js";
 
 async function actions() {
-  return import("../results/actions.js");
-}
-
-function emit(outcome: { text: string; exitCode: number }): void {
-  print(outcome.text);
-  setExit(outcome.exitCode);
+  return import("../app/results.js");
 }
 
 export function register(program: Command): void {
@@ -25,7 +20,7 @@ export function register(program: Command): void {
     .option("--limit <n>", "at most n runs")
     .option("--node <name>", "only runs made on this pod node (test timer --node)")
     .option("--json", "print JSON")
-    .action(async (opts) => emit((await actions()).listAction(opts)));
+    .action(async (opts) => finish((await actions()).listAction(opts)));
 
   results
     .command("show")
@@ -33,7 +28,7 @@ export function register(program: Command): void {
     .argument("<id>", "run id")
     .addOption(storeOption())
     .option("--json", "print the whole run record as JSON")
-    .action(async (id, opts) => emit((await actions()).showAction(id, opts)));
+    .action(async (id, opts) => finish((await actions()).showAction(id, opts)));
 
   results
     .command("compare")
@@ -43,7 +38,7 @@ export function register(program: Command): void {
     .option("--threshold <pct>", "flag B/A worse than this", "10%")
     .addOption(storeOption())
     .option("--json", "print JSON")
-    .action(async (a, b, opts) => emit((await actions()).compareAction(a, b, opts)));
+    .action(async (a, b, opts) => finish((await actions()).compareAction(a, b, opts)));
 
   results
     .command("export")
@@ -51,7 +46,7 @@ export function register(program: Command): void {
     .argument("<id...>", "run ids")
     .option("--format <format>", "json, junit or influx", "json")
     .addOption(storeOption())
-    .action(async (ids, opts) => emit((await actions()).exportAction(ids, opts)));
+    .action(async (ids, opts) => finish((await actions()).exportAction(ids, opts)));
 
   results
     .command("import")
@@ -67,7 +62,6 @@ export function register(program: Command): void {
     )
     .addOption(storeOption())
     .action(async (files, opts) => {
-      const { importAction } = await import("../results/import.js");
-      emit(importAction(files, opts));
+      finish(await (await actions()).importResults(files, opts));
     });
 }

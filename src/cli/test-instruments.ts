@@ -3,7 +3,7 @@
  * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { storeOption } from "./options.js";
+import { accelOption, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { print, setExit } from "./run.js";
 
@@ -22,7 +22,7 @@ function common(cmd: Command, defaultSla: string): Command {
       "stress-ng load: idle|cpu|memory|io; for --where guest HOST_GUEST, e.g. memorystress_idle",
       "idle",
     )
-    .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
+    .addOption(accelOption("guest accelerator"))
     .option("--sla <spec>", `limits in µs (default ${defaultSla})`)
     .option("--label <label>", "label stored with the run (default: the load)")
     .addOption(storeOption())
@@ -85,7 +85,7 @@ export function registerInstruments(test: Command): void {
     .option("--period <us>", "interrupt period (default 1000us)")
     .option("--cpus <list>", "host CPU for the guest's RT vCPU")
     .option("--load <kind>", "host stress-ng load: idle|cpu|memory|io", "idle")
-    .addOption(new Option("--accel <accel>", "guest accelerator").choices(["auto", "kvm", "tcg"]))
+    .addOption(accelOption("guest accelerator"))
     .option("--sla <spec>", "limits in µs (default max=1000)")
     .option("--label <label>", "label stored with the run")
     .addOption(storeOption())

@@ -1,11 +1,11 @@
 /**
  * `kvm4nfv test timer …` (and later `test migration`): measurements. Flags only; the work is in
- * src/measure/timer-command.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
+ * src/app/timer.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print, setExit } from "./run.js";
+import { finish, print, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
@@ -64,10 +64,8 @@ export function register(program: Command): void {
         print(outcome.text);
         return setExit(outcome.exitCode);
       }
-      const { timerCommand } = await import("../measure/timer-command.js");
-      const outcome = await timerCommand(opts);
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      const { timerCommand } = await import("../app/timer.js");
+      finish(await timerCommand(opts));
     });
   registerMigration(testGroup(program));
   registerForwarding(program);

@@ -4,6 +4,7 @@
  * src/yardstick/run-task.ts. Exit 0 criteria PASS, 1 FAIL (an SLA with action assert broke), 2 bad input.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { storeOption } from "./options.js";
 import { print, setExit } from "./run.js";
 
 function runGroup(program: Command): Command {
@@ -37,10 +38,7 @@ export function register(program: Command): void {
     .option("-o, --output-file <file>", "Yardstick result file (default /tmp/yardstick.out, as Yardstick's)")
     .option("--influx <url>", "also post the points to this InfluxDB 1.x, e.g. http://127.0.0.1:8086")
     .option("--influx-db <name>", "InfluxDB database (default yardstick)")
-    .option(
-      "--store <path>",
-      "results store file (default $KVM4NFV_STORE, else $XDG_DATA_HOME/kvm4nfv/results.db)",
-    )
+    .addOption(storeOption())
     .option("--dry-run", "render and check the task, show what each part maps to, run nothing")
     .option("--json", "print Yardstick's result document")
     .action(async (file, opts, cmd) => {

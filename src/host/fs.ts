@@ -9,6 +9,7 @@
 import {
   closeSync,
   constants,
+  existsSync,
   fstatSync,
   lstatSync,
   openSync,
@@ -109,8 +110,12 @@ export function readBounded(realPath: string, maxBytes: number, options: Bounded
     }
     const chunks: Buffer[] = [];
     let total = 0;
+    // The first chunk fits what the file says it holds (sysfs says 4096, procfs 0): a 1 MiB buffer for each of
+    // a big host's ~1000 small files cost more than reading them.
+    let size = st.size > 0 ? st.size + 1 : 64 * 1024;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(1 * MiB, maxBytes + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(size, 1 * MiB, maxBytes + 1 - total));
+      size = 1 * MiB;
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) break;
       total += n;
@@ -254,9 +259,34 @@ export class RootFs implements HostFs {
     return resolveInRoot(this.root, path);
   }
 
-  /** For reads: the kernel resolves live paths itself; a snapshot's are walked and contained. */
+  /** A snapshot's directories already walked (path as given → real path inside the root), for where(). */
+  private readonly dirs = new Map<string, string>();
+
+  /**
+   * For reads: the kernel resolves live paths itself; a snapshot's are walked and contained. The walk of each
+   * directory is kept, so a big host's ~1000 files under a few directories cost one lstat each, not one per
+   * component; a last component that is a symlink takes the whole walk again.
+   */
   private where(path: string): string {
-    return this.live ? posix.resolve("/", path) : this.resolve(path);
+    const abs = posix.resolve("/", path);
+    if (this.live) return abs;
+    const slash = abs.lastIndexOf("/");
+    const name = abs.slice(slash + 1);
+    if (name === "") return this.resolve(abs);
+    const parent = abs.slice(0, slash) || "/";
+    let real = this.dirs.get(parent);
+    if (real === undefined) {
+      real = this.resolve(parent);
+      // only a directory that exists now: one created later is walked then
+      if (existsSync(real)) this.dirs.set(parent, real);
+    }
+    const here = `${real === "/" ? "" : real}/${name}`;
+    try {
+      if (!lstatSync(here).isSymbolicLink()) return here;
+    } catch {
+      return here;
+    }
+    return this.resolve(abs);
   }
 
   private shown(path: string): string {

@@ -31,18 +31,13 @@ export async function runCyclictestLive(
   const started = performance.now();
   const child = exec.start("cyclictest", args);
   let kept = "";
-  let partial = "";
   let stderr = "";
   const nsecs = args.includes("-N") || args.includes("--nsecs");
   const take = (line: string) => {
     if (filterLiveLine(line, onMax, nsecs)) kept += `${line.replace(ESCAPES, "")}\n`;
   };
-  child.process.stdout?.on("data", (b: Buffer) => {
-    const lines = (partial + b.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) take(line);
-  });
-  child.process.stderr?.on("data", (b: Buffer) => {
+  child.onLine("stdout", take);
+  child.stderr?.on("data", (b: Buffer) => {
     stderr += b.toString();
   });
   let timedOut = false;
@@ -52,7 +47,6 @@ export async function runCyclictestLive(
   }, timeoutMs);
   const { exitCode, signal } = await child.exited;
   clearTimeout(timer);
-  if (partial) take(partial);
   if (timedOut) stderr += `\nkvm4nfv: cyclictest did not finish within ${timeoutMs} ms and was stopped`;
   return {
     command: child.command,

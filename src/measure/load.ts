@@ -106,10 +106,10 @@ export async function withLoad<T>(
     const args = stressArgs(options, tempDir);
     child = exec.start("stress-ng", args);
     let text = "";
-    child.process.stdout?.on("data", (b: Buffer) => {
+    child.stdout?.on("data", (b: Buffer) => {
       text += b.toString();
     });
-    child.process.stderr?.on("data", (b: Buffer) => {
+    child.stderr?.on("data", (b: Buffer) => {
       text += b.toString();
     });
     await waitForDispatch(child, () => text);

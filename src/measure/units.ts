@@ -1,6 +1,6 @@
 /**
- * Durations ("10s", "2m", "1h", "500ms") and latencies/intervals ("1000us", "1ms", "1000") given on the
- * command line, and the bounds every such value must keep. Malformed or out of bounds → UsageError naming the
+ * The one value-parser module for what the command line gives: whole numbers, durations ("10s", "2m", "1h",
+ * "500ms"), latencies/intervals ("1000us", "1ms", "1000") and CPU lists (SLAs: sla.ts's parseSla), and the bounds every such value must keep. Malformed or out of bounds → UsageError naming the
  * expected form (exit 2), before anything starts.
  */
 import { readFileSync } from "node:fs";
@@ -64,6 +64,17 @@ export function parseMicros(text: string, flag: string, options: { min?: number 
     );
   }
   return us;
+}
+
+/** A whole number ≥ 0 as a flag gives it (`--numa-node 1`); anything else is one UsageError naming the flag. */
+export function parseWholeNumber(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} "${text}": expected a whole number`);
+  return Number(text.trim());
+}
+
+/** The value parser for commander's option declarations: `.option("--vcpus <n>", …, positiveIntOption("--vcpus"))`. */
+export function positiveIntOption(flag: string, max = Number.MAX_SAFE_INTEGER): (text: string) => number {
+  return (text) => parsePositiveInt(text, flag, [1, max]);
 }
 
 export function parsePositiveInt(text: string, flag: string, range: [number, number]): number {

@@ -8,7 +8,7 @@ import { describeError, UsageError } from "../errors.js";
 import { formatFileList } from "../host/files.js";
 import { inspectJson, renderInspect } from "../host/inspect-render.js";
 import { readHost } from "../host/read.js";
-import type { TimerFlags } from "../measure/timer-command.js";
+import type { TimerFlags } from "../measure/timer-options.js";
 import { fanOut, type Pod, type PodNode, resolveTargets } from "./inventory.js";
 import { fetchNode } from "./remote-fs.js";
 import { type SshOptions, withSession } from "./ssh.js";
@@ -169,7 +169,7 @@ export async function timerOnNode(flags: PodFlags & TimerFlags): Promise<{ text:
   }
   const [{ timerOptionsFromFlags }, { runRemoteTimer }, { openStore }, { formatTimerRun }] =
     await Promise.all([
-      import("../measure/timer-command.js"),
+      import("../measure/timer-options.js"),
       import("./remote-timer.js"),
       import("../results/store.js"),
       import("../measure/format.js"),

@@ -97,6 +97,10 @@ export class RemoteExec implements Exec {
     return {
       pid: inner.pid,
       command: `${node}: ${[file, ...args].join(" ")}`,
+      stdout: inner.stdout,
+      stderr: inner.stderr,
+      stdin: inner.stdin,
+      onLine: inner.onLine,
       process: inner.process,
       exited,
       async stop(graceMs = 3000) {

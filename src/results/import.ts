@@ -17,7 +17,7 @@ import { READ_LIMITS, readBounded } from "../host/fs.js";
 import { detectAndParse } from "../measure/parse/detect.js";
 import { DEFAULT_SLA, evaluateSla, parseSla } from "../measure/sla.js";
 import type { RunRecord, TestType } from "../measure/types.js";
-import { type Outcome, type StoreOption, withStore } from "./actions.js";
+import { type StoreOption, withStore } from "./store.js";
 
 export interface ImportOptions extends StoreOption {
   label?: string | undefined;
@@ -153,7 +153,7 @@ function judged(limits: ReturnType<typeof parseSla>, parsed: ReturnType<typeof d
   return { ...verdict, summary: verdict.summary.replace(/\bon CPU (\d+)/g, "on thread $1") };
 }
 
-export function importAction(files: string[], opts: ImportOptions): Outcome {
+export function importAction(files: string[], opts: ImportOptions): { text: string; exitCode: number } {
   const runs = files.flatMap((f) => {
     const { content, mtime } = readInput(f);
     return buildImportedRuns(f, content, mtime, opts).map((run) => ({ file: f, run }));

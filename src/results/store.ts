@@ -381,3 +381,18 @@ class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 }
+
+/** The --store option every command that reads or writes runs shares (undefined: the default path). */
+export interface StoreOption {
+  store?: string | undefined;
+}
+
+/** Open the store, run fn, close the store whatever happens. */
+export function withStore<T>(option: StoreOption, fn: (store: Store) => T): T {
+  const store = openStore(option.store);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}

@@ -69,17 +69,17 @@ export function hostCmdline(p: Profile): {
   const dropped: DroppedParam[] = [
     {
       param: "pcie_aspm=off",
-      source: "seeds §2.1.2 docs host boot line",
+      source: "KVM4NFV §2.1.2 docs host boot line",
       why:
         'the docs spell it "pcie_asmp=off", which the kernel ignores, so the published baseline never ran with it; ' +
-        "PCIe link power states are a firmware/platform policy (seeds §2.2.1) and neither tuned nor " +
+        "PCIe link power states are a firmware/platform policy (KVM4NFV §2.2.1) and neither tuned nor " +
         "PerformanceProfile sets it",
     },
   ];
   if (p.invariantTsc === false && cmdlineParamExists(p.arch, "tsc")) {
     dropped.push({
       param: "tsc=reliable",
-      source: "seeds §2.2.2 TSC",
+      source: "KVM4NFV §2.2.2 TSC",
       why: "the CPU's TSC is not invariant (constant_tsc + nonstop_tsc): marking it reliable would hide real drift",
     });
   }

@@ -159,8 +159,8 @@ export async function launchGuest(spec: GuestSpec, options: LaunchOptions = {}):
   try {
     child = exec.start(qemu, argv);
     // Drain stdout (unused with -display none) so a chatty QEMU can never block on a full pipe.
-    child.process.stdout?.resume();
-    child.process.stderr?.on("data", (b: Buffer) => {
+    child.stdout?.resume();
+    child.stderr?.on("data", (b: Buffer) => {
       stderr = (stderr + b.toString("utf8")).slice(-4000);
     });
     const started = child;

@@ -91,7 +91,7 @@ async function tuneHost(
     if ("note" in r) return [`host-setup: ${r.note}; measuring it as it is`];
     report = r.report;
   } else {
-    const { makePlan } = await import("../tuning/plan-command.js");
+    const { makePlan } = await import("../tuning/plan-options.js");
     let plan: string;
     try {
       // host-config isolated the RT CPUs; here: the CPU the scenario measures (or the guest's RT vCPU's host CPU).

@@ -3,7 +3,7 @@
  * plays canned stdout/stderr back through `start` (streamed children such as the host cyclictest).
  */
 import { PassThrough } from "node:stream";
-import type { Child, Exec, RunResult } from "../../src/exec.js";
+import { type Child, type Exec, onLines, type RunResult } from "../../src/exec.js";
 
 export interface FakeExecOptions {
   /** Tools `which` finds (as /usr/sbin/NAME); default: every tool. */
@@ -48,6 +48,10 @@ export function fakeExec(options: FakeExecOptions = {}): FakeExec {
       return {
         pid: 1,
         command: r.command,
+        stdout,
+        stderr,
+        stdin: null,
+        onLine: (stream, fn) => onLines(stream === "stdout" ? stdout : stderr, fn),
         process: { stdout, stderr } as unknown as Child["process"],
         exited,
         stop: async () => {},

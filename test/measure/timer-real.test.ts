@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { timerCommand } from "../../src/measure/timer-command.js";
+import { timerCommand } from "../../src/app/timer.js";
 import { openStore } from "../../src/results/store.js";
 
 function pgrep(args: string[]): string {
@@ -85,7 +85,7 @@ describe("real cyclictest", () => {
     expect(outcome.run.params.load).toBe("cpu");
     expect(outcome.run.environment.toolVersions["stress-ng"]).toMatch(/^\d+\.\d+/);
     expect(outcome.run.raw["stress-ng.output"]).toContain("dispatching hogs");
-    expect(JSON.parse(outcome.text).id).toBe(outcome.run.id);
+    expect(JSON.parse(outcome.output).id).toBe(outcome.run.id);
     expect(pgrep(["-x", "stress-ng"])).toBe("");
     expect(pgrep(["stress-ng"])).toBe("");
     expect(pgrep(["-x", "cyclictest"])).toBe("");

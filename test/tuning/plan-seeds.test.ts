@@ -125,7 +125,7 @@ describe("planned host cmdline vs tuned realtime-virtual-host", () => {
       "skew_tick",
     ]);
     for (const k of d.onlyOurs.filter((k) => k !== "skew_tick" && k !== "hugepages")) {
-      expect(plan.cmdline.find((p) => p.key === k)!.why).toMatch(/seeds/);
+      expect(plan.cmdline.find((p) => p.key === k)!.why).toMatch(/KVM4NFV/);
     }
   });
 });

@@ -80,7 +80,7 @@ export function kvm4nfvConfig(limits: Limits, extra: Partial<MigrationConfig> = 
       "downtime-limit": Math.round(limits.downtimeLimitMs),
       ...(extra.params ?? {}),
     },
-    why: "seeds' 10 Gbit/s cap and 10 ms downtime limit, single stream",
+    why: "KVM4NFV's 10 Gbit/s cap and 10 ms downtime limit, single stream",
   };
 }
 

@@ -64,7 +64,7 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     roles: BOTH,
     desired: (p) => (iso(p) === null ? null : `managed_irq,domain,${iso(p)}`),
     why: (p) =>
-      `seeds §2.2.2 CPU isolation (${who(p)}); the managed_irq,domain flags are tuned realtime's: "domain" removes ` +
+      `KVM4NFV §2.2.2 CPU isolation (${who(p)}); the managed_irq,domain flags are tuned realtime's: "domain" removes ` +
       "the CPUs from scheduler load balancing as plain isolcpus= did, managed_irq also keeps kernel-managed " +
       "(multi-queue driver) IRQs off them",
     guestRank: 1,
@@ -80,14 +80,14 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     auditedBy: "os.tickless.nohz-full (rules/isolation.ts)",
     roles: BOTH,
     desired: iso,
-    why: "seeds §2.1.2 boot line and §2.2.2 Tickless: a host tick is a VM exit on the real-time CPU",
+    why: "KVM4NFV §2.1.2 boot line and §2.2.2 Tickless: a host tick is a VM exit on the real-time CPU",
     guestRank: 3,
   }),
   param("rcu_nocbs", {
     auditedBy: "os.rcu-nocbs (rules/isolation.ts)",
     roles: BOTH,
     desired: iso,
-    why: "seeds §2.1.2 boot line and §2.2.2 RCU_NOCB: RCU callbacks run on housekeeping CPUs",
+    why: "KVM4NFV §2.1.2 boot line and §2.2.2 RCU_NOCB: RCU callbacks run on housekeeping CPUs",
     guestRank: 4,
   }),
   param("irqaffinity", {
@@ -95,40 +95,40 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     roles: BOTH,
     desired: (p) => (iso(p) === null ? null : formatCpuList(p.housekeeping)),
     compare: "cpulist",
-    why: "seeds §2.2.2 IRQ affinity, set from boot as tuned realtime-virtual-host does (irqaffinity=<non-isolated>)",
+    why: "KVM4NFV §2.2.2 IRQ affinity, set from boot as tuned realtime-virtual-host does (irqaffinity=<non-isolated>)",
     guestRank: 5,
   }),
   param("intel_iommu", {
     auditedBy: "os.iommu (rules/os-memory-irq.ts)",
     roles: HOST,
     desired: (p) => (p.vendor === "intel" ? "on" : null),
-    why: "seeds §2.1.2 boot line and §2.2.2 Device assignment for VM: passthrough devices need the IOMMU",
+    why: "KVM4NFV §2.1.2 boot line and §2.2.2 Device assignment for VM: passthrough devices need the IOMMU",
   }),
   param("amd_iommu", {
     auditedBy: "os.iommu (rules/os-memory-irq.ts)",
     roles: HOST,
     desired: (p) => (p.vendor === "amd" ? "on" : null),
-    why: "seeds §2.1.2 boot line and §2.2.2 Device assignment for VM: passthrough devices need the IOMMU",
+    why: "KVM4NFV §2.1.2 boot line and §2.2.2 Device assignment for VM: passthrough devices need the IOMMU",
   }),
   param("iommu", {
     auditedBy: "os.iommu (rules/os-memory-irq.ts)",
     roles: HOST,
     desired: () => "pt",
-    why: "seeds §2.1.2 boot line: host devices bypass DMA translation, only assigned devices pay for it",
+    why: "KVM4NFV §2.1.2 boot line: host devices bypass DMA translation, only assigned devices pay for it",
   }),
   param("default_hugepagesz", {
     auditedBy: "os.hugepages (rules/os-memory-irq.ts)",
     roles: BOTH,
     desired: poolSize,
     why: (p) =>
-      `seeds §2.1.2 ${p.role} boot line and §2.2.2 Memory allocation: hugepages cut page faults and TLB misses`,
+      `KVM4NFV §2.1.2 ${p.role} boot line and §2.2.2 Memory allocation: hugepages cut page faults and TLB misses`,
     guestRank: 9,
   }),
   param("hugepagesz", {
     auditedBy: "os.hugepages (rules/os-memory-irq.ts)",
     roles: BOTH,
     desired: poolSize,
-    why: (p) => `seeds §2.1.2 ${p.role} boot line: the pool size to reserve at boot`,
+    why: (p) => `KVM4NFV §2.1.2 ${p.role} boot line: the pool size to reserve at boot`,
     guestRank: 10,
   }),
   param("hugepages", {
@@ -147,8 +147,8 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     desired: () => "off",
     why: (p) =>
       p.role === "guest"
-        ? "seeds §2.1.2 guest boot line (guest-setup0.sh)"
-        : "seeds §2.1.2 boot line (host-setup0.sh): no machine-check polling",
+        ? "KVM4NFV §2.1.2 guest boot line (guest-setup0.sh)"
+        : "KVM4NFV §2.1.2 boot line (host-setup0.sh): no machine-check polling",
     guestRank: 6,
     rule: {
       id: "os.mce",
@@ -165,8 +165,8 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     level: (p) => (p.role === "guest" ? "fail" : "warn"),
     why: (p) =>
       p.role === "guest"
-        ? "seeds §2.1.2 guest boot line: a polling guest never halts, so no VM exit/entry to wake it"
-        : "seeds §2.2.2 Idle: a polling idle loop wakes an idle CPU fastest",
+        ? "KVM4NFV §2.1.2 guest boot line: a polling guest never halts, so no VM exit/entry to wake it"
+        : "KVM4NFV §2.2.2 Idle: a polling idle loop wakes an idle CPU fastest",
     guestRank: 7,
     rule: {
       id: "os.idle",
@@ -179,19 +179,19 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     auditedBy: "platform.power-management.pstates (rules/platform.ts)",
     roles: HOST,
     desired: (p) => (p.vendor === "intel" ? "disable" : null),
-    why: "seeds §2.1.2 docs boot line (intel_pstate=disable) and §2.2.1 Power management: no P-state changes",
+    why: "KVM4NFV §2.1.2 docs boot line (intel_pstate=disable) and §2.2.1 Power management: no P-state changes",
   }),
   param("amd_pstate", {
     auditedBy: "platform.power-management.pstates (rules/platform.ts)",
     roles: HOST,
     desired: (p) => (p.vendor === "amd" ? "disable" : null),
-    why: "seeds §2.1.2 docs boot line (intel_pstate=disable) and §2.2.1 Power management: no P-state changes",
+    why: "KVM4NFV §2.1.2 docs boot line (intel_pstate=disable) and §2.2.1 Power management: no P-state changes",
   }),
   param("processor.max_cstate", {
     auditedBy: "platform.power-management.cstates (rules/platform.ts)",
     roles: HOST,
     desired: () => "1",
-    why: "seeds §2.1.2 docs boot line and §2.2.1 Power management: no deep C-state exit latency",
+    why: "KVM4NFV §2.1.2 docs boot line and §2.2.1 Power management: no deep C-state exit latency",
   }),
   param("tsc", {
     roles: BOTH,
@@ -201,7 +201,7 @@ export const CMDLINE_SETTINGS: readonly CmdlineSetting[] = [
     why: (p) =>
       p.role === "guest"
         ? "guest-setup0.sh: the guest sees an invariant TSC (+invtsc)"
-        : "seeds §2.2.2 TSC: no clocksource watchdog on a constant/invariant TSC",
+        : "KVM4NFV §2.2.2 TSC: no clocksource watchdog on a constant/invariant TSC",
     guestRank: 8,
     rule: {
       id: "os.tsc.reliable",

@@ -81,7 +81,7 @@ export const SYSCTLS: readonly Setting[] = [
   sysctl(
     "kernel.sched_rt_runtime_us",
     "-1",
-    "seeds §2.2.2 Disable the RT throttling. Only the runtime: host-setup1.sh also wrote -1 to " +
+    "KVM4NFV §2.2.2 Disable the RT throttling. Only the runtime: host-setup1.sh also wrote -1 to " +
       "sched_rt_period_us, which the kernel rejects (EINVAL)",
     {
       rule: {
@@ -156,7 +156,7 @@ const irqAffinity: Setting = {
   level: "fail",
   reboot: false,
   why:
-    "seeds §2.2.2 IRQ affinity: every IRQ to housekeeping CPUs (host-setup1.sh sent them to CPU 0 only). " +
+    "KVM4NFV §2.2.2 IRQ affinity: every IRQ to housekeeping CPUs (host-setup1.sh sent them to CPU 0 only). " +
     "Managed IRQs answer EIO (or EPERM): the kernel keeps them, and isolcpus=managed_irq keeps them off isolated CPUs",
   remedy: (_p, d) =>
     `for i in /proc/irq/[0-9]*; do echo ${d} > $i/smp_affinity_list; done; persist with irqaffinity=${d} on the cmdline`,
@@ -172,7 +172,7 @@ const irqDefault: Setting = {
   compare: "cpumask",
   level: "fail",
   reboot: false,
-  why: "seeds §2.2.2 IRQ affinity: IRQs registered later start on housekeeping CPUs too",
+  why: "KVM4NFV §2.2.2 IRQ affinity: IRQs registered later start on housekeeping CPUs too",
   remedy: (p, d) =>
     `echo ${d} > ${PATHS.irqDefaultAffinity}; persist with irqaffinity=${hk(p)} on the cmdline`,
   auditedBy: "os.irq-affinity.default (rules/os-memory-irq.ts: passes any mask within the housekeeping CPUs)",
@@ -188,7 +188,7 @@ const irqbalanceBanned: Setting = {
   compare: "cpulist",
   level: "fail",
   reboot: false,
-  why: "seeds §2.2.2 (irqbalance) and tuned realtime (banned CPUs): irqbalance keeps running for housekeeping CPUs but never moves an IRQ onto an isolated one",
+  why: "KVM4NFV §2.2.2 (irqbalance) and tuned realtime (banned CPUs): irqbalance keeps running for housekeeping CPUs but never moves an IRQ onto an isolated one",
   remedy: (_p, d) =>
     `set IRQBALANCE_BANNED_CPULIST=${d} in ${PATHS.irqbalanceDefaults} and restart irqbalance (or systemctl disable --now irqbalance)`,
   auditedBy:
@@ -269,7 +269,7 @@ const governor: Setting = {
   compare: "text",
   level: "warn",
   reboot: false,
-  why: "seeds §2.2.1 Power management (SpeedStep/P-states off) and tuned latency-performance: run at full frequency",
+  why: "KVM4NFV §2.2.1 Power management (SpeedStep/P-states off) and tuned latency-performance: run at full frequency",
   remedy: (_p, d) => `for g in ${PATHS.scalingGovernor}; do echo ${d} > $g; done`,
   auditedBy: "platform.power-management.pstates (rules/platform.ts)",
 };
@@ -283,7 +283,7 @@ const noTurbo: Setting = {
   compare: "int",
   level: "warn",
   reboot: false,
-  why: "seeds §2.2.1 Power management: Turbo Boost changes the frequency under load (intel_pstate)",
+  why: "KVM4NFV §2.2.1 Power management: Turbo Boost changes the frequency under load (intel_pstate)",
   remedy: echo(PATHS.intelNoTurbo),
   auditedBy: "platform.power-management.turbo (rules/platform.ts)",
 };
@@ -297,7 +297,7 @@ const boost: Setting = {
   compare: "int",
   level: "warn",
   reboot: false,
-  why: "seeds §2.2.1 Power management: no boost frequencies (acpi-cpufreq / amd-pstate)",
+  why: "KVM4NFV §2.2.1 Power management: no boost frequencies (acpi-cpufreq / amd-pstate)",
   remedy: echo(PATHS.cpufreqBoost),
   auditedBy: "platform.power-management.turbo (rules/platform.ts)",
 };
@@ -380,7 +380,7 @@ const haltPoll: Setting = {
   level: "warn",
   reboot: false,
   why:
-    "the real-time guest polls itself (idle=poll, seeds' guest line) and never halts; host-side polling for " +
+    "the real-time guest polls itself (idle=poll, KVM4NFV's guest line) and never halts; host-side polling for " +
     "halted vCPUs only burns CPU time (the check rule virt.kvm.halt-poll-ns asks for the same)",
   remedy: echo(PATHS.kvmHaltPollNs),
   auditedBy: "virt.kvm.halt-poll-ns (rules/cpu-virt.ts)",
@@ -421,7 +421,7 @@ const hugepagePool: Setting = {
   level: "fail",
   reboot: false,
   why: (p) =>
-    `seeds host-setup1.sh: reserve the guest's hugepages on node ${p.hugepages?.node}, the real-time node. ` +
+    `KVM4NFV host-setup1.sh: reserve the guest's hugepages on node ${p.hugepages?.node}, the real-time node. ` +
     "Written as a number: the script appended strings, so 1 existing page + 2 became 12. At least this many: " +
     "a larger pool (pages other guests use) is left alone",
   remedy: (p, d) =>
@@ -442,7 +442,7 @@ const hugetlbfs: Setting = {
   compare: "text",
   level: "warn",
   reboot: false,
-  why: "seeds host-setup1.sh / host-run-qemu.sh: QEMU backs the guest memory with files on this mount",
+  why: "KVM4NFV host-setup1.sh / host-run-qemu.sh: QEMU backs the guest memory with files on this mount",
   remedy: (_p, d) => `mkdir -p ${HUGETLBFS_MOUNT}; mount -t hugetlbfs -o ${d} none ${HUGETLBFS_MOUNT}`,
   auditedBy: "check --against PLAN.json (mounts are not in the Host model)",
 };
@@ -457,7 +457,7 @@ const clocksource: Setting = {
   compare: "text",
   level: "fail",
   reboot: false,
-  why: "seeds §2.2.2 TSC: the TSC is the cheapest and steadiest clocksource (kvm-clock in a VM)",
+  why: "KVM4NFV §2.2.2 TSC: the TSC is the cheapest and steadiest clocksource (kvm-clock in a VM)",
   remedy: (p) =>
     `echo tsc > ${PATHS.clocksource}; persist with ${cmdlineRemedy("clocksource=tsc tsc=reliable", p.role)}`,
   auditedBy: "os.tsc.clocksource (rules/os-runtime.ts: tsc, or kvm-clock inside a VM)",

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { timerCommand, timerOptionsFromFlags } from "../../../src/measure/timer-command.js";
+import { timerCommand, timerOptionsFromFlags } from "../../../src/app/timer.js";
 import {
   PACKED_TRACE,
   packTrace,

@@ -10,14 +10,14 @@ import { dirname, join } from "node:path";
 import { type Exec, realExec } from "../exec.js";
 import { openHostFs } from "../host/fs.js";
 import { readHost } from "../host/read.js";
-import { checkReportPath, writeReportFile } from "../report/action.js";
+import { parseLoadCombo, runGuestTimerTest } from "../measure/guest-timer.js";
+import type { RunRecord, SlaLimit } from "../measure/types.js";
 import { renderReport } from "../report/html.js";
 import { openStore } from "../results/store.js";
 import { runCheck } from "../tuning/check.js";
 import { ensureGuestImages } from "../vm/guest-build.js";
-import { parseLoadCombo, runGuestTimerTest } from "./guest-timer.js";
 import { runWithTool, splitWith, WITH_TOOLS, type WithTool } from "./jobs-with.js";
-import type { RunRecord, SlaLimit } from "./types.js";
+import { checkReportPath, writeReportFile } from "./report.js";
 
 export type JobName = "verify" | "daily";
 
@@ -129,7 +129,7 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
     }
     for (const tool of extra.after) await runExtra(tool);
     if (options.with?.includes("forwarding")) {
-      const { runForwardingStep } = await import("./forwarding/job.js");
+      const { runForwardingStep } = await import("../measure/forwarding/job.js");
       forwarding.push(
         ...(await runForwardingStep({
           job: options.job,
@@ -159,7 +159,7 @@ export async function runJob(options: JobOptions, exec: Exec = realExec): Promis
     ),
   ];
   if (forwarding.length) {
-    const { formatForwardingRuns } = await import("./forwarding/format.js");
+    const { formatForwardingRuns } = await import("../measure/forwarding/format.js");
     lines.push(formatForwardingRuns(forwarding));
   }
   if (runs.some((r) => r.environment.accelerator === "tcg")) {

@@ -1,10 +1,14 @@
 /** What `kvm4nfv report` does behind the CLI: load runs from the store, render, write the file. */
 import { renameSync, writeFileSync } from "node:fs";
 import { Kvm4nfvError, UsageError } from "../errors.js";
-import { parseRunId, withStore } from "../results/actions.js";
-import { renderReport } from "./html.js";
+import { renderReport } from "../report/html.js";
+import { type Outcome, outcome } from "./outcome.js";
+import { parseRunId, withStore } from "./results.js";
 
-export function reportAction(ids: string[], opts: { output: string; store?: string | undefined }): string {
+export function reportAction(
+  ids: string[],
+  opts: { output: string; store?: string | undefined },
+): Outcome<string> {
   checkReportPath(opts.output);
   const runIds = ids.map(parseRunId);
   const { html, source } = withStore(opts, (store) => ({
@@ -15,7 +19,9 @@ export function reportAction(ids: string[], opts: { output: string; store?: stri
     source: store.path,
   }));
   writeReportFile(opts.output, html);
-  return `wrote ${opts.output} (${runIds.length} run${runIds.length === 1 ? "" : "s"} from ${source}, ${Math.round(html.length / 1024)} KiB)`;
+  return outcome(
+    `wrote ${opts.output} (${runIds.length} run${runIds.length === 1 ? "" : "s"} from ${source}, ${Math.round(html.length / 1024)} KiB)`,
+  );
 }
 
 /** Refuse a report path that is not .html before any work is done. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { timerOptionsFromFlags } from "../../src/app/timer.js";
 import { UsageError } from "../../src/errors.js";
 import { formatTimerRun } from "../../src/measure/format.js";
-import { timerOptionsFromFlags } from "../../src/measure/timer-command.js";
 import type { RunRecord } from "../../src/measure/types.js";
 
 describe("test timer flags", () => {

@@ -1,24 +1,14 @@
 /**
- * `kvm4nfv test timer`: turn the command's flag strings into TimerTestOptions, run, store, format.
- * The CLI file only declares flags and prints what this returns.
+ * `test timer`'s flag strings → TimerTestOptions (host or guest): core, so the local command (src/app/timer.ts)
+ * and the node's (src/pod/commands.ts) parse them the same way.
  */
 import { UsageError } from "../errors.js";
-import type { Exec } from "../exec.js";
-import { formatTimerRun } from "./format.js";
 import { parseLoadCombo } from "./guest-timer.js";
 import { parseLoadKind } from "./load.js";
 import { DEFAULT_SLA, parseSla } from "./sla.js";
-import { runTimerTest, type TimerTestOptions } from "./timer.js";
+import type { TimerTestOptions } from "./timer.js";
 import { parseTraceGroups, type TraceGroup } from "./trace/capture.js";
-import type { RunRecord } from "./types.js";
-import {
-  checkIntervalWithin,
-  checkPossibleCpus,
-  parseCpusFlag,
-  parseDuration,
-  parseMicros,
-  parsePositiveInt,
-} from "./units.js";
+import { checkIntervalWithin, parseCpusFlag, parseDuration, parseMicros, parsePositiveInt } from "./units.js";
 
 export interface TimerFlags {
   where?: string;
@@ -36,12 +26,6 @@ export interface TimerFlags {
   json?: boolean;
   accel?: string;
   trace?: string;
-}
-
-export interface CommandOutcome {
-  text: string;
-  exitCode: number;
-  run: RunRecord;
 }
 
 /** Flags → options; every malformed value is a UsageError (exit 2) before anything runs. */
@@ -98,24 +82,4 @@ function loadsFromFlag(where: "host" | "guest", text = "idle"): Pick<TimerTestOp
   if (!text.includes("_")) return { load: parseLoadKind(text), guestLoad: "idle" };
   const { host, guest } = parseLoadCombo(text);
   return { load: host, guestLoad: guest };
-}
-
-export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {
-  const options = timerOptionsFromFlags(flags);
-  // host CPUs (measured, or the guest's vCPUs pinned to them) must exist here
-  if (options.cpus !== undefined) checkPossibleCpus(options.cpus);
-  // host or guest: the glue picks the instrument, so timer.ts and guest-timer.ts never import each other
-  const run =
-    options.where === "guest"
-      ? await (await import("./guest-timer.js")).runGuestTimerTest(options, exec)
-      : await runTimerTest(options, exec);
-  const { openStore } = await import("../results/store.js");
-  const store = openStore(flags.store);
-  try {
-    run.id = store.saveRun(run);
-  } finally {
-    store.close();
-  }
-  const text = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
-  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
 }

@@ -5,20 +5,18 @@
 import { UsageError } from "../errors.js";
 import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
-import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "./compare.js";
-import { exportRuns, parseFormat } from "./export.js";
-import { formatComparison, formatRun, formatRunList } from "./format.js";
-import { openStore, type Store } from "./store.js";
+import { parsePositiveInt } from "../measure/units.js";
+import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "../results/compare.js";
+import { exportRuns, parseFormat } from "../results/export.js";
+import { formatComparison, formatRun, formatRunList } from "../results/format.js";
+import type { ImportOptions } from "../results/import.js";
+import { type StoreOption, withStore } from "../results/store.js";
+import type { Outcome as AppOutcome } from "./outcome.js";
 
-export interface StoreOption {
-  store?: string | undefined;
-}
+export { type StoreOption, withStore };
 
 /** The text to print and the exit code to leave (1 when a comparison found regressions). */
-export interface Outcome {
-  text: string;
-  exitCode: number;
-}
+export type Outcome = AppOutcome<string>;
 
 export function parseRunId(text: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
@@ -47,19 +45,7 @@ function parseType(text: string | undefined): TestType | undefined {
 }
 
 function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
-    throw new UsageError(`bad --limit "${text}": expected a positive number`);
-  return Number(text);
-}
-
-export function withStore<T>(option: StoreOption, fn: (store: Store) => T): T {
-  const store = openStore(option.store);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
+  return text === undefined ? undefined : parsePositiveInt(text, "--limit", [1, Number.MAX_SAFE_INTEGER]);
 }
 
 export function listAction(
@@ -73,7 +59,11 @@ export function listAction(
       ...(limit ? { limit } : {}),
       ...(opts.node !== undefined ? { node: opts.node } : {}),
     });
-    return { text: opts.json ? JSON.stringify(runs, null, 2) : formatRunList(runs), exitCode: 0 };
+    return {
+      output: opts.json ? JSON.stringify(runs, null, 2) : formatRunList(runs),
+      exitCode: 0,
+      notes: [],
+    };
   });
 }
 
@@ -81,7 +71,7 @@ export function showAction(id: string, opts: StoreOption & { json?: boolean }): 
   const runId = parseRunId(id);
   return withStore(opts, (store) => {
     const run = store.getRun(runId);
-    return { text: opts.json ? JSON.stringify(run, null, 2) : formatRun(run), exitCode: 0 };
+    return { output: opts.json ? JSON.stringify(run, null, 2) : formatRun(run), exitCode: 0, notes: [] };
   });
 }
 
@@ -102,8 +92,9 @@ export function compareAction(
         ? `${formatForwardingRuns([runA, runB])}\n\n`
         : "";
     return {
-      text: opts.json ? JSON.stringify(c, null, 2) : fw + formatComparison(c),
+      output: opts.json ? JSON.stringify(c, null, 2) : fw + formatComparison(c),
       exitCode: c.regressions > 0 ? 1 : 0,
+      notes: [],
     };
   });
 }
@@ -112,10 +103,18 @@ export function exportAction(ids: string[], opts: StoreOption & { format?: strin
   const format = parseFormat(opts.format ?? "json");
   const runIds = ids.map(parseRunId);
   return withStore(opts, (store) => ({
-    text: exportRuns(
+    output: exportRuns(
       runIds.map((id) => store.getRun(id)),
       format,
     ),
     exitCode: 0,
+    notes: [],
   }));
+}
+
+/** `results import`: the importer (src/results/import.ts) under the handler contract. */
+export async function importResults(files: string[], opts: ImportOptions): Promise<Outcome> {
+  const { importAction } = await import("../results/import.js");
+  const { text, exitCode } = importAction(files, opts);
+  return { output: text, exitCode, notes: [] };
 }

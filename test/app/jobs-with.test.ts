@@ -1,7 +1,7 @@
 /** `run verify|daily --with`: cnf-tests' order (hwlatdetect, then the timer matrix, then oslat), bad names refused. */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { parseWith, splitWith } from "../../src/measure/jobs-with.js";
+import { parseWith, splitWith } from "../../src/app/jobs-with.js";
 
 describe("run … --with", () => {
   it("puts hwlatdetect before the timer matrix and the others after, whatever order they were given in", () => {

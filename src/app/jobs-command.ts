@@ -1,9 +1,10 @@
 /** `kvm4nfv run verify|daily`: flags → JobOptions (every bad value exits 2 before anything starts). */
 import { UsageError } from "../errors.js";
+import { parseSla } from "../measure/sla.js";
+import { parseDuration } from "../measure/units.js";
 import { type JobName, runJob } from "./jobs.js";
 import { WITH_TOOLS } from "./jobs-with.js";
-import { parseSla } from "./sla.js";
-import { parseDuration } from "./units.js";
+import type { OnProgress, Outcome } from "./outcome.js";
 
 export interface JobFlags {
   duration?: string;
@@ -29,7 +30,11 @@ export function parseWith(text: string): string[] {
   return steps;
 }
 
-export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: string; exitCode: number }> {
+export async function jobCommand(
+  job: string,
+  flags: JobFlags,
+  onProgress: OnProgress = () => {},
+): Promise<Outcome<string>> {
   if (job !== "verify" && job !== "daily") {
     throw new UsageError(`run ${job}: no such job`, "expected verify or daily");
   }
@@ -37,7 +42,7 @@ export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: 
   const withSteps = flags.with ? parseWith(flags.with) : [];
   if (flags.forwardingSla) {
     if (!withSteps.includes("forwarding")) throw new UsageError("--forwarding-sla needs --with forwarding");
-    const { parseForwardingSla } = await import("./forwarding/command.js");
+    const { parseForwardingSla } = await import("../measure/forwarding/command.js");
     parseForwardingSla(flags.forwardingSla);
   }
   const result = await runJob({
@@ -50,7 +55,7 @@ export async function jobCommand(job: string, flags: JobFlags): Promise<{ text: 
     ...(flags.output ? { output: flags.output } : {}),
     ...(withSteps.length ? { with: withSteps } : {}),
     ...(flags.forwardingSla ? { forwardingSla: flags.forwardingSla } : {}),
-    onProgress: (line) => process.stderr.write(`${line}\n`),
+    onProgress,
   });
-  return { text: result.text, exitCode: result.exitCode };
+  return { output: result.text, exitCode: result.exitCode, notes: [] };
 }

@@ -5,7 +5,7 @@
  */
 import { UsageError } from "../errors.js";
 import type { Exec } from "../exec.js";
-import type { RunRecord } from "./types.js";
+import type { RunRecord } from "../measure/types.js";
 
 export const WITH_TOOLS = ["hwlat", "oslat", "timerlat", "osnoise"] as const;
 export type WithTool = (typeof WITH_TOOLS)[number];
@@ -49,15 +49,15 @@ export async function runWithTool(
   };
   switch (tool) {
     case "hwlat": {
-      const { runHwlatTest } = await import("./hwlat/hwlat.js");
+      const { runHwlatTest } = await import("../measure/hwlat/hwlat.js");
       return runHwlatTest(common, exec);
     }
     case "oslat": {
-      const { runOslatTest } = await import("./oslat/oslat.js");
+      const { runOslatTest } = await import("../measure/oslat/oslat.js");
       return runOslatTest(common, exec);
     }
     default: {
-      const { runRtlaTest } = await import("./rtla/rtla.js");
+      const { runRtlaTest } = await import("../measure/rtla/rtla.js");
       return runRtlaTest({ tool, ...common }, exec);
     }
   }

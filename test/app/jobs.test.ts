@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { JOBS } from "../../src/measure/jobs.js";
+import { JOBS } from "../../src/app/jobs.js";
 import { openStore } from "../../src/results/store.js";
 
 describe("run verify|daily", () => {

@@ -2,16 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { compareAction, exportAction, listAction, parseRunId, showAction } from "../../src/app/results.js";
 import { Kvm4nfvError } from "../../src/errors.js";
-import {
-  compareAction,
-  exportAction,
-  listAction,
-  parseRunId,
-  showAction,
-} from "../../src/results/actions.js";
 import { openStore } from "../../src/results/store.js";
-import { makeMigrationRun, makeTimerRun } from "./run-factory.js";
+import { makeMigrationRun, makeTimerRun } from "../results/run-factory.js";
 
 let dir: string;
 let store: string;
@@ -46,25 +40,25 @@ describe("results actions", () => {
   });
 
   it("lists with type and limit, refusing bad values with exit 2", () => {
-    expect(listAction({ store, type: "migration" }).text).toMatch(
+    expect(listAction({ store, type: "migration" }).output).toMatch(
       /^ID\s+TYPE.*\n 3\s+migration\s+idle guest 8G/,
     );
     expect(
-      JSON.parse(listAction({ store, limit: "1", json: true }).text).map((r: { id: number }) => r.id),
+      JSON.parse(listAction({ store, limit: "1", json: true }).output).map((r: { id: number }) => r.id),
     ).toEqual([2]);
     expect(exitOf(() => listAction({ store, type: "latency" }))).toBe(2);
     expect(exitOf(() => listAction({ store, limit: "0" }))).toBe(2);
   });
 
   it("shows a run as text and JSON", () => {
-    const text = showAction("1", { store }).text;
+    const text = showAction("1", { store }).output;
     expect(text.split("\n")[0]).toBe(
       'run 1: timer "idle_idle"  2026-11-21T22:00:00.000Z .. 2026-11-21T22:02:01.500Z',
     );
     expect(text).toContain(
       "measured on a KVM guest of host pod1-node2, kernel 6.1.0-27-rt-amd64 (PREEMPT_RT)",
     );
-    expect(JSON.parse(showAction("1", { store, json: true }).text).id).toBe(1);
+    expect(JSON.parse(showAction("1", { store, json: true }).output).id).toBe(1);
   });
 
   it("compares with exit 1 on regressions and 0 without", () => {
@@ -76,7 +70,7 @@ describe("results actions", () => {
   });
 
   it("exports one run as an object and several as an array", () => {
-    expect(JSON.parse(exportAction(["3"], { store }).text).type).toBe("migration");
-    expect(JSON.parse(exportAction(["1", "3"], { store, format: "json" }).text)).toHaveLength(2);
+    expect(JSON.parse(exportAction(["3"], { store }).output).type).toBe("migration");
+    expect(JSON.parse(exportAction(["1", "3"], { store, format: "json" }).output)).toHaveLength(2);
   });
 });

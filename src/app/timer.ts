@@ -1,0 +1,37 @@
+/**
+ * `kvm4nfv test timer`: options (src/measure/timer-options.ts turns the flag strings into them), run, store, format.
+ * The CLI file only declares flags and prints what this returns.
+ */
+import type { Exec } from "../exec.js";
+import { formatTimerRun } from "../measure/format.js";
+import { runTimerTest } from "../measure/timer.js";
+import { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
+import type { RunRecord } from "../measure/types.js";
+import { checkPossibleCpus } from "../measure/units.js";
+import type { Outcome } from "./outcome.js";
+
+export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
+
+export interface CommandOutcome extends Outcome<string> {
+  run: RunRecord;
+}
+
+export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {
+  const options = timerOptionsFromFlags(flags);
+  // host CPUs (measured, or the guest's vCPUs pinned to them) must exist here
+  if (options.cpus !== undefined) checkPossibleCpus(options.cpus);
+  // host or guest: the glue picks the instrument, so timer.ts and guest-timer.ts never import each other
+  const run =
+    options.where === "guest"
+      ? await (await import("../measure/guest-timer.js")).runGuestTimerTest(options, exec)
+      : await runTimerTest(options, exec);
+  const { openStore } = await import("../results/store.js");
+  const store = openStore(flags.store);
+  try {
+    run.id = store.saveRun(run);
+  } finally {
+    store.close();
+  }
+  const output = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
+  return { output, exitCode: run.verdict.status === "pass" ? 0 : 1, notes: [], run };
+}
