@@ -256,7 +256,7 @@ try {
     const changed = [...b].filter((l) => !a.has(l) && !l.startsWith("thread "));
     const threads = [...b].filter((l) => !a.has(l) && l.startsWith("thread "));
     problems.push(
-      `after the last restore ${changed.length} file value(s) and ${threads.length} thread line(s) differ from before the first run: ${changed.join("; ")}`,
+      `after the last restore ${changed.length} file value(s) and ${threads.length} thread line(s) differ from before the first run: ${changed.join("; ")}; threads before→after: ${threads.join("; ")} → ${[...a].filter((l) => !b.has(l) && l.startsWith("thread ")).join("; ")}`,
     );
     // put the files back from the first read (the guest is disposable, but say and undo it)
     const fix = changed

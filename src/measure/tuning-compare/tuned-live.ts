@@ -138,12 +138,13 @@ export function applyScript(live: TunedLive, saveDir: string, root = ""): string
   return `${lines.join("\n")}\n`;
 }
 
-/** Put back everything applyScript saved (files, then threads), then remove the save directory. */
+/** Put back everything applyScript saved (files newest first, then threads), then remove the save directory. */
 export function restoreScript(saveDir: string): string {
   return `${[
     `S=${shQuote(saveDir)}`,
     '[ -d "$S" ] || { echo "KVM4NFV-END"; exit 0; }',
-    'for p in "$S"/*.path; do [ -e "$p" ] || continue; f=$(cat "$p"); ' +
+    // newest first: a file reached twice (a path and a glob naming the same file) gets its first-saved value last
+    'n=$(ls "$S" | grep -c "\\.path$"); while [ "$n" -gt 0 ]; do p="$S/$n.path"; n=$((n-1)); f=$(cat "$p"); ' +
       'if cat "${p%.path}.val" > "$f" 2>/dev/null; then echo "KVM4NFV-OK $f"; else echo "KVM4NFV-FAIL $f"; fi; done',
     '[ -e "$S/threads" ] && while read p pol pri; do case $pol in 1) o=-f;; 2) o=-r;; 3) o=-b; pri=0;; 5) o=-i; pri=0;; *) o=-o; pri=0;; esac; ' +
       'chrt $o -p $pri $p >/dev/null 2>&1 && echo "KVM4NFV-OK thread $p" || echo "KVM4NFV-FAIL thread $p"; done < "$S/threads"',

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -131,6 +131,13 @@ describe("tuned's realtime-virtual-guest as live settings", () => {
       mkdirSync(join(root, p, ".."), { recursive: true });
       writeFileSync(join(root, p), v);
     }
+    // the same file tuned reaches twice: [sysfs] names it through /sys/bus (a link, as in sysfs) and the
+    // workqueue/*/cpumask glob matches it again
+    mkdirSync(join(root, "/sys/bus/workqueue/devices"), { recursive: true });
+    symlinkSync(
+      "../../../devices/virtual/workqueue/writeback",
+      join(root, "/sys/bus/workqueue/devices/writeback"),
+    );
     const save = join(tmp, "save");
     const applied = execFileSync("sh", ["-c", applyScript({ ...live, kthreads: [] }, save, root)], {
       encoding: "utf8",
