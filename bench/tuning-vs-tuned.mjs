@@ -118,6 +118,7 @@ function snapshotScript(paths) {
   return (
     `for f in ${globs}; do [ -f "$f" ] && echo "$f=$(cat "$f" 2>/dev/null | tr '\\n' ' ')"; done; ` +
     'for d in /proc/[0-9]*; do s=$(sed "s/.*) //" $d/stat 2>/dev/null) || continue; set -- $s; ' +
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
     'echo "thread $(cat $d/comm 2>/dev/null) ${39} ${38}"; done | sort'
   );
 }

@@ -123,10 +123,12 @@ export function applyScript(live: TunedLive, saveDir: string, root = ""): string
   for (const wr of live.writes) lines.push(`w ${shQuote(wr.value)} ${globQuote(`${root}${wr.path}`)}`);
   if (live.kthreads.length > 0) {
     lines.push(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
       'for d in /proc/[0-9]*; do c=$(cat "$d/comm" 2>/dev/null) && echo "${d#/proc/} [$c]"; done > "$S/ps"',
       // policy ($39 = stat field 41) and rt priority ($38 = field 40), after the "pid (comm) " prefix
       't() { re=$1; pol=$2; pri=$3; for p in $(RE="$re" awk \'{ s = substr($0, index($0, " ") + 1); if (s ~ ENVIRON["RE"]) print $1 }\' "$S/ps"); do ' +
         's=$(sed "s/.*) //" /proc/$p/stat 2>/dev/null) || continue; set -- $s; ' +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
         'echo "$p ${39} ${38}" >> "$S/threads"; ' +
         'if chrt -$pol -p $pri $p >/dev/null 2>&1; then echo "KVM4NFV-OK thread $p"; else echo "KVM4NFV-FAIL thread $p"; fi; done; }',
     );
@@ -145,6 +147,7 @@ export function restoreScript(saveDir: string): string {
     '[ -d "$S" ] || { echo "KVM4NFV-END"; exit 0; }',
     // newest first: a file reached twice (a path and a glob naming the same file) gets its first-saved value last
     'n=$(ls "$S" | grep -c "\\.path$"); while [ "$n" -gt 0 ]; do p="$S/$n.path"; n=$((n-1)); f=$(cat "$p"); ' +
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
       'if cat "${p%.path}.val" > "$f" 2>/dev/null; then echo "KVM4NFV-OK $f"; else echo "KVM4NFV-FAIL $f"; fi; done',
     '[ -e "$S/threads" ] && while read p pol pri; do case $pol in 1) o=-f;; 2) o=-r;; 3) o=-b; pri=0;; 5) o=-i; pri=0;; *) o=-o; pri=0;; esac; ' +
       'chrt $o -p $pri $p >/dev/null 2>&1 && echo "KVM4NFV-OK thread $p" || echo "KVM4NFV-FAIL thread $p"; done < "$S/threads"',
