@@ -13,7 +13,7 @@
 // Order round-robin (none kvm4nfv tuned none kvm4nfv tuned …); figures are medians over rounds. Every value any
 // configuration touches is read before the first run and after the last; a difference is printed and written
 // back. QEMU is stopped in every case.
-// Run after `npm run build`: node bench/tuning-vs-tuned.mjs [rounds=3] [seconds=8]
+// Run after `npm run build`: node bench/tuning-vs-tuned.mjs [rounds=3] [seconds=8] [settle-seconds=3]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -48,6 +48,7 @@ import { DEFAULT_GUEST_CMDLINE } from "../dist/vm/spec.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 8);
+const SETTLE_S = Number(process.argv[4] ?? 3);
 const CONFIGS = ["none", "kvm4nfv", "tuned"];
 const SAVE = "/tmp/kvm4nfv-tuned-save";
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-bench-tuned-"));
@@ -216,12 +217,14 @@ try {
   const samples = [];
   const schedule = interleave(CONFIGS, rounds);
   console.log(
-    `\n${schedule.length} runs: ${rounds} round(s) of ${CONFIGS.join(" → ")}, cyclictest ${seconds} s then oslat ${seconds} s on vCPU ${isolated}`,
+    `\n${schedule.length} runs: ${rounds} round(s) of ${CONFIGS.join(" → ")}, ${SETTLE_S} s settle after each apply, then cyclictest ${seconds} s (-h 50000) and oslat ${seconds} s on vCPU ${isolated}`,
   );
   for (const { round, config } of schedule) {
     const sample = { config, round, cyclictestP999Us: null, cyclictestMaxUs: null, oslatMaxUs: null };
     try {
       await apply(config);
+      // the same settle time after every apply (none included): kvm4nfv's apply is several SSH round trips, tuned's one
+      await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
       const rec = await runRemoteTimer(session, {
         cpus,
         durationMs: seconds * 1000,
