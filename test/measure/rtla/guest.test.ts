@@ -166,11 +166,28 @@ describe("instruments in the RT guest (one boot)", { timeout: 600_000 }, () => {
     // hwlatdetect --cpu-list 1 ran earlier in this boot; the capture still traces both vCPUs.
     expect(trace).toMatch(/\[000\]/);
     const irq = out["plant-irq"]!.trim();
+    // The plant is active: ttyS0's handler runs on the measured vCPU 1 during the traced run.
+    const handler = new RegExp(
+      `\\[001\\][^:]*\\s(\\d+\\.\\d+): irq_handler_entry: irq=${irq} name=ttyS0`,
+      "g",
+    );
+    const handled = [...trace.matchAll(handler)].map((m) => Number(m[1]));
+    expect(handled.length).toBeGreaterThan(0);
     const why = explainSpike({ source: "cyclictest", trace, rtCpus: [1] })!;
     expect(why.cpu).toBe(1);
+    expect(why.window).not.toBeNull();
+    const inWindow = handled.some((ts) => ts >= why.window!.from && ts <= why.window!.to);
     const c = why.causes.find((x) => x.kind === "irq-on-rt-cpu" && x.what.startsWith(`IRQ ${irq} `));
-    expect(c, `${why.summary}\n${why.events.slice(-20).join("\n")}`).toBeDefined();
-    expect(c!.ruleId).toBe("os.irq-affinity");
-    expect(c!.remedy).toContain(`/proc/irq/${irq}/smp_affinity_list`);
+    if (inWindow) {
+      // The planted IRQ ran on vCPU 1 inside the spike: it must be named, with the rule that moves it off.
+      expect(c, `${why.summary}\n${why.events.slice(-20).join("\n")}`).toBeDefined();
+      expect(c!.ruleId).toBe("os.irq-affinity");
+      expect(c!.remedy).toContain(`/proc/irq/${irq}/smp_affinity_list`);
+    } else {
+      // Seen in CI under TCG: the break (4.7 ms) came from the emulator not running the vCPU, with no ttyS0
+      // handler in that window. Then the answer must not blame the IRQ, and must say the rest is not in the trace.
+      expect(c).toBeUndefined();
+      expect(why.summary).toMatch(/the rest is not in this CPU's trace .*platform\.smi|→ os\./);
+    }
   });
 });
