@@ -4,10 +4,11 @@
  * python3 `tuned` modules, includes and variables expanded as the daemon would) into its units' options; this
  * module keeps what can be set live and says, for everything else, why it was not:
  *   [sysctl]   → /proc/sys writes            [sysfs] → the file writes (tuned's globs kept, expanded on the node)
- *   [vm] transparent_hugepages → /sys/kernel/mm/transparent_hugepage/enabled
+ *   [vm] transparent_hugepages → PATHS.thpEnabled (THP mode)
  *   [scheduler] group.NAME=rule:policy:priority:affinity:regex → chrt of every thread whose "[comm]" matches
  * The shell scripts save each value before writing it and put every saved value back on restore.
  */
+import { PATHS } from "../../host/paths.js";
 import { shQuote } from "../../pod/quote.js";
 
 /** tuned's units as the resolver prints them: unit name → option → expanded value */
@@ -73,7 +74,7 @@ export function tunedLiveSettings(profile: ResolvedProfile): TunedLive {
     } else if (unit === "vm") {
       for (const [k, v] of settings) {
         if (k === "transparent_hugepages" || k === "transparent_hugepage") {
-          writes.push({ path: "/sys/kernel/mm/transparent_hugepage/enabled", value: v, unit });
+          writes.push({ path: PATHS.thpEnabled, value: v, unit });
         } else skipped.push(`[vm] ${k}: not a live file write kvm4nfv knows`);
       }
     } else if (unit === "scheduler") {
