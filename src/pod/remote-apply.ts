@@ -454,7 +454,7 @@ export async function remoteRevert(session: SshSession, options: RemoteOptions =
   if (mismatch !== null)
     throw new InputError("BAD_INPUT", `${named} was written on another machine (${mismatch}): refused`);
   // the checks a local revert makes before its first write: every path a target, no write without its entry
-  checkJournalPaths(named, journal.entries);
+  checkJournalPaths(named, journal.entries, journal.intents);
   const intended = journal.intents.flatMap((x) => x.writes.map((w) => w.path));
   const paths = [
     ...new Set([

@@ -53,7 +53,7 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
   requireRoot(fs, options.isRoot, "revert");
   // Everything is checked before the first write: paths are targets, resolve inside the root, and no file holds
   // what apply wrote without an entry saying what was there before.
-  const real = resolveAll(path, entries, fs);
+  const real = resolveAll(path, entries, intents, fs);
   checkIntents(path, intents, entries, (p) => io.readBytes(real.get(p) ?? fs.resolve(p)));
   refuseRemovingRunningKernel(fs, entries);
   const report: RevertReport = { restored: [], unchanged: 0, archived: "", notes: [] };
@@ -129,16 +129,35 @@ export async function runRevert(options: RevertOptions): Promise<RevertReport> {
 }
 
 /** Every path of the journal: a plan target (or a directory above one), resolved inside the root. */
-function resolveAll(journal: string, entries: JournalEntry[], fs: HostFs): Map<string, string> {
-  checkJournalPaths(journal, entries);
+function resolveAll(
+  journal: string,
+  entries: JournalEntry[],
+  intents: IntentEntry[],
+  fs: HostFs,
+): Map<string, string> {
+  checkJournalPaths(journal, entries, intents);
   const real = new Map<string, string>();
   for (const e of entries) if (e.kind === "file" || e.kind === "mkdir") real.set(e.path, fs.resolve(e.path));
   return real;
 }
 
-/** Refuse a journal naming a path that is not a plan target (or a directory above one): nothing written. */
-export function checkJournalPaths(journal: string, entries: JournalEntry[]): void {
-  const files = entries.flatMap((e) => (e.kind === "file" ? [e.path] : []));
+/**
+ * Refuse a journal naming a path that is not a plan target (or a directory above one): nothing written. A
+ * directory counts as "above" a file the run intended to write, too: apply journals the intent, then each
+ * directory it creates, then the file, so a kill between a directory and its file leaves a journal whose mkdir
+ * has only the intent below it (the crash-loop test hit it).
+ */
+export function checkJournalPaths(
+  journal: string,
+  entries: JournalEntry[],
+  intents: IntentEntry[] = [],
+): void {
+  const files = [
+    ...entries.flatMap((e) => (e.kind === "file" ? [e.path] : [])),
+    ...intents.flatMap((i) =>
+      i.writes.map((w) => w.path).filter((p) => targetProblem(p, PLAN_TARGETS) === null),
+    ),
+  ];
   const mounts = entries.flatMap((e) => (e.kind === "action" && e.action === "mount" ? [e.target] : []));
   for (const e of entries) {
     if (e.kind === "action" && e.action === "mount") {
