@@ -194,8 +194,9 @@ export function captureOutput(child: Child, limit = 200_000): () => string {
     text += String(chunk);
     if (text.length > limit * 2) text = text.slice(-limit);
   };
-  child.process.stdout?.on("data", add);
-  child.process.stderr?.on("data", add);
+  // Child's own raw streams (not its line callback): a prompt without its newline ("Press enter…") must show.
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
   return () => text.slice(-limit);
 }
 

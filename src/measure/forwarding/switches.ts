@@ -150,7 +150,7 @@ export async function buildTestpmd(ctx: SwitchContext): Promise<BuiltSwitch> {
       const dpdk = parseDpdkVersion(output());
       if (dpdk) versions.dpdk = dpdk;
       // Ask for the statistics the polite way (newline on stdin), then the teardown step has nothing to do.
-      child.process.stdin?.write("\n");
+      child.stdin?.write("\n");
       const done = await Promise.race([child.exited.then(() => true), sleep(5000).then(() => false)]);
       if (!done) await child.stop(3000);
       return { "testpmd.log": output(), "testpmd.argv": `dpdk-testpmd ${argv.join(" ")}` };
