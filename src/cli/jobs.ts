@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .addOption(storeOption())
     .option(
       "--with <steps>",
-      "extra steps: hwlat (before the guest matrix, cnf-tests' order), oslat, timerlat, osnoise (after it), forwarding (phy2phy at 64 and 1518 bytes)",
+      "extra steps: hwlat (before the guest matrix, cnf-tests' order), oslat, timerlat, osnoise (after it), forwarding (phy2phy and pvp over testpmd at 64 and 1518 bytes)",
     )
     .option("--forwarding-sla <spec>", "SLA of the forwarding step: throughput=FPS, avg=µs, p99=µs, …")
     .option("-o, --output <file.html>", "report path (default: next to the store, reports/<job>-<time>.html)")

@@ -37,3 +37,10 @@ export const canForward =
       return false;
     }
   });
+
+/** QEMUs with vhost-user netdevs (the VNF guests of pvp/pvvp) still running. */
+export function vhostQemus(): string[] {
+  return execFileSync("ps", ["-eo", "args="], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => /qemu-system.*vhost-user/.test(l));
+}
