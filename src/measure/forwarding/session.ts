@@ -143,11 +143,12 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
           ? await buildOvsDpdk(ctx)
           : await buildKernelBridge(ctx);
     say(`${built.description}; ${built.ports}`);
-    const vnfs: VnfGuest[] = [];
-    for (let g = 0; g < guests && vnfBase; g++) {
-      const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
-      vnfs.push(
-        await startVnf({
+    // The guests of PVVP boot side by side (each waits for its own bridge line); every one settles before the
+    // run goes on or fails, so no boot is still under way when the teardown runs.
+    const boots = await Promise.allSettled(
+      Array.from({ length: vnfBase ? guests : 0 }, (_, g) => {
+        const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
+        return startVnf({
           exec,
           teardown,
           stateDir,
@@ -159,12 +160,15 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
           ],
           qemuServer: o.switch === "ovs-dpdk",
           cpu: o.mainCpu,
-          images: vnfBase.images,
-          accel: vnfBase.accel,
+          images: vnfBase!.images,
+          accel: vnfBase!.accel,
           say,
-        }),
-      );
-    }
+        });
+      }),
+    );
+    const failed = boots.find((b) => b.status === "rejected");
+    if (failed) throw failed.reason;
+    const vnfs: VnfGuest[] = boots.map((b) => (b as PromiseFulfilledResult<VnfGuest>).value);
     await phase("guests up");
     const gen = await startSockperfGenerator({
       exec,
