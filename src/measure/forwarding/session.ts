@@ -136,39 +136,48 @@ export async function runForwarding(o: ForwardingOptions, exec: Exec = realExec)
       fwdMode: o.fwdMode,
       guests,
     };
-    const built =
-      o.switch === "testpmd"
-        ? await buildTestpmd(ctx)
-        : o.switch === "ovs-dpdk"
-          ? await buildOvsDpdk(ctx)
-          : await buildKernelBridge(ctx);
-    say(`${built.description}; ${built.ports}`);
+    const buildSwitch = async (): Promise<BuiltSwitch> => {
+      const b =
+        o.switch === "testpmd"
+          ? await buildTestpmd(ctx)
+          : o.switch === "ovs-dpdk"
+            ? await buildOvsDpdk(ctx)
+            : await buildKernelBridge(ctx);
+      say(`${b.description}; ${b.ports}`);
+      return b;
+    };
     // The guests of PVVP boot side by side (each waits for its own bridge line); every one settles before the
     // run goes on or fails, so no boot is still under way when the teardown runs.
-    const boots = await Promise.allSettled(
-      Array.from({ length: vnfBase ? guests : 0 }, (_, g) => {
-        const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
-        return startVnf({
-          exec,
-          teardown,
-          stateDir,
-          hugeDir,
-          index: g,
-          ports: [
-            { socket: vhostSocket(stateDir, g, 0), mac: mac(0) },
-            { socket: vhostSocket(stateDir, g, 1), mac: mac(1) },
-          ],
-          qemuServer: o.switch === "ovs-dpdk",
-          cpu: o.mainCpu,
-          images: vnfBase!.images,
-          accel: vnfBase!.accel,
-          say,
-        });
-      }),
-    );
-    const failed = boots.find((b) => b.status === "rejected");
-    if (failed) throw failed.reason;
-    const vnfs: VnfGuest[] = boots.map((b) => (b as PromiseFulfilledResult<VnfGuest>).value);
+    const bootGuests = async (): Promise<VnfGuest[]> => {
+      const boots = await Promise.allSettled(
+        Array.from({ length: vnfBase ? guests : 0 }, (_, g) => {
+          const mac = (p: number) => `52:54:00:4b:${g.toString(16).padStart(2, "0")}:0${p}`;
+          return startVnf({
+            exec,
+            teardown,
+            stateDir,
+            hugeDir,
+            index: g,
+            ports: [
+              { socket: vhostSocket(stateDir, g, 0), mac: mac(0) },
+              { socket: vhostSocket(stateDir, g, 1), mac: mac(1) },
+            ],
+            qemuServer: o.switch === "ovs-dpdk",
+            cpu: o.mainCpu,
+            images: vnfBase!.images,
+            accel: vnfBase!.accel,
+            say,
+          });
+        }),
+      );
+      const failed = boots.find((b) => b.status === "rejected");
+      if (failed) throw failed.reason;
+      return boots.map((b) => (b as PromiseFulfilledResult<VnfGuest>).value);
+    };
+    // The switch first, for OVS too (QEMU the vhost-user server there): QEMU's vhost-user netdev waits for its
+    // client before the guest starts (seen: no QMP greeting), so the guests cannot take their pages first.
+    const built = await buildSwitch();
+    const vnfs = await bootGuests();
     await phase("guests up");
     const gen = await startSockperfGenerator({
       exec,

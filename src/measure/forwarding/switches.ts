@@ -208,6 +208,10 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
     `other_config:dpdk-socket-mem=${OVS_SOCKET_MEM_MIB}`,
     `other_config:dpdk-hugepage-dir=${ctx.hugeDir}`,
     `other_config:dpdk-extra=--file-prefix=kvm4nfv-${ctx.tag} --no-pci --no-telemetry`,
+    // With guests: per-port mempools sized by each port's queues (~16 k mbufs) instead of the shared pool,
+    // which OVS first tries at 256 k mbufs (~800 MiB) and DPDK's dynamic memory grows into the free hugepages
+    // the guests are about to preallocate ("unable to map backing store for guest RAM").
+    ...(ctx.guests ? ["other_config:per-port-memory=true"] : []),
   );
   const vswitchd = exec.start(
     OVS_VSWITCHD_DPDK,
