@@ -105,4 +105,47 @@ describe.skipIf(!canForward)("test forwarding --topology pvp, for real", () => {
     expect(html).toContain("Packet forwarding");
     expect(html).toContain("pvvp_tput");
   }, 600_000);
+
+  it("pvp over OVS-DPDK: dpdkvhostuserclient ports to the RT guest (QEMU the server), per-port mempools, searched at 64 B, torn down", async () => {
+    process.env.KVM4NFV_QEMU = execFileSync("bash", ["scripts/qemu-backports.sh"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+    expect(leftovers()).toEqual([]);
+    const before = hugepages();
+    const out = await forwardingCommand({
+      topology: "pvp",
+      switch: "ovs-dpdk",
+      frameSizes: "64",
+      duration: "1s",
+      store,
+    });
+    expect(leftovers()).toEqual([]);
+    expect(vhostQemus()).toEqual([]);
+    expect(hugepages()).toBe(before);
+    expect(out.runs).toHaveLength(1);
+    const run = out.runs[0]!;
+    expect(runRecordSchema.safeParse(JSON.parse(JSON.stringify(run))).success).toBe(true);
+    expect(run.label).toBe("pvp_tput");
+    expect(run.params).toMatchObject({
+      topology: "pvp",
+      switch: "ovs-dpdk",
+      hugepages2M: 512 / 2 + 32 + 128,
+    });
+    expect(String(run.params.ports)).toMatch(
+      /2 vhost-user ports \(OVS dpdkvhostuserclient, QEMU the server\)/,
+    );
+    expect(run.raw["vnf0-console.txt"]).toMatch(/bridge br0 ports: eth0 eth1/);
+    // OVS's own log: per-port memory, the guest's memory mapped over vhost-user; the PMD forwarded the frames.
+    expect(run.raw["ovs-vswitchd.log"]).toMatch(/Per port memory for DPDK devices enabled/);
+    expect(run.raw["ovs-vswitchd.log"]).toMatch(/vhu00\.sock\) guest memory region size/);
+    expect(Number(/packets received: (\d+)/.exec(run.raw["ovs-pmd-stats.txt"]!)?.[1])).toBeGreaterThan(0);
+    // VSPERF's chain flows: tap A → guest port 0, guest port 1 → tap B (and back).
+    expect(run.raw["ovs-flows.txt"]).toMatch(/in_port=1 actions=output:3/);
+    expect(run.raw["ovs-flows.txt"]).toMatch(/in_port=4 actions=output:2/);
+    const trials = JSON.parse(run.raw["trials.json"]!) as { lost: number; offeredPps: number }[];
+    const clean = trials.filter((t) => t.lost === 0).map((t) => t.offeredPps);
+    expect(Number(run.metrics.throughputPps)).toBeCloseTo(clean.length ? Math.max(...clean) : 0, 2);
+    if (Number(run.metrics.throughputPps) > 0) expect(run.cpus[0]?.samples).toBeGreaterThan(0);
+  }, 600_000);
 });
