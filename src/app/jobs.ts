@@ -42,7 +42,7 @@ export interface JobOptions {
   /** Report path; default <store dir>/reports/<job>-<time>.html */
   output?: string;
   /** Extra steps: the instruments hwlat (before the guest matrix), oslat, timerlat, osnoise (after it), and
-   *  "forwarding" (phy2phy at 64 and 1518 bytes). */
+   *  "forwarding" (phy2phy and pvp at 64 and 1518 bytes). */
   with?: string[];
   /** SLA of the forwarding step: "throughput=FPS,avg=µs,…". */
   forwardingSla?: string;
