@@ -183,6 +183,10 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
   stopStep(teardown, ovsdb);
   const vsctl = (...args: string[]) =>
     exec.run("ovs-vsctl", [`--db=${dbSock}`, "--timeout=20", ...args], { env, timeoutMs: 30_000 });
+  // add-br is the first command that waits for ovs-vswitchd: DPDK's EAL init (mapping and zeroing 512 MiB of
+  // hugepages, seconds of system time) comes first, and under the shared machine's load took over 20 s (CI).
+  const vsctlSlow = (...args: string[]) =>
+    exec.run("ovs-vsctl", [`--db=${dbSock}`, "--timeout=120", ...args], { env, timeoutMs: 130_000 });
   for (let i = 0; ; i++) {
     const r = await exec.run("ovs-vsctl", [`--db=${dbSock}`, "--timeout=1", "--no-wait", "init"], {
       env,
@@ -225,7 +229,7 @@ export async function buildOvsDpdk(ctx: SwitchContext): Promise<BuiltSwitch> {
   );
   const log = captureOutput(vswitchd);
   stopStep(teardown, vswitchd, 8000);
-  await vsctl("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev");
+  await vsctlSlow("add-br", "br0", "--", "set", "bridge", "br0", "datapath_type=netdev");
   // net_tap needs as many rx as tx queues; OVS gives a port one tx queue per PMD plus one.
   const nRxq = String(pmdCount + 1);
   for (const [i, end] of [ctx.a, ctx.b].entries()) {
