@@ -84,6 +84,28 @@ export interface BoundedReadOptions {
   directoryIsMissing?: boolean;
   /** refuse a symlink as the last component (the caller resolved it already) */
   noFollow?: boolean;
+  /**
+   * The real path the open must have reached (a path resolved inside --root, its root's symlinks resolved too):
+   * checked on the open file (/proc/self/fd), so a directory swapped for a symlink after the walk is refused
+   * before a byte is read.
+   */
+  expectReal?: string;
+}
+
+/** Refuse an open file that is not where the walk said (a component swapped for a symlink since). */
+function checkOpenedAt(fd: number, expected: string, what: string): void {
+  let actual: string;
+  try {
+    actual = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return; // no /proc: nothing to check against
+  }
+  if (actual !== expected) {
+    throw new InputError(
+      "BAD_SNAPSHOT",
+      `${what} led to ${actual} when opened, not to ${expected} where its path resolved (a directory on it was swapped for a symlink): refused`,
+    );
+  }
 }
 
 /**
@@ -101,6 +123,7 @@ export function readBounded(realPath: string, maxBytes: number, options: Bounded
     (options.noFollow ? constants.O_NOFOLLOW : 0);
   const fd = openSync(realPath, flags);
   try {
+    if (options.expectReal !== undefined) checkOpenedAt(fd, options.expectReal, what);
     const st = fstatSync(fd);
     if (!st.isFile()) {
       if (st.isDirectory() && options.directoryIsMissing) {
@@ -249,14 +272,20 @@ export class RootFs implements HostFs {
   readonly root: string;
   readonly live: boolean;
 
+  /** The root with its own symlinks resolved: what an open file's /proc/self/fd link starts with. */
+  private readonly rootReal: string;
+
   constructor(root = "/") {
     this.root = resolve(root);
     this.live = this.root === "/";
+    this.rootReal = this.live ? "/" : safeRealpath(this.root);
   }
 
   /** The real path, contained in the root (throws an InputError for a symlink that leaves it). */
   resolve(path: string): string {
-    return resolveInRoot(this.root, path);
+    // from the root's real path: what is returned holds no symlink at all, so a writer can walk it with
+    // O_NOFOLLOW (apply/io.ts) and a reader can check it against the open file
+    return resolveInRoot(this.rootReal, path);
   }
 
   /** A snapshot's directories already walked (path as given → real path inside the root), for where(). */
@@ -297,7 +326,12 @@ export class RootFs implements HostFs {
     const real = this.where(path);
     let buf: Buffer;
     try {
-      buf = readBounded(real, readLimitFor(path), { what: this.shown(path), directoryIsMissing: true });
+      buf = readBounded(real, readLimitFor(path), {
+        what: this.shown(path),
+        directoryIsMissing: true,
+        // a snapshot's walk is checked on the open file; live paths are the kernel's own (/proc/self, …)
+        ...(this.live ? {} : { expectReal: real }),
+      });
     } catch (err) {
       if (err instanceof InputError) throw err;
       return undefined;
@@ -328,7 +362,7 @@ export class RootFs implements HostFs {
   readlink(path: string): string | undefined {
     try {
       return readlinkSync(
-        this.live ? posix.resolve("/", path) : resolveInRoot(this.root, path, { followLast: false }),
+        this.live ? posix.resolve("/", path) : resolveInRoot(this.rootReal, path, { followLast: false }),
       );
     } catch (err) {
       if (err instanceof InputError) throw err;

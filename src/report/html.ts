@@ -7,7 +7,7 @@
  * Every piece of text from a run goes through esc(): labels, hostnames and cmdlines are user-controlled.
  */
 import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
-import { compareRuns, LATENCY_METRICS, type LatencyMetric } from "../results/compare.js";
+import { compareRuns, cpuName, cpusKnown, LATENCY_METRICS, type LatencyMetric } from "../results/compare.js";
 import { forwardingSection } from "./forwarding.js";
 import { instrumentSections } from "./instruments.js";
 import { latencyPlot, type PlotSeries } from "./plot.js";
@@ -47,6 +47,12 @@ function tcgNote(run: RunRecord): string {
     : `<p class="tcg">⚠ Latencies emulated under TCG, not real: this guest ran without KVM, so these figures say nothing about the host's real-time behaviour.</p>`;
 }
 
+/** Where a verdict's breach was seen: its CPU, or its thread where the run names threads only. */
+function breachWhere(run: RunRecord, cpu: number | null | undefined): string {
+  if (cpusKnown(run)) return `CPU ${fmt(cpu)}`;
+  return `thread ${fmt(cpu)}`;
+}
+
 function verdictBlock(run: RunRecord): string {
   const v = run.verdict;
   // Migration verdicts store ms limits in the µs-named SLA fields without naming the figure: their summary
@@ -61,7 +67,7 @@ function verdictBlock(run: RunRecord): string {
     ? `<ul class="breaches">${v.breaches
         .map(
           (b) =>
-            `<li><b>${esc(b.metric)}</b> ${fmt(b.observedUs)} µs &gt; ${fmt(b.limitUs)} µs on CPU ${fmt(b.cpu)}</li>`,
+            `<li><b>${esc(b.metric)}</b> ${fmt(b.observedUs)} µs &gt; ${fmt(b.limitUs)} µs on ${breachWhere(run, b.cpu)}</li>`,
         )
         .join("")}</ul>`
     : "";
@@ -83,12 +89,13 @@ function overflowNote(run: RunRecord): string {
   const over = run.cpus.filter((c) => c.histogram && c.histogram.overflows > 0);
   if (!over.length) return "";
   return `<p class="warn small">Histogram overflows (samples above the histogram width, not plotted): ${over
-    .map((c) => `CPU ${c.cpu}: ${c.histogram!.overflows} above ${c.histogram!.maxUs} µs`)
+    .map((c) => `${cpuName(run, c)}: ${c.histogram!.overflows} above ${c.histogram!.maxUs} µs`)
     .join("; ")}. Percentiles marked &gt; are lower bounds.</p>`;
 }
 
 function percentileTable(run: RunRecord): string {
   const broken = new Set(run.verdict.breaches.map((b) => `${b.cpu}:${b.metric}`));
+  // (breach.cpu and c.cpu hold the same number, a CPU or, where the CPUs are unknown, a thread index)
   const limitOf = new Map(run.verdict.limits.map((l) => [l.metric, l.limitUs]));
   const head = ["CPU", "thread", "min", "avg", "max", ...PERCENTILE_KEYS, "samples", "overflows"];
   const rows = run.cpus.map((c) => {
@@ -98,7 +105,9 @@ function percentileTable(run: RunRecord): string {
       const bad = broken.has(`${c.cpu}:${m}`) || (limit !== undefined && v !== null && v > limit);
       return `<td${bad ? ' class="bad"' : ""}>${fmt(v, lb)}</td>`;
     });
-    return `<tr><th>${fmt(c.cpu)}</th><td>${fmt(c.thread)}</td>${cells.join("")}<td>${c.samples.toLocaleString("en-US")}</td><td>${fmt(c.overflows)}</td></tr>`;
+    // A run that names threads only has no CPU to show: "unknown", never the thread's index as a CPU.
+    const cpuCell = cpusKnown(run) ? fmt(c.cpu) : `<span class="muted">unknown</span>`;
+    return `<tr><th>${cpuCell}</th><td>${fmt(c.thread)}</td>${cells.join("")}<td>${c.samples.toLocaleString("en-US")}</td><td>${fmt(c.overflows)}</td></tr>`;
   });
   return `<table class="num"><caption>Latency per CPU (µs)</caption><thead><tr>${head
     .map((h) => `<th>${esc(h)}</th>`)
@@ -152,7 +161,11 @@ function factsBlock(run: RunRecord): string {
 function runSection(run: RunRecord): string {
   const series: PlotSeries[] = run.cpus
     .filter((c) => c.histogram)
-    .map((c) => ({ name: `CPU ${c.cpu}/${c.thread}`, color: `CPU ${c.cpu}`, histogram: c.histogram! }));
+    .map((c) =>
+      cpusKnown(run)
+        ? { name: `CPU ${c.cpu}/${c.thread}`, color: `CPU ${c.cpu}`, histogram: c.histogram! }
+        : { name: `thread ${c.thread}`, color: `thread ${c.thread}`, histogram: c.histogram! },
+    );
   const isLatency = run.type !== "migration";
   return `<section class="run" id="run-${run.id ?? "x"}">
 <h2>${runTitle(run)}</h2>
@@ -175,28 +188,35 @@ function ratioCell(ratio: number | null, regression: boolean): string {
 
 function comparisonSection(runs: readonly RunRecord[], thresholdPct: number): string {
   const [base, ...others] = runs as [RunRecord, ...RunRecord[]];
-  const comps = others.map((o) => compareRuns(base, o, { thresholdPct }));
+  // Matched by CPU, or by thread as soon as one run names threads only (its "CPU" numbers are thread indexes).
+  const byThread = runs.some((r) => !cpusKnown(r));
+  const comps = others.map((o) => compareRuns(base, o, { thresholdPct, byThread }));
   const head = `<tr><th>where</th><th>metric</th><th>#${base.id ?? "–"}</th>${others
     .map((o) => `<th>#${o.id ?? "–"}</th><th>×#${base.id ?? "–"}</th>`)
     .join("")}</tr>`;
   const rows: string[] = [];
-  const cpuNumbers = [...new Set(runs.flatMap((r) => r.cpus.map((c) => c.cpu)))].sort((a, b) => a - b);
-  for (const cpu of cpuNumbers) {
+  const keyOf = (c: RunRecord["cpus"][number]) => (byThread ? c.thread : c.cpu);
+  const keys = [...new Set(runs.flatMap((r) => r.cpus.map(keyOf)))].sort((a, b) => a - b);
+  for (const key of keys) {
     for (const metric of LATENCY_METRICS) {
       const cells = runs.map((r) => {
-        const c = r.cpus.find((x) => x.cpu === cpu);
+        const c = r.cpus.find((x) => keyOf(x) === key);
         return c ? cpuValue(c, metric) : { v: null, lb: false };
       });
       if (cells.every((x) => x.v === null)) continue;
       const parts = [`<td>${fmt(cells[0]!.v, cells[0]!.lb)}</td>`];
       comps.forEach((comp, i) => {
-        const m = comp.cpus.find((x) => x.cpu === cpu)?.metrics.find((x) => x.metric === metric);
+        const m = comp.cpus
+          .find((x) => (byThread ? x.thread : x.cpu) === key)
+          ?.metrics.find((x) => x.metric === metric);
         parts.push(
           `<td>${fmt(cells[i + 1]!.v, cells[i + 1]!.lb)}</td>`,
           ratioCell(m?.ratio ?? null, m?.regression ?? false),
         );
       });
-      rows.push(`<tr><th>CPU ${cpu}</th><th>${esc(metric)}</th>${parts.join("")}</tr>`);
+      rows.push(
+        `<tr><th>${byThread ? "thread" : "CPU"} ${key}</th><th>${esc(metric)}</th>${parts.join("")}</tr>`,
+      );
     }
   }
   // Only numeric figures compare; text metrics (tool timestamps, status words) stay in each run's own table.
@@ -219,7 +239,7 @@ function comparisonSection(runs: readonly RunRecord[], thresholdPct: number): st
     r.cpus
       .filter((c) => c.histogram)
       .map((c) => ({
-        name: `#${r.id} CPU ${c.cpu}/${c.thread}`,
+        name: cpusKnown(r) ? `#${r.id} CPU ${c.cpu}/${c.thread}` : `#${r.id} thread ${c.thread}`,
         color: `run ${r.id ?? "–"}`,
         histogram: c.histogram!,
       })),
@@ -234,6 +254,7 @@ function comparisonSection(runs: readonly RunRecord[], thresholdPct: number): st
   return `<section class="comparison" id="comparison">
 <h2>Comparison against run #${base.id ?? "–"}</h2>
 <ul class="runs">${legend}</ul>
+${byThread ? `<p class="muted small">Matched by thread: a run names threads, not CPUs (the CPU each thread ran on is unknown).</p>` : ""}
 <p>${regressions === 0 ? "No regressions" : `<b class="badtext">${regressions} regression${regressions === 1 ? "" : "s"}</b>`} (a value worse than run #${base.id ?? "–"} by more than ${thresholdPct}% is marked).</p>
 ${series.length ? plotBlock(series, [], "") : ""}
 ${rows.length ? `<table class="num compare"><caption>Side by side (latencies in µs, run figures in the unit their name gives; × = ratio to run #${base.id ?? "–"})</caption><thead>${head}</thead><tbody>${rows.join("")}</tbody></table>` : ""}

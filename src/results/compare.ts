@@ -1,5 +1,6 @@
 /**
- * Compare two runs: per CPU (matched by CPU number) and per metric, A and B side by side with the ratio B/A
+ * Compare two runs: per CPU (matched by CPU number; by thread index when either run names threads only, an
+ * imported file whose CPUs are unknown) and per metric, A and B side by side with the ratio B/A
  * and a regression flag when B is worse than A by more than the threshold. Pure: no store, no printing.
  *
  * For latencies "worse" means higher. Run-level metrics (migration total time, downtime, …) are only judged
@@ -26,7 +27,10 @@ export interface MetricComparison {
 }
 
 export interface CpuComparison {
-  cpu: number;
+  /** The CPU both runs measured on; null when the runs are matched by thread (see Comparison.matchedBy). */
+  cpu: number | null;
+  /** The measuring thread's index, set when the runs are matched by thread. */
+  thread?: number;
   inA: boolean;
   inB: boolean;
   metrics: MetricComparison[];
@@ -43,6 +47,8 @@ export interface Comparison {
   a: RunRef;
   b: RunRef;
   thresholdPct: number;
+  /** "thread" when either run names threads, not CPUs (params.cpusKnown false): a thread is never called a CPU. */
+  matchedBy: "cpu" | "thread";
   cpus: CpuComparison[];
   /** Run-level numeric metrics (migration figures), union of both runs' keys. */
   metrics: MetricComparison[];
@@ -50,6 +56,21 @@ export interface Comparison {
 }
 
 export const DEFAULT_THRESHOLD_PCT = 10;
+
+/** False for an imported run whose file names threads only: its `cpu` fields hold thread indexes. */
+export function cpusKnown(run: RunRecord): boolean {
+  return run.params.cpusKnown !== false;
+}
+
+/** "CPU 3", or "thread 0" where the run cannot know the CPU its thread ran on. */
+export function cpuName(run: RunRecord, c: { cpu: number; thread: number }): string {
+  return cpusKnown(run) ? `CPU ${c.cpu}` : `thread ${c.thread}`;
+}
+
+/** The key two runs' CPU results are matched on: the CPU, or the thread where either run names threads only. */
+export function matchKey(a: RunRecord, b: RunRecord): "cpu" | "thread" {
+  return cpusKnown(a) && cpusKnown(b) ? "cpu" : "thread";
+}
 
 /** "10%", "10" or "2.5%" → percent; anything else is a usage error. */
 export function parseThreshold(text: string): number {
@@ -98,14 +119,20 @@ function ref(r: RunRecord): RunRef {
   return { id: r.id, type: r.type, label: r.label, startedAt: r.startedAt };
 }
 
-export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?: number } = {}): Comparison {
+export function compareRuns(
+  a: RunRecord,
+  b: RunRecord,
+  /** byThread: match by thread even where both runs know their CPUs (a report of several runs, one of them
+   *  naming threads only, matches all of them the same way). */
+  options: { thresholdPct?: number; byThread?: boolean } = {},
+): Comparison {
   const thresholdPct = options.thresholdPct ?? DEFAULT_THRESHOLD_PCT;
-  const cpuNumbers = [...new Set([...a.cpus.map((c) => c.cpu), ...b.cpus.map((c) => c.cpu)])].sort(
-    (x, y) => x - y,
-  );
-  const cpus: CpuComparison[] = cpuNumbers.map((cpu) => {
-    const ca = a.cpus.find((c) => c.cpu === cpu);
-    const cb = b.cpus.find((c) => c.cpu === cpu);
+  const matchedBy = options.byThread ? "thread" : matchKey(a, b);
+  const keyOf = (c: RunRecord["cpus"][number]) => (matchedBy === "cpu" ? c.cpu : c.thread);
+  const keys0 = [...new Set([...a.cpus.map(keyOf), ...b.cpus.map(keyOf)])].sort((x, y) => x - y);
+  const cpus: CpuComparison[] = keys0.map((key) => {
+    const ca = a.cpus.find((c) => keyOf(c) === key);
+    const cb = b.cpus.find((c) => keyOf(c) === key);
     const metrics = LATENCY_METRICS.map((metric) => {
       const va = latencyValue(ca, metric);
       const vb = latencyValue(cb, metric);
@@ -119,7 +146,8 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?
       }
       return m;
     }).filter((m) => m.a !== null || m.b !== null);
-    return { cpu, inA: ca !== undefined, inB: cb !== undefined, metrics };
+    const where = matchedBy === "cpu" ? { cpu: key } : { cpu: null, thread: key };
+    return { ...where, inA: ca !== undefined, inB: cb !== undefined, metrics };
   });
   const keys = [...new Set([...Object.keys(a.metrics), ...Object.keys(b.metrics)])];
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -142,5 +170,5 @@ export function compareRuns(a: RunRecord, b: RunRecord, options: { thresholdPct?
   const regressions =
     cpus.reduce((n, c) => n + c.metrics.filter((m) => m.regression).length, 0) +
     metrics.filter((m) => m.regression).length;
-  return { a: ref(a), b: ref(b), thresholdPct, cpus, metrics, regressions };
+  return { a: ref(a), b: ref(b), thresholdPct, matchedBy, cpus, metrics, regressions };
 }

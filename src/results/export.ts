@@ -6,6 +6,7 @@
 import { UsageError } from "../errors.js";
 import { PERCENTILE_KEYS, type RunRecord, type SlaLimit } from "../measure/types.js";
 import { xmlEscape } from "../xml.js";
+import { cpusKnown } from "./compare.js";
 
 export type ExportFormat = "json" | "junit" | "influx";
 export const EXPORT_FORMATS: readonly ExportFormat[] = ["json", "junit", "influx"];
@@ -55,7 +56,10 @@ function casesOf(run: RunRecord): Case[] {
   return run.verdict.limits.map((l) => {
     const b = run.verdict.breaches.find((x) => x.metric === l.metric && x.limitUs === l.limitUs);
     return b
-      ? { name: limitName(l), failure: `${l.metric} ${b.observedUs} us > ${l.limitUs} us on CPU ${b.cpu}` }
+      ? {
+          name: limitName(l),
+          failure: `${l.metric} ${b.observedUs} us > ${l.limitUs} us on ${cpusKnown(run) ? "CPU" : "thread"} ${b.cpu}`,
+        }
       : { name: limitName(l) };
   });
 }
@@ -220,7 +224,9 @@ function toInflux(runs: readonly RunRecord[]): string {
           true,
         ]),
       ]);
-      lines.push(`${measurement}${tagSet({ ...base, cpu: String(c.cpu) })} ${fields} ${ts}`);
+      // A run that names threads only is tagged by thread: its CPU is unknown, never written as a CPU.
+      const where = cpusKnown(run) ? { cpu: String(c.cpu) } : { thread: String(c.thread) };
+      lines.push(`${measurement}${tagSet({ ...base, ...where })} ${fields} ${ts}`);
     }
     const metricFields = fieldSet(Object.entries(run.metrics));
     if (metricFields) lines.push(`${measurement}${tagSet(base)} ${metricFields} ${ts}`);

@@ -137,10 +137,13 @@ export function formatComparison(c: Comparison): string {
     `B = ${name(c.b)}`,
     `regression threshold: B worse than A by > ${c.thresholdPct}%`,
   ];
+  if (c.matchedBy === "thread")
+    out.push("matched by thread: a run names threads, not CPUs (the CPU each thread ran on is unknown)");
   const rows: string[][] = [];
   for (const cpu of c.cpus) {
     const where = cpu.inA && cpu.inB ? "" : cpu.inA ? " (only A)" : " (only B)";
-    for (const m of cpu.metrics) rows.push(row(m, `cpu ${cpu.cpu}${where}`));
+    const at = cpu.cpu === null ? `thread ${cpu.thread}` : `cpu ${cpu.cpu}`;
+    for (const m of cpu.metrics) rows.push(row(m, `${at}${where}`));
   }
   for (const m of c.metrics) rows.push(row(m, "run"));
   if (rows.length) out.push("", table(["WHERE", "METRIC", "A", "B", "B/A", ""], rows, [2, 3, 4]));

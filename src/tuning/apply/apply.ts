@@ -185,6 +185,7 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         try {
           io.mkdir(fs.resolve(d));
         } catch (err) {
+          if (err instanceof Kvm4nfvError) throw err;
           throw writeFailed(d, errnoOf(err), options.root);
         }
       }
@@ -202,6 +203,8 @@ export async function runApply(options: ApplyOptions): Promise<ApplyReport> {
         if (c.kernel) io.writeKernel(c.real, c.next);
         else io.writeConfig(c.real, c.next);
       } catch (err) {
+        // a refusal (a directory swapped for a symlink, a FIFO) already names the file and what was wrong
+        if (err instanceof Kvm4nfvError) throw err;
         const code = errnoOf(err);
         if (c.tolerate?.includes(code)) {
           // The kernel keeps this one (a managed IRQ): skipped, not failed.

@@ -213,6 +213,8 @@ const iommu: Rule = {
       : param(host, vendorParam)?.split(",").includes("on");
     const pt = param(host, "iommu") === "pt";
     if (groups === null) return unknown(evidence, expected); // no iommu_groups directory: unknown, not 0 groups
+    // an unreadable cmdline says nothing about intel_iommu= or iommu=pt: unknown, never a warning
+    if (host.kernel.cmdline === null) return unknown(evidence, expected);
     if (groups > 0 && pt && vendorOn) return pass(evidence, expected);
     const add = [amd || vendorOn ? "" : "intel_iommu=on", pt ? "" : "iommu=pt"]
       .filter((s) => s !== "")

@@ -39,6 +39,9 @@ const iommuForVfs: Rule = {
       const v = param(ctx.host, vendorParam);
       const pt = param(ctx.host, "iommu");
       const evidence = `/proc/cmdline: ${vendorParam}=${v ?? "absent"}, iommu=${pt ?? "absent"}; ${s.groups.length} IOMMU group(s) hold a PF or VF`;
+      // an unreadable cmdline is not a cmdline without the IOMMU: unknown, never "intel_iommu=absent"
+      if (v === null)
+        return unknown(evidence.replace(/^\/proc\/cmdline: [^;]*/, "/proc/cmdline: unreadable"), expected);
       const on = amd ? v !== "off" : (v ?? "").split(",").includes("on");
       if (on && pt === "pt") return pass(evidence, expected);
       const add = [on ? "" : amd ? "amd_iommu=on" : "intel_iommu=on", pt === "pt" ? "" : "iommu=pt"]
