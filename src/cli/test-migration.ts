@@ -29,6 +29,10 @@ export function registerMigration(testCommand: Command): void {
       "--guest <list>",
       "kvm4nfv's guest: free-page-hint,hugepages (each used only where the QEMU and host have it; default plain)",
     )
+    .option(
+      "--postcopy-after <n>",
+      "kvm4nfv's postcopy switch after N passes, or never (default: 0 dirtying, never idle)",
+    )
     .option("--repeat <n>", "migrations per configuration (default 1)")
     .option("--sla <spec>", "limits (default total=2s,downtime=10ms; also setup=, guest-downtime=)")
     .addOption(accelOption("accelerator").default("auto" as const))

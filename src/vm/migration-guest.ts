@@ -8,6 +8,7 @@
  *   host "uname"               → guest "uname <kernel release>"
  *   host "mods"                → guest "mods <loaded module names>"
  *   host "free"                → guest "free <MemFree in kB>"
+ *   host "dirtier"             → guest "dirtier <pid of the running dirtier | none>"
  *   host "dirty WSS_MIB RATE"  → guest starts the dirtier, then "dirtying WSS_MIB RATE" once its working set
  *                                 is populated (so the migration starts with the set already resident)
  * The init prints "KVM4NFV-MIGRATION-READY" when it listens.
@@ -84,6 +85,7 @@ while read -r cmd a b; do
     uname) echo "uname $(uname -r)" ;;
     free) echo "free $(grep MemFree /proc/meminfo | tr -s ' ' | cut -d' ' -f2)" ;;
     mods) echo "mods $(cut -d' ' -f1 /proc/modules | tr '\\n' ' ')" ;;
+    dirtier) echo "dirtier $(pidof dirtier || echo none)" ;;
     "") ;;
     *) echo "unknown $cmd" ;;
   esac

@@ -22,6 +22,8 @@ export interface MigrationSupport {
   /** virtio-balloon-pci's properties (device-list-properties), names only. */
   balloonProperties: string[];
   hugepages: HugepagePool | null;
+  /** The kernel's userfaultfd, which postcopy's destination needs (absent in probes stored before it was asked). */
+  userfaultfd?: { kernel: boolean; unprivileged: boolean | null } | null;
 }
 
 export interface HugepagePool {
@@ -38,10 +40,16 @@ export interface SupportVerdicts {
   multifdZeroPage: { ok: boolean; why: string };
   switchoverAck: { ok: boolean; why: string };
   hugepages: { ok: boolean; why: string };
+  postcopy: { ok: boolean; why: string };
+  dirtyLimit: { ok: boolean; why: string };
 }
 
 /** Pure: the probe's answers → what kvm4nfv may use for a guest of `memoryMiB` (source + destination). */
-export function judgeSupport(s: MigrationSupport, memoryMiB: number): SupportVerdicts {
+export function judgeSupport(
+  s: MigrationSupport,
+  memoryMiB: number,
+  accel: "kvm" | "tcg" = "tcg",
+): SupportVerdicts {
   const fph = s.balloonProperties.includes("free-page-hint") && s.balloonProperties.includes("iothread");
   const zpd = "zero-page-detection" in s.parameters;
   const sack = "switchover-ack" in s.capabilities;
@@ -76,7 +84,37 @@ export function judgeSupport(s: MigrationSupport, memoryMiB: number): SupportVer
               why: `${hp.free} free ${hp.sizeKiB / 1024} MiB hugepages, ${needed} needed for source + destination of ${memoryMiB} MiB`,
             }
           : { ok: true, why: `${hp.free} free ${hp.sizeKiB / 1024} MiB hugepages at ${hp.mount}` },
+    postcopy: judgePostcopy(s),
+    // QEMU refuses it otherwise: "dirty-limit requires KVM with accelerator property 'dirty-ring-size' set"
+    dirtyLimit: !("dirty-limit" in s.capabilities)
+      ? { ok: false, why: `QEMU ${s.qemu} has no dirty-limit capability (QEMU 8.1+)` }
+      : accel !== "kvm"
+        ? {
+            ok: false,
+            why: `dirty-limit needs KVM's dirty ring (-accel kvm,dirty-ring-size=N); this run is TCG`,
+          }
+        : {
+            ok: false,
+            why: "dirty-limit needs KVM's dirty ring: the migration guest's launcher sets no dirty-ring-size",
+          },
   };
+}
+
+function judgePostcopy(s: MigrationSupport): { ok: boolean; why: string } {
+  if (!("postcopy-ram" in s.capabilities)) return { ok: false, why: `QEMU ${s.qemu} has no postcopy-ram` };
+  const u = s.userfaultfd;
+  if (u === undefined || u === null)
+    return { ok: true, why: `QEMU ${s.qemu} has postcopy-ram (userfaultfd not checked)` };
+  if (!u.kernel)
+    return { ok: false, why: "this kernel has no userfaultfd (the destination needs it for postcopy)" };
+  return { ok: true, why: `QEMU ${s.qemu} has postcopy-ram; the kernel has userfaultfd` };
+}
+
+/** Whether the kernel has userfaultfd (its sysctl exists with CONFIG_USERFAULTFD), read from `root`. */
+export function readUserfaultfd(root = "/"): { kernel: boolean; unprivileged: boolean | null } {
+  const sysctl = join(root, "proc/sys/vm/unprivileged_userfaultfd");
+  if (!existsSync(sysctl)) return { kernel: existsSync(join(root, "dev/userfaultfd")), unprivileged: null };
+  return { kernel: true, unprivileged: readFileSync(sysctl, "utf8").trim() === "1" };
 }
 
 /** The 2 MiB pool (the size every x86 host has) and its hugetlbfs mount, read from `root` (default "/"). */
@@ -139,6 +177,7 @@ export async function probeMigrationSupport(exec: Exec = realExec): Promise<Migr
       parameters,
       balloonProperties: props.map((p) => p.name).sort(),
       hugepages: readHugepagePool(),
+      userfaultfd: readUserfaultfd(),
     };
   } finally {
     qmp?.close();

@@ -28,6 +28,7 @@ import {
   type MigrationConfig,
   QEMU_DEFAULTS,
   sweepMatrix,
+  withPostcopy,
 } from "./configs.js";
 import type { GuestShape, MigrationOptions, MigrationSession } from "./migration.js";
 
@@ -40,6 +41,7 @@ export interface MigrationFlags {
   params?: string;
   guest?: string;
   repeat?: string;
+  postcopyAfter?: string;
   sla?: string;
   accel?: string;
   kernel?: string;
@@ -103,6 +105,7 @@ export function planFromFlags(flags: MigrationFlags): MigrationPlan {
       `--workload: a ${workload.wssMiB} MiB working set does not fit a ${memoryMiB} MiB guest`,
     );
   }
+  applyPostcopy(config, flags.postcopyAfter, workload.kind === "dirty");
   const options: MigrationOptions = { memoryMiB, workload, accel, sla };
   if (flags.kernel) options.kernel = flags.kernel;
   const mode: Mode = flags.sweep ? "sweep" : flags.compareDefaults ? "compare" : "single";
@@ -235,6 +238,19 @@ export async function migrationCommand(
   lines.push(`stored run${runs.length > 1 ? "s" : ""} ${ids} in ${store.path}`);
   const text = flags.json ? JSON.stringify({ runs }, null, 2) : lines.join("\n");
   return { text, exitCode, runs };
+}
+
+/**
+ * A dirtying guest converges by switching to postcopy: at once by default (each page then crosses the link once;
+ * the measured alternatives are in the README). --postcopy-after N waits N full precopy passes; never keeps precopy.
+ */
+function applyPostcopy(config: MigrationConfig, flag: string | undefined, dirty: boolean): void {
+  if (flag === "never" || (flag === undefined && !dirty) || config.caps["postcopy-ram"] === false) return;
+  if (flag !== undefined && !/^\d{1,3}$/.test(flag)) {
+    throw new UsageError(`--postcopy-after: "${flag}" is not a number of passes`, "use 0, 1, 2… or never");
+  }
+  const n = flag === undefined ? 0 : Number(flag);
+  Object.assign(config, withPostcopy(config, n));
 }
 
 function worstExit(runs: RunRecord[]): number {

@@ -87,6 +87,9 @@ export function migrationMetrics(q: QueryMigrate, events: readonly LoggedEvent[]
     precopy_bytes: num(ram["precopy-bytes"]),
     downtime_bytes: num(ram["downtime-bytes"]),
     postcopy_bytes: num(ram["postcopy-bytes"]),
+    postcopy_requests: num(ram["postcopy-requests"]),
+    // the source's event clock: from the switch to postcopy to the end (the destination runs, pulling pages)
+    postcopy_phase_ms: postcopyPhaseMs(events),
     multifd_bytes: num(ram["multifd-bytes"]),
     passes: passes > 0 ? passes : null,
     dirty_sync_count: num(ram["dirty-sync-count"]),
@@ -95,6 +98,14 @@ export function migrationMetrics(q: QueryMigrate, events: readonly LoggedEvent[]
     cpu_throttle_pct: num(q["cpu-throttle-percentage"]),
     xbzrle_cache_miss_rate: num(q.xbzrle?.["cache-miss-rate"]),
   };
+}
+
+function postcopyPhaseMs(events: readonly LoggedEvent[]): number | null {
+  const at = (status: string) =>
+    events.find((e) => e.side === "source" && e.event === "MIGRATION" && e.data.status === status);
+  const start = at("postcopy-active");
+  const end = at("completed");
+  return start && end ? round3(end.timeMs - start.timeMs) : null;
 }
 
 function num(v: unknown): number | null {

@@ -125,7 +125,7 @@ export class MigrationSession {
     const kernel = await resolveKernel(opts.kernel);
     const wanted = opts.guest ?? PLAIN_GUEST;
     const support = await probeMigrationSupport(opts.exec);
-    const verdicts = judgeSupport(support, opts.memoryMiB);
+    const verdicts = judgeSupport(support, opts.memoryMiB, accel);
     const shape: GuestShape = { freePageHint: false, hugepages: false };
     const launch = { deviceArgs: [] as readonly string[], hugepagePath: null as string | null };
     let modules = null;
@@ -252,7 +252,11 @@ export class MigrationSession {
         qmpTimeout.timeoutMs,
       );
       if (q.status !== "completed") failure = q["error-desc"] ?? `migration ended with status ${q.status}`;
-      else await this.proveAlive(destination, token, extra, qmpTimeout.timeoutMs);
+      else {
+        if (config.caps["postcopy-ram"])
+          Object.assign(extra, await postcopyFigures(dq, qmpTimeout.timeoutMs));
+        await this.proveAlive(destination, token, extra, qmpTimeout.timeoutMs);
+      }
     } catch (err) {
       if (err instanceof Kvm4nfvError && err.code === "TIMEOUT") throw err;
       failure = err instanceof Error ? err.message : String(err);
@@ -262,6 +266,11 @@ export class MigrationSession {
       // QEMU said "completed" but the guest is not alive on the destination (seen with QEMU 7.2 TCG and a
       // dirtying guest): the source still holds a consistent guest, so resume it and say so.
       failure = `guest not alive on the destination although QEMU reported the migration completed (${failure}); source resumed`;
+      // after a postcopy switch the destination ran on: the source resumes from the switch point (a rollback)
+      if (
+        sq.events.slice(srcSince).some((e) => e.event === "MIGRATION" && e.data.status === "postcopy-active")
+      )
+        failure += " from the postcopy switch point (what the destination did since is lost)";
       await sq.execute("cont", undefined, qmpTimeout).catch(() => {});
       srcStatus = await statusOf(sq, qmpTimeout.timeoutMs);
     }
@@ -305,7 +314,7 @@ export class MigrationSession {
         "progress.jsonl": samples.map((s) => JSON.stringify(s)).join("\n"),
         "notes.txt": this.notes.join("\n"),
         "qemu-probe.json": JSON.stringify(
-          { ...this.support, verdicts: judgeSupport(this.support, opts.memoryMiB) },
+          { ...this.support, verdicts: judgeSupport(this.support, opts.memoryMiB, this.accel) },
           null,
           2,
         ),
@@ -326,6 +335,15 @@ export class MigrationSession {
     extra.guest_uptime_s = await vm.serial.ping(token, 30_000);
     extra.guest_ping_ms = Math.round((performance.now() - t0) * 10) / 10;
     extra.guest_alive = "yes";
+    if (this.opts.workload.kind === "dirty") {
+      // alive is not enough for a dirtying guest: its workload must have come through too
+      const from = vm.serial.text.length;
+      vm.serial.send("dirtier");
+      const pid = ((await vm.serial.waitFor(/dirtier ([^\r\n]*)\r?\n/, 30_000, from))[1] ?? "").trim();
+      extra.workload_alive = /^\d+/.test(pid) ? `running (pid ${pid})` : "gone";
+      if (extra.workload_alive === "gone")
+        throw new Kvm4nfvError("GUEST_FAILED", "the guest's dirtier is not running on the destination");
+    }
   }
 
   private async drop(vm: MigrationVm | undefined): Promise<void> {
@@ -426,9 +444,10 @@ async function follow(
     const q = await qmp.execute<QueryMigrate>("query-migrate", undefined, { timeoutMs: qmpTimeoutMs });
     samples.push({ t: Date.now() - t0, status: q.status, ...q.ram });
     if (q.status && TERMINAL.has(q.status)) break;
-    // Postcopy: switch once the first full pass is done (MIGRATION_PASS 2), as a real operator would.
+    // Postcopy: switch after N full passes (MIGRATION_PASS 1 is the setup's sync, N+1 ends pass N).
     const passes = qmp.events.slice(since).filter((e) => e.event === "MIGRATION_PASS").length;
-    if (config.caps["postcopy-ram"] && !postcopyStarted && passes >= 2 && q.status === "active") {
+    const switchAt = (config.postcopyAfterPasses ?? 1) + 1;
+    if (config.caps["postcopy-ram"] && !postcopyStarted && passes >= switchAt && q.status === "active") {
       postcopyStarted = true;
       await qmp.execute("migrate-start-postcopy", undefined, { timeoutMs: qmpTimeoutMs });
     }
@@ -463,6 +482,31 @@ async function follow(
     await new Promise((r) => setTimeout(r, 20));
   }
   return qmp.execute<QueryMigrate>("query-migrate", undefined, { timeoutMs: qmpTimeoutMs });
+}
+
+/**
+ * Postcopy's cost that STOP → RESUME does not show: after the switch the destination's vCPUs wait for every
+ * page they touch that has not arrived yet. With postcopy-blocktime on, the destination's query-migrate sums
+ * that wait (overall and per vCPU); read it once the destination has finished too.
+ */
+async function postcopyFigures(dq: QmpClient, timeoutMs: number): Promise<Metrics> {
+  type Incoming = { status?: string; "postcopy-blocktime"?: number; "postcopy-vcpu-blocktime"?: number[] };
+  let d: Incoming = {};
+  for (let i = 0; i < 50; i++) {
+    d = await dq.execute<Incoming>("query-migrate", undefined, { timeoutMs });
+    if (d.status === "completed" || d.status === "failed") break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const vcpu = d["postcopy-vcpu-blocktime"];
+  const all = typeof d["postcopy-blocktime"] === "number" ? d["postcopy-blocktime"] : null;
+  const perVcpu = Array.isArray(vcpu) && vcpu.length > 0 ? Math.max(...vcpu) : null;
+  return {
+    destination_migration_status: d.status ?? null,
+    postcopy_blocktime_ms: all,
+    postcopy_vcpu_blocktime_max_ms: perVcpu,
+    // QEMU 10 counted more per vCPU than overall on a 1-vCPU guest: keep the larger as the honest wait
+    postcopy_wait_ms: all === null ? perVcpu : perVcpu === null ? all : Math.max(all, perVcpu),
+  };
 }
 
 async function statusOf(qmp: QmpClient, timeoutMs: number): Promise<string> {

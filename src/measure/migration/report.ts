@@ -42,6 +42,13 @@ export function formatRun(run: RunRecord, index?: string): string {
     `${m("passes") ?? m("dirty_sync_count") ?? "?"} passes`,
     `${m("mbps") === null ? "?" : Math.round(m("mbps")!)} Mbit/s`,
   ];
+  if (m("postcopy_phase_ms") !== null) {
+    // postcopy's other downtime: the destination's vCPUs waiting for pages not there yet
+    parts.push(
+      `postcopy ${ms(m("postcopy_phase_ms"))} (${mb(m("postcopy_bytes"))}, ${m("postcopy_requests") ?? "?"} page requests, vCPU waited ${ms(m("postcopy_wait_ms"))})`,
+    );
+  }
+  if (typeof run.metrics.workload_alive === "string") parts.push(`dirtier ${run.metrics.workload_alive}`);
   const alive =
     run.metrics.guest_alive === "yes"
       ? `guest alive on the destination (query-status running, serial ping ${ms(m("guest_ping_ms"))})`
@@ -57,7 +64,11 @@ const ROWS: Array<[string, string, (v: Num) => string]> = [
   ["transferred", "transferred_bytes", mb],
   ["passes", "dirty_sync_count", (v) => (v === null ? "—" : String(v))],
   ["throughput", "mbps", (v) => (v === null ? "—" : `${Math.round(v)} Mbit/s`)],
+  ["postcopy phase", "postcopy_phase_ms", ms],
+  ["postcopy vCPU wait", "postcopy_wait_ms", ms],
 ];
+/** Rows shown only when a run has the figure (postcopy's, absent from precopy runs). */
+const OPTIONAL_ROWS = new Set(["postcopy_phase_ms", "postcopy_wait_ms"]);
 
 /** The worst run's value: the longest time, the most bytes or passes, the lowest throughput. */
 export function worst(runs: readonly RunRecord[], key: string): Num {
@@ -87,7 +98,9 @@ export function formatComparison(defaults: RunRecord[], chosen: RunRecord[]): st
     line(["", "QEMU defaults", "", "kvm4nfv", "", "ratio", ""]),
     line(["", "median", "worst", "median", "worst", "of medians", "of worsts"]),
   ];
-  for (const [label, key, fmt] of ROWS) {
+  const all = [...defaults, ...chosen];
+  const rows = ROWS.filter(([, key]) => !OPTIONAL_ROWS.has(key) || all.some((r) => metric(r, key) !== null));
+  for (const [label, key, fmt] of rows) {
     const [am, aw, bm, bw] = [
       median(defaults, key),
       worst(defaults, key),

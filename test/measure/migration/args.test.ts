@@ -119,6 +119,22 @@ describe("planFromFlags", () => {
     expect(() => planFromFlags({ guest: "hugepages", sweep: true })).toThrow(/--guest does not apply/);
   });
 
+  it("converges a dirtying guest by postcopy at once unless told otherwise; idle guests stay precopy", () => {
+    const dirty = planFromFlags({ workload: "dirty:512,wss=1G" });
+    expect(dirty.config.caps).toMatchObject({ "postcopy-ram": true, "postcopy-blocktime": true });
+    expect(dirty.config.postcopyAfterPasses).toBe(0);
+    expect(planFromFlags({}).config.caps["postcopy-ram"]).toBeUndefined();
+    expect(planFromFlags({}).config.postcopyAfterPasses).toBeUndefined();
+    expect(planFromFlags({ postcopyAfter: "2" }).config.postcopyAfterPasses).toBe(2);
+    const never = planFromFlags({ workload: "dirty:512", postcopyAfter: "never" });
+    expect(never.config.caps["postcopy-ram"]).toBeUndefined();
+    expect(planFromFlags({ workload: "dirty:512", caps: "-postcopy-ram" }).config.postcopyAfterPasses).toBe(
+      undefined,
+    );
+    expect(() => planFromFlags({ postcopyAfter: "soon" })).toThrow(UsageError);
+    expect(() => planFromFlags({ postcopyAfter: "-1" })).toThrow(/not a number of passes/);
+  });
+
   it("lets --caps and --params override kvm4nfv's choice", () => {
     const plan = planFromFlags({ caps: "-multifd,return-path", params: "multifd-channels=4" });
     expect(plan.config.name).toBe("kvm4nfv+custom");

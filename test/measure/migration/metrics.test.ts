@@ -97,6 +97,17 @@ describe("migration metrics", () => {
     expect(m.mbps).toBeCloseTo(8105, 0);
   });
 
+  it("times the postcopy phase from the source's postcopy-active to completed", () => {
+    const pc: LoggedEvent[] = [
+      { side: "source", event: "MIGRATION", timeMs: T, data: { status: "setup" } },
+      { side: "source", event: "MIGRATION", timeMs: T + 4, data: { status: "active" } },
+      { side: "source", event: "MIGRATION", timeMs: T + 60, data: { status: "postcopy-active" } },
+      { side: "source", event: "MIGRATION", timeMs: T + 1800.5, data: { status: "completed" } },
+    ];
+    expect(migrationMetrics({ status: "completed" }, pc).postcopy_phase_ms).toBe(1740.5);
+    expect(migrationMetrics(QUERY, EVENTS).postcopy_phase_ms).toBeNull();
+  });
+
   it("measures guest-visible downtime from the source's STOP to the destination's RESUME", () => {
     expect(guestDowntimeMs(EVENTS)).toBe(5.25);
     expect(guestDowntimeMs(EVENTS.filter((e) => e.event !== "RESUME"))).toBeNull();
@@ -157,6 +168,18 @@ describe("comparison and sweep reports", () => {
     expect(text).toMatch(/total time\s+2070 ms\s+2090 ms\s+520 ms\s+540 ms/);
     expect(text).toMatch(/SLA\s+5\/5 broke\s+1\/5 broke/);
     expect(text).toContain("5 runs each");
+  });
+
+  it("adds postcopy's phase and vCPU wait only when a run has them", () => {
+    const pc = run(
+      "kvm4nfv",
+      { total_time_ms: 1805, downtime_ms: 3, postcopy_phase_ms: 1738.7, postcopy_wait_ms: 473 },
+      "pass",
+    );
+    const text = formatComparison([defaults], [pc]);
+    expect(text).toMatch(/postcopy phase\s+—\s+—\s+1739 ms\s+1739 ms/);
+    expect(text).toMatch(/postcopy vCPU wait\s+—\s+—\s+473 ms/);
+    expect(formatComparison([defaults], [chosen])).not.toContain("postcopy");
   });
 
   it("recommends the fastest configuration that met the SLA and says why each other lost", () => {

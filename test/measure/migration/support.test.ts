@@ -15,6 +15,7 @@ import {
   type MigrationSupport,
   probeMigrationSupport,
   readHugepagePool,
+  readUserfaultfd,
 } from "../../../src/vm/migration-probe.js";
 
 const fixture = (name: string) =>
@@ -40,6 +41,36 @@ describe("judging the probe", () => {
     expect(v.multifdZeroPage.ok).toBe(true);
     expect(v.multifdZeroPage.why).toContain("zero-page-detection=multifd");
     expect(v.switchoverAck.ok).toBe(true);
+  });
+
+  it("postcopy where QEMU has postcopy-ram and the kernel userfaultfd; dirty-limit never under TCG", () => {
+    const s7 = fixture("probe-qemu-7.2.22.json");
+    const s10 = fixture("probe-qemu-10.0.2.json");
+    expect(judgeSupport(s7, 2048).postcopy.ok).toBe(true);
+    expect(
+      judgeSupport({ ...s7, userfaultfd: { kernel: false, unprivileged: null } }, 2048).postcopy,
+    ).toEqual({
+      ok: false,
+      why: "this kernel has no userfaultfd (the destination needs it for postcopy)",
+    });
+    const noPc = { ...s7, capabilities: { ...s7.capabilities } };
+    delete noPc.capabilities["postcopy-ram"];
+    expect(judgeSupport(noPc, 2048).postcopy.ok).toBe(false);
+    // 7.2 lists no dirty-limit; 10.0 lists it but QEMU refuses it without KVM's dirty ring
+    expect(judgeSupport(s7, 2048).dirtyLimit.why).toContain("no dirty-limit capability");
+    expect(judgeSupport(s10, 2048, "tcg").dirtyLimit).toEqual({
+      ok: false,
+      why: "dirty-limit needs KVM's dirty ring (-accel kvm,dirty-ring-size=N); this run is TCG",
+    });
+    expect(judgeSupport(s10, 2048, "kvm").dirtyLimit.ok).toBe(false);
+  });
+
+  it("reads userfaultfd from a host tree", () => {
+    const root = join(tmp, "uffd");
+    mkdirSync(join(root, "proc/sys/vm"), { recursive: true });
+    expect(readUserfaultfd(root)).toEqual({ kernel: false, unprivileged: null });
+    writeFileSync(join(root, "proc/sys/vm/unprivileged_userfaultfd"), "0\n");
+    expect(readUserfaultfd(root)).toEqual({ kernel: true, unprivileged: false });
   });
 
   it("hugepages only when the pool holds source and destination", () => {
