@@ -447,7 +447,9 @@ async function follow(
     // Postcopy: switch after N full passes (MIGRATION_PASS 1 is the setup's sync, N+1 ends pass N).
     const passes = qmp.events.slice(since).filter((e) => e.event === "MIGRATION_PASS").length;
     const switchAt = (config.postcopyAfterPasses ?? 1) + 1;
-    if (config.caps["postcopy-ram"] && !postcopyStarted && passes >= switchAt && q.status === "active") {
+    // (at once: already during setup, or a small guest would finish its precopy first)
+    const running = q.status === "active" || (switchAt <= 1 && q.status === "setup");
+    if (config.caps["postcopy-ram"] && !postcopyStarted && (passes >= switchAt || switchAt <= 1) && running) {
       postcopyStarted = true;
       await qmp.execute("migrate-start-postcopy", undefined, { timeoutMs: qmpTimeoutMs });
     }
