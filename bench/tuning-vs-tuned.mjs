@@ -14,6 +14,7 @@
 // configuration touches is read before the first run and after the last; a difference is printed and written
 // back. QEMU is stopped in every case.
 // Run after `npm run build`: node bench/tuning-vs-tuned.mjs [rounds=3] [seconds=8] [settle-seconds=3]
+// The host half, on this host for the settings that can be changed live: --where host (bench/tuning-vs-tuned-host.mjs).
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -45,6 +46,11 @@ import { appendCpio, buildCpio } from "../dist/vm/cpio.js";
 import { ensureGuestImages } from "../dist/vm/guest-build.js";
 import { DEFAULT_GUEST_CMDLINE } from "../dist/vm/spec.js";
 
+if (process.argv.includes("--where") || process.argv.includes("--where=host")) {
+  if (!process.argv.includes("host")) throw new Error("--where takes host (the guest half is the default)");
+  await import("./tuning-vs-tuned-host.mjs");
+  process.exit(process.exitCode ?? 0);
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 8);

@@ -13,6 +13,7 @@
 import type { HostFs } from "../../host/fs.js";
 import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
 import { expand, schedOf } from "../../tuning/apply/changes.js";
+import { nodeIo, type WriteIo } from "../../tuning/apply/io.js";
 import type { Plan, RuntimeItem } from "../../tuning/plan-types.js";
 import type { LiveWrite, TunedLive } from "./tuned-live.js";
 
@@ -36,8 +37,17 @@ export function liveOnlyPlan(plan: Plan): { plan: Plan; left: string[] } {
   }
   if (plan.cmdline.length > 0)
     left.push(`kernel command line (${plan.cmdline.length} parameters): boot-time`);
-  // an empty command line plans no bootloader change
-  return { plan: { ...plan, runtime, cmdline: [] }, left };
+  // the command line stays in the plan (its file needs one): liveIo hides the bootloader file from apply
+  return { plan: { ...plan, runtime }, left };
+}
+
+/**
+ * node:fs for a live-only apply: /etc/default/grub reads as absent, so apply plans no bootloader change (it says
+ * "absent" among the skipped) whatever the plan's command line.
+ */
+export function liveIo(fs: HostFs): WriteIo {
+  const grub = fs.resolve("/etc/default/grub");
+  return { ...nodeIo, readBytes: (p) => (p === grub ? undefined : nodeIo.readBytes(p)) };
 }
 
 /**
@@ -79,13 +89,23 @@ export interface Snapshot {
 /** Read every touched file (globs expanded) and, on a live machine, every thread's policy and priority. */
 export function snapshot(fs: HostFs, paths: readonly string[]): Snapshot {
   const files: Record<string, string> = {};
-  for (const p of paths) for (const f of expand(fs, p)) files[f] = fs.read(f) ?? "<unreadable>";
+  for (const p of paths) for (const f of expand(fs, p)) files[f] = stateOf(fs.read(f));
   const threads: Record<string, string> = {};
   for (const pid of (fs.list("/proc") ?? []).filter((n) => /^\d+$/.test(n))) {
     const s = schedOf(fs.read(`/proc/${pid}/stat`) ?? "");
     if (s) threads[pid] = `${fs.read(`/proc/${pid}/comm`)?.trim() ?? "?"} ${s.policy} ${s.priority}`;
   }
   return { files, threads };
+}
+
+/**
+ * A file's state: its text, except that a kernel choice file ("always [madvise] never") is its chosen word — the
+ * kernel takes the word back and shows all choices again, a snapshot copy keeps the word.
+ */
+function stateOf(text: string | undefined): string {
+  if (text === undefined) return "<unreadable>";
+  const chosen = /^[^[\]\n]*\[([^\]]+)\][^[\]\n]*\n?$/.exec(text);
+  return chosen ? `${chosen[1]}\n` : text;
 }
 
 /** What differs between two snapshots, one line each ("" lines never); empty means restored exactly. */
