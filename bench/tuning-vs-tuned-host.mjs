@@ -31,6 +31,7 @@ import {
 } from "../dist/measure/tuning-compare/compare.js";
 import {
   diffSnapshots,
+  hasWriteBit,
   liveIo,
   liveOnlyPlan,
   snapshot,
@@ -50,13 +51,17 @@ const seconds = Number(args[1] ?? 8);
 const SETTLE_S = Number(args[2] ?? 2);
 const CONFIGS = ["none", "kvm4nfv", "tuned"];
 
-const others = (() => {
-  try {
-    return execFileSync("pgrep", ["-a", "-x", "cyclictest|oslat"], { encoding: "utf8" }).trim();
-  } catch {
-    return ""; // pgrep: nothing found
-  }
-})();
+// one name per call: pgrep matches at most 15 characters of a process name, "cyclictest|oslat" never
+const others = ["cyclictest", "oslat"]
+  .map((name) => {
+    try {
+      return execFileSync("pgrep", ["-a", "-x", name], { encoding: "utf8" }).trim();
+    } catch {
+      return ""; // pgrep: nothing found
+    }
+  })
+  .filter(Boolean)
+  .join("\n");
 if (others) {
   console.error(`another latency test runs on this host; not measuring over it:\n${others}`);
   process.exit(3);
@@ -73,7 +78,7 @@ const cpus = [Math.max(...online)];
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-bench-tuned-host-"));
 const journal = join(dir, "journal.json");
 const SAVE = join(dir, "tuned-save");
-const live = liveOnlyPlan(derivePlan(host, { role: "host", cpus }));
+const live = liveOnlyPlan(derivePlan(host, { role: "host", cpus }), (p) => hasWriteBit(fs, p));
 const planFile = join(dir, "plan.json");
 writeFileSync(planFile, emitJson(live.plan));
 const resolved = JSON.parse(

@@ -10,6 +10,7 @@
  * after the last; the difference must be empty.
  */
 
+import { statSync } from "node:fs";
 import type { HostFs } from "../../host/fs.js";
 import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
 import { expand, schedOf } from "../../tuning/apply/changes.js";
@@ -21,7 +22,11 @@ import type { LiveWrite, TunedLive } from "./tuned-live.js";
 const LIVE_PREFIXES = ["/proc/", "/sys/"];
 
 /** The plan with only its live items, and one line per item left out with why. */
-export function liveOnlyPlan(plan: Plan): { plan: Plan; left: string[] } {
+export function liveOnlyPlan(
+  plan: Plan,
+  /** false for a file this kernel will not let be written (a read-only module parameter): left out, said so */
+  writable: (path: string) => boolean = () => true,
+): { plan: Plan; left: string[] } {
   const left: string[] = [];
   const runtime: RuntimeItem[] = [];
   for (const item of plan.runtime) {
@@ -29,6 +34,7 @@ export function liveOnlyPlan(plan: Plan): { plan: Plan; left: string[] } {
     else if (item.kind === "write" && LIVE_PREFIXES.some((p) => item.path.startsWith(p))) {
       if (/\/nr_hugepages$/.test(item.path))
         left.push(`${item.path}: a memory reservation, not a latency setting`);
+      else if (!writable(item.path)) left.push(`${item.path}: read-only on this kernel`);
       else runtime.push(item);
     } else {
       const what = "path" in item ? item.path : "name" in item ? `${item.kind} ${item.name}` : item.kind;
@@ -68,6 +74,17 @@ export function tunedIrqWrites(
     { path: "/proc/irq/*/smp_affinity_list", value: formatCpuList(hk), unit: "scheduler" },
     { path: "/proc/irq/default_smp_affinity", value: mask, unit: "scheduler" },
   ];
+}
+
+/** For liveOnlyPlan on a live machine: some file the glob names has a write bit (sysfs refuses root otherwise). */
+export function hasWriteBit(fs: HostFs, path: string): boolean {
+  return expand(fs, path).some((p) => {
+    try {
+      return (statSync(fs.resolve(p)).mode & 0o222) !== 0;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Every path either configuration writes (globs as given; the snapshot expands them). */

@@ -73,6 +73,11 @@ describe("the host half's live profiles", () => {
     expect(live.left.join("\n")).toContain("/etc/sysctl.d/90-kvm4nfv.conf: not a live kernel setting");
     expect(live.left.join("\n")).toMatch(/kernel command line \(\d+ parameters\): boot-time/);
     expect(full.runtime.length - live.plan.runtime.length).toBe(live.left.length - 1);
+    // a file the kernel keeps read-only (a module parameter without a write bit) is left out, and said so
+    const first = live.plan.runtime.find((i) => i.kind === "write");
+    const ro = liveOnlyPlan(full, (p) => p !== (first as { path: string }).path);
+    expect(ro.plan.runtime).not.toContain(first);
+    expect(ro.left).toContain(`${(first as { path: string }).path}: read-only on this kernel`);
   });
 
   it("moves tuned's IRQs off its isolated_cores as tuned's scheduler plugin does", () => {
