@@ -120,8 +120,13 @@ export function formatComparison(defaults: RunRecord[], chosen: RunRecord[]): st
 }
 
 function verdictCell(runs: RunRecord[]): string {
-  const bad = runs.filter((r) => r.verdict.status !== "pass").length;
-  return bad === 0 ? "pass" : `${bad}/${runs.length} broke`;
+  const broke = runs.filter((r) => r.verdict.status === "fail").length;
+  // an error is a migration that did not end (did not converge, failed, dead guest): not a slow one
+  const failed = runs.filter((r) => r.verdict.status === "error").length;
+  if (broke + failed === 0) return "pass";
+  return [broke ? `${broke}/${runs.length} broke` : "", failed ? `${failed}/${runs.length} failed` : ""]
+    .filter(Boolean)
+    .join(", ");
 }
 
 export interface SweepEntry {

@@ -180,6 +180,14 @@ describe("comparison and sweep reports", () => {
     expect(text).toMatch(/postcopy phase\s+—\s+—\s+1739 ms\s+1739 ms/);
     expect(text).toMatch(/postcopy vCPU wait\s+—\s+—\s+473 ms/);
     expect(formatComparison([defaults], [chosen])).not.toContain("postcopy");
+    // a side whose migrations never ended says "failed", not "broke", and shows no figures
+    const never = run(
+      "qemu-defaults",
+      { total_time_ms: null },
+      "error",
+      "migration failed: did not converge",
+    );
+    expect(formatComparison([never, defaults], [pc])).toMatch(/SLA\s+1\/2 broke, 1\/2 failed\s+pass/);
   });
 
   it("recommends the fastest configuration that met the SLA and says why each other lost", () => {
