@@ -29,7 +29,10 @@ function counting(fs: HostFs): { fs: HostFs; read: string[] } {
     fs: {
       root: fs.root,
       live: fs.live,
-      read: (p) => (read.push(p), fs.read(p)),
+      read: (p) => {
+        read.push(p);
+        return fs.read(p);
+      },
       list: (p) => fs.list(p),
       readlink: (p) => fs.readlink(p),
       exists: (p) => fs.exists(p),
