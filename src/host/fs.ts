@@ -133,13 +133,12 @@ export function readBounded(realPath: string, maxBytes: number, options: Bounded
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    // The first chunk fits what the file says it holds (sysfs says 4096, procfs 0): a 1 MiB buffer for each of
-    // a big host's ~1000 small files cost more than reading them.
-    let size = st.size > 0 ? st.size + 1 : 64 * 1024;
+    // Every read lands in one shared scratch buffer and only what was read is copied out: a fresh buffer per
+    // read (the first sized by stat, then 1 MiB for the read that finds the end) cost a 112-CPU host's ~8000
+    // small files ~8 GB of allocations and a garbage collection every few files.
     for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(size, 1 * MiB, maxBytes + 1 - total));
-      size = 1 * MiB;
-      const n = readSync(fd, chunk, 0, chunk.length, null);
+      const want = Math.min(SCRATCH_BYTES, maxBytes + 1 - total);
+      const n = readSync(fd, scratch(), 0, want, null);
       if (n === 0) break;
       total += n;
       if (total > maxBytes) {
@@ -148,12 +147,23 @@ export function readBounded(realPath: string, maxBytes: number, options: Bounded
           `${what} is larger than ${formatBytes(maxBytes)}, more than any real one: refused`,
         );
       }
-      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      chunks.push(Buffer.from(scratch().subarray(0, n)));
+      // a file on disk (a snapshot's) holds what stat says, as readFileSync assumes; /proc and /sys files say
+      // 0 or 4096 whatever they hold and are read to the end
+      if (total === st.size) break;
     }
-    return Buffer.concat(chunks, total);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
   }
+}
+
+const SCRATCH_BYTES = 1 * MiB;
+let scratchBuffer: Buffer | undefined;
+/** The one read buffer (reads are synchronous, so nothing else can hold it between a read and its copy). */
+function scratch(): Buffer {
+  scratchBuffer ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+  return scratchBuffer;
 }
 
 export function formatBytes(n: number): string {
@@ -299,17 +309,8 @@ export class RootFs implements HostFs {
   private where(path: string): string {
     const abs = posix.resolve("/", path);
     if (this.live) return abs;
-    const slash = abs.lastIndexOf("/");
-    const name = abs.slice(slash + 1);
-    if (name === "") return this.resolve(abs);
-    const parent = abs.slice(0, slash) || "/";
-    let real = this.dirs.get(parent);
-    if (real === undefined) {
-      real = this.resolve(parent);
-      // only a directory that exists now: one created later is walked then
-      if (existsSync(real)) this.dirs.set(parent, real);
-    }
-    const here = `${real === "/" ? "" : real}/${name}`;
+    const here = this.inWalkedDir(abs);
+    if (here === undefined) return this.resolve(abs);
     try {
       if (!lstatSync(here).isSymbolicLink()) return here;
     } catch {
@@ -318,20 +319,67 @@ export class RootFs implements HostFs {
     return this.resolve(abs);
   }
 
+  /** A snapshot path's last component below its walked (contained) parent directory; undefined for "/". */
+  private inWalkedDir(abs: string): string | undefined {
+    const slash = abs.lastIndexOf("/");
+    const name = abs.slice(slash + 1);
+    if (name === "") return undefined;
+    const real = this.walkedDir(abs.slice(0, slash) || "/");
+    return `${real === "/" ? "" : real}/${name}`;
+  }
+
+  /**
+   * A snapshot directory's real path, walked from its parent's (kept): one lstat for a directory whose parent
+   * was walked before (a 112-CPU host's cpuN/cpufreq directories), the whole walk only through a symlink.
+   */
+  private walkedDir(dir: string): string {
+    if (dir === "/") return this.rootReal;
+    const known = this.dirs.get(dir);
+    if (known !== undefined) return known;
+    const slash = dir.lastIndexOf("/");
+    const here = `${this.walkedDir(dir.slice(0, slash) || "/")}/${dir.slice(slash + 1)}`;
+    let real = here;
+    try {
+      if (lstatSync(here).isSymbolicLink()) real = this.resolve(dir);
+    } catch {
+      // missing: resolved lexically, never kept (a directory created later is walked then)
+      return this.resolve(dir);
+    }
+    // only a directory that exists now: one created later is walked then
+    if (real === here || existsSync(real)) this.dirs.set(dir, real);
+    return real;
+  }
+
+  /**
+   * A snapshot file is opened O_NOFOLLOW below its walked directory (no lstat first): only when its last
+   * component is a symlink (ELOOP) is the whole path walked and the link's contained target read. Live paths
+   * are the kernel's own (/proc/self, …): opened as given.
+   */
+  private readReal(path: string): Buffer {
+    const options = { what: this.shown(path), directoryIsMissing: true };
+    const abs = posix.resolve("/", path);
+    if (this.live) return readBounded(abs, readLimitFor(path), options);
+    // the walk is checked on the open file (expectReal): a directory swapped for a symlink since is refused
+    const here = this.inWalkedDir(abs);
+    if (here !== undefined) {
+      try {
+        return readBounded(here, readLimitFor(path), { ...options, noFollow: true, expectReal: here });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ELOOP") throw err;
+      }
+    }
+    const real = this.resolve(abs);
+    return readBounded(real, readLimitFor(path), { ...options, expectReal: real });
+  }
+
   private shown(path: string): string {
     return this.live ? posix.resolve("/", path) : join(this.root, posix.resolve("/", path));
   }
 
   read(path: string): string | undefined {
-    const real = this.where(path);
     let buf: Buffer;
     try {
-      buf = readBounded(real, readLimitFor(path), {
-        what: this.shown(path),
-        directoryIsMissing: true,
-        // a snapshot's walk is checked on the open file; live paths are the kernel's own (/proc/self, …)
-        ...(this.live ? {} : { expectReal: real }),
-      });
+      buf = this.readReal(path);
     } catch (err) {
       if (err instanceof InputError) throw err;
       return undefined;

@@ -155,7 +155,27 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo):
   };
 
   const packages = new Map<number, number[] | null>();
+  // Threads of one core share its package, core_id and sibling list (the kernel builds thread_siblings from
+  // exactly those): an online CPU named by an earlier online CPU's sysfs sibling list takes them from it instead
+  // of reading its own 4-6 topology files (half the files of an SMT host's topology).
+  const named = new Map<number, CpuTopologyEntry>();
   const cpus: CpuTopologyEntry[] = present.map((cpu) => {
+    const online = onlineSet.has(cpu);
+    const node = (): number | null =>
+      // An offline CPU leaves its node's cpulist but keeps its cpuN/nodeM link.
+      nodeOf.get(cpu) ?? numaNodes.find((n) => fs.exists(`${CPU}/cpu${cpu}/node${n.id}`))?.id ?? null;
+    const sibling = online ? named.get(cpu) : undefined;
+    if (sibling !== undefined) {
+      packages.set(cpu, packages.get(sibling.cpu) ?? null);
+      return {
+        cpu,
+        online,
+        socket: sibling.socket,
+        core: sibling.core,
+        node: node(),
+        siblings: [...sibling.siblings],
+      };
+    }
     const t = `${CPU}/cpu${cpu}/topology`;
     const ci = byProcessor.get(cpu);
     const pkg = readInt(fs, `${t}/physical_package_id`) ?? numOrNull(ci?.["physical id"]);
@@ -167,20 +187,23 @@ function readTopology(fs: HostFs, stanzas: CpuInfoStanza[], kernel: KernelInfo):
         readCpuMask(fs, `${t}/core_siblings`),
     );
     const core = readInt(fs, `${t}/core_id`) ?? numOrNull(ci?.["core id"]);
-    return {
+    // A core is its sibling group (core_cpus is the newer name of thread_siblings), never (package, core_id):
+    // core_id repeats per die and per cluster.
+    const fromSysfs =
+      readCpuList(fs, `${t}/core_cpus_list`) ??
+      readCpuList(fs, `${t}/thread_siblings_list`) ??
+      readCpuMask(fs, `${t}/thread_siblings`);
+    const entry: CpuTopologyEntry = {
       cpu,
-      online: onlineSet.has(cpu),
+      online,
       socket: pkg !== null && pkg >= 0 ? pkg : null,
       core,
-      // An offline CPU leaves its node's cpulist but keeps its cpuN/nodeM link.
-      node: nodeOf.get(cpu) ?? numaNodes.find((n) => fs.exists(`${CPU}/cpu${cpu}/node${n.id}`))?.id ?? null,
-      // A core is its sibling group (core_cpus is the newer name of thread_siblings), never (package, core_id):
-      // core_id repeats per die and per cluster.
-      siblings: readCpuList(fs, `${t}/core_cpus_list`) ??
-        readCpuList(fs, `${t}/thread_siblings_list`) ??
-        readCpuMask(fs, `${t}/thread_siblings`) ??
-        cpuinfoCore(cpu) ?? [cpu],
+      node: node(),
+      siblings: fromSysfs ?? cpuinfoCore(cpu) ?? [cpu],
     };
+    if (online && fromSysfs?.includes(cpu))
+      for (const s of fromSysfs) if (s > cpu && onlineSet.has(s) && !named.has(s)) named.set(s, entry);
+    return entry;
   });
 
   // physical_package_id -1 (POWER, some RISC-V): number the packages by their CPU groups, as lscpu does.
