@@ -4,8 +4,8 @@
  * expected form (exit 2), before anything starts.
  */
 import { readFileSync } from "node:fs";
-import { UsageError } from "../errors.js";
-import { formatCpuList, parseCpuList } from "../host/parse/cpulist.js";
+import { UsageError } from "./errors.js";
+import { formatCpuList, parseCpuList } from "./host/parse/cpulist.js";
 
 /** Node's timers wait at most 2^31-1 ms (~24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;

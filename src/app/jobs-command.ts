@@ -1,7 +1,7 @@
 /** `kvm4nfv run verify|daily`: flags → JobOptions (every bad value exits 2 before anything starts). */
 import { UsageError } from "../errors.js";
 import { parseSla } from "../measure/sla.js";
-import { parseDuration } from "../measure/units.js";
+import { parseDuration } from "../units.js";
 import { type JobName, runJob } from "./jobs.js";
 import { WITH_TOOLS } from "./jobs-with.js";
 import type { OnProgress, Outcome } from "./outcome.js";
@@ -42,7 +42,7 @@ export async function jobCommand(
   const withSteps = flags.with ? parseWith(flags.with) : [];
   if (flags.forwardingSla) {
     if (!withSteps.includes("forwarding")) throw new UsageError("--forwarding-sla needs --with forwarding");
-    const { parseForwardingSla } = await import("../measure/forwarding/command.js");
+    const { parseForwardingSla } = await import("../measure/forwarding/options.js");
     parseForwardingSla(flags.forwardingSla);
   }
   const result = await runJob({

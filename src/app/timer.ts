@@ -7,7 +7,7 @@ import { formatTimerRun } from "../measure/format.js";
 import { runTimerTest } from "../measure/timer.js";
 import { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
 import type { RunRecord } from "../measure/types.js";
-import { checkPossibleCpus } from "../measure/units.js";
+import { checkPossibleCpus } from "../units.js";
 import type { Outcome } from "./outcome.js";
 
 export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";

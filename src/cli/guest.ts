@@ -1,6 +1,6 @@
 /** `kvm4nfv guest build|run`: flags only; the work is in src/app/guest.ts. */
 import type { Command } from "@commander-js/extra-typings";
-import { positiveIntOption } from "../measure/units.js";
+import { positiveIntOption } from "../units.js";
 import { accelOption } from "./options.js";
 import { finish, progress } from "./run.js";
 

@@ -1,6 +1,6 @@
 /** `kvm4nfv sriov emit|place`: SR-IOV configuration for Nova/Neutron/libvirt/Kubernetes, and VF placement. Flags only. */
 import type { Command } from "@commander-js/extra-typings";
-import { print, setExit } from "./run.js";
+import { finish } from "./run.js";
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -26,8 +26,8 @@ export function register(program: Command): void {
     )
     .option("--root <dir>", "read a snapshot directory instead of the live machine")
     .action(async (opts) => {
-      const { sriovEmitLive } = await import("../sriov/actions.js");
-      print(await sriovEmitLive({ ...opts, format: opts.emit }));
+      const { sriovEmitCommand } = await import("../app/sriov.js");
+      finish(await sriovEmitCommand(opts));
     });
   sriov
     .command("place")
@@ -50,17 +50,7 @@ export function register(program: Command): void {
     .option("--accept-new-host-key", "trust a node's host key on first contact")
     .option("--json", "print the pools and verdicts as JSON")
     .action(async (opts) => {
-      const { sriovPlace } = await import("../sriov/actions.js");
-      const r = await sriovPlace({
-        request: opts.request,
-        roots: opts.root,
-        json: opts.json ?? false,
-        pod: opts.pod,
-        node: opts.node,
-        maps: opts.map,
-        acceptNewHostKey: opts.acceptNewHostKey,
-      });
-      print(r.output);
-      setExit(r.exitCode);
+      const { sriovPlaceCommand } = await import("../app/sriov.js");
+      finish(await sriovPlaceCommand(opts));
     });
 }

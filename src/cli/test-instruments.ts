@@ -1,11 +1,11 @@
 /**
- * `kvm4nfv test oslat|timerlat|osnoise|hwlat|irq`: flags only; the work is in src/measure/{oslat,rtla,hwlat,irq}
- * (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
+ * `kvm4nfv test oslat|timerlat|osnoise|hwlat|irq`: flags only; the handlers are src/app/oslat.ts and
+ * src/app/rtla.ts (loaded lazily). Exit 0 SLA met, 1 SLA broken, 2 usage, 3 the kernel lacks the tracer, 4 a tool failed.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print, setExit } from "./run.js";
+import { finish } from "./run.js";
 
 /** The flags every instrument shares with `test timer`. */
 function common(cmd: Command, defaultSla: string): Command {
@@ -32,11 +32,8 @@ function common(cmd: Command, defaultSla: string): Command {
     .option(...ACCEPT_NEW_OPTION) as unknown as Command;
 }
 
-async function finish(outcome: Promise<{ text: string; exitCode: number }>): Promise<void> {
-  const o = await outcome;
-  print(o.text);
-  setExit(o.exitCode);
-}
+/** Notes during a run (the tracer it fell back to, the guest's accelerator), to stderr. */
+const note = (n: string) => process.stderr.write(`kvm4nfv: ${n}\n`);
 
 export function registerInstruments(test: Command): void {
   common(
@@ -45,8 +42,8 @@ export function registerInstruments(test: Command): void {
   )
     .option("--priority <n>", "SCHED_FIFO priority of the polling threads (default: SCHED_OTHER)")
     .action(async (opts) => {
-      const { oslatCommand } = await import("../measure/oslat/command.js");
-      await finish(oslatCommand(opts));
+      const { oslatCommand } = await import("../app/oslat.js");
+      finish(await oslatCommand(opts, note));
     });
   for (const tool of ["timerlat", "osnoise"] as const) {
     common(
@@ -61,8 +58,8 @@ export function registerInstruments(test: Command): void {
     )
       .option("--stop-at <us>", "stop when a latency crosses this and keep rtla's trace with the run")
       .action(async (opts) => {
-        const { rtlaCommand } = await import("../measure/rtla/command.js");
-        await finish(rtlaCommand(tool, opts));
+        const { rtlaCommand } = await import("../app/rtla.js");
+        finish(await rtlaCommand(tool, opts, note));
       });
   }
   common(
@@ -73,8 +70,8 @@ export function registerInstruments(test: Command): void {
   )
     .option("--threshold <us>", "record samples above this (default 10us)")
     .action(async (opts) => {
-      const { hwlatCommand } = await import("../measure/rtla/command.js");
-      await finish(hwlatCommand(opts));
+      const { hwlatCommand } = await import("../app/rtla.js");
+      finish(await hwlatCommand(opts, note));
     });
   test
     .command("irq")
@@ -91,7 +88,7 @@ export function registerInstruments(test: Command): void {
     .addOption(storeOption())
     .option("--json", "print the stored run record as JSON")
     .action(async (opts) => {
-      const { irqCommand } = await import("../measure/rtla/command.js");
-      await finish(irqCommand(opts));
+      const { irqCommand } = await import("../app/rtla.js");
+      finish(await irqCommand(opts, note));
     });
 }

@@ -1,10 +1,10 @@
 /**
- * `kvm4nfv test migration`: flags only; the work is in src/measure/migration/command.ts (loaded lazily).
+ * `kvm4nfv test migration`: flags only; the handler is src/app/migration.ts (loaded lazily).
  * Exit 0 SLA met, 1 SLA broken, 2 bad input, 4 a migration failed or QEMU did not answer.
  */
 import type { Command } from "@commander-js/extra-typings";
 import { accelOption, storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { finish, progress } from "./run.js";
 
 export function registerMigration(testCommand: Command): void {
   testCommand
@@ -41,10 +41,8 @@ export function registerMigration(testCommand: Command): void {
     .addOption(storeOption())
     .option("--json", "print the stored run records as JSON")
     .action(async (opts) => {
-      const { migrationCommand } = await import("../measure/migration/command.js");
+      const { migrationCommand } = await import("../app/migration.js");
       // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
-      const outcome = await migrationCommand(opts, (m) => process.stderr.write(`${m}\n`));
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      finish(await migrationCommand(opts, progress));
     });
 }

@@ -5,7 +5,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { finish, print, setExit } from "./run.js";
+import { finish, print, progress, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
@@ -72,7 +72,7 @@ export function register(program: Command): void {
   registerInstruments(testGroup(program));
 }
 
-/** `kvm4nfv test forwarding`: flags only; the work is in src/measure/forwarding/command.ts (loaded lazily). */
+/** `kvm4nfv test forwarding`: flags only; the handler is src/app/forwarding.ts (loaded lazily). */
 export function registerForwarding(program: Command): void {
   testGroup(program)
     .command("forwarding")
@@ -103,9 +103,7 @@ export function registerForwarding(program: Command): void {
     .addOption(storeOption())
     .option("--json", "print the stored run records as JSON")
     .action(async (opts) => {
-      const { forwardingCommand } = await import("../measure/forwarding/command.js");
-      const outcome = await forwardingCommand(opts, (m) => process.stderr.write(`${m}\n`));
-      print(outcome.text);
-      setExit(outcome.exitCode);
+      const { forwardingCommand } = await import("../app/forwarding.js");
+      finish(await forwardingCommand(opts, progress));
     });
 }

@@ -1,144 +1,34 @@
 /**
- * `kvm4nfv test migration`: flag strings → options (every bad value is a UsageError before any QEMU starts),
- * then one session that runs the chosen mode, stores each run as soon as it ends, and formats the result.
+ * `kvm4nfv test migration`: the plan from the flags (src/measure/migration/options.ts), then one session that runs
+ * the chosen mode, stores each run as soon as it ends, and formats the result. Progress lines go through `log`.
  * Exit: 0 SLA met (sweep: a configuration was recommended), 1 SLA broken, 4 a migration failed.
  */
-import { UsageError } from "../../errors.js";
-import type { RunRecord } from "../types.js";
-import { checkGuestMemory } from "../units.js";
-import {
-  DEFAULT_SLA,
-  formatBandwidth,
-  parseBandwidth,
-  parseCaps,
-  parseDurationMs,
-  parseGuest,
-  parseMemoryMiB,
-  parseParams,
-  parsePositiveInt,
-  parseSla,
-  parseWorkload,
-  type Sla,
-} from "./args.js";
+import { formatBandwidth } from "../measure/migration/args.js";
+import { type MigrationFlags, planFromFlags } from "../measure/migration/command.js";
 import {
   type DowntimeObservation,
   headroomDowntimeLimit,
-  kvm4nfvConfig,
-  type Limits,
   type MigrationConfig,
   QEMU_DEFAULTS,
   sweepMatrix,
-} from "./configs.js";
-import type { GuestShape, MigrationOptions, MigrationSession } from "./migration.js";
+} from "../measure/migration/configs.js";
+import type { MigrationSession } from "../measure/migration/migration.js";
+import type { RunRecord } from "../measure/types.js";
+import type { OnProgress, Outcome } from "./outcome.js";
 
-export interface MigrationFlags {
-  memory?: string;
-  workload?: string;
-  bandwidth?: string;
-  downtimeLimit?: string;
-  caps?: string;
-  params?: string;
-  guest?: string;
-  repeat?: string;
-  sla?: string;
-  accel?: string;
-  kernel?: string;
-  compareDefaults?: boolean;
-  sweep?: boolean;
-  store?: string;
-  json?: boolean;
-}
-
-export type Mode = "single" | "compare" | "sweep";
-
-export interface MigrationPlan {
-  mode: Mode;
-  options: MigrationOptions;
-  limits: Limits;
-  /** The configuration of a single run, and kvm4nfv's side of --compare-defaults. */
-  config: MigrationConfig;
-  repeat: number;
-  /** kvm4nfv's guest (QEMU's defaults always run on a plain one). */
-  guest: GuestShape;
-  /** No --downtime-limit: kvm4nfv's limit follows the headroom rule (headroomDowntimeLimit). */
-  adaptiveDowntime: boolean;
-}
-
-/** Parse and validate every flag; pure (no QEMU, no store). */
-export function planFromFlags(flags: MigrationFlags): MigrationPlan {
-  if (flags.compareDefaults && flags.sweep) {
-    throw new UsageError(
-      "--compare-defaults and --sweep are exclusive",
-      "a sweep already includes QEMU's defaults",
-    );
-  }
-  const accel = flags.accel ?? "auto";
-  if (accel !== "auto" && accel !== "kvm" && accel !== "tcg") {
-    throw new UsageError(`--accel "${accel}" is not an accelerator`, "expected auto, kvm or tcg");
-  }
-  const sla: Sla = flags.sla ? parseSla(flags.sla) : { ...DEFAULT_SLA };
-  const adaptiveDowntime = flags.downtimeLimit === undefined;
-  const limits: Limits = {
-    bandwidth: parseBandwidth(flags.bandwidth ?? "10Gbit"),
-    downtimeLimitMs: adaptiveDowntime
-      ? headroomDowntimeLimit(sla.downtimeMs, [])
-      : parseDurationMs(flags.downtimeLimit as string, "--downtime-limit"),
-  };
-  if (limits.downtimeLimitMs < 1) throw new UsageError("--downtime-limit must be at least 1ms (QEMU's unit)");
-  const caps = flags.caps ? parseCaps(flags.caps) : {};
-  const params = flags.params ? parseParams(flags.params) : {};
-  if ((flags.caps || flags.params) && flags.sweep) {
-    throw new UsageError("--caps/--params do not apply to --sweep", "the sweep sets its own matrix");
-  }
-  const config = kvm4nfvConfig(limits, { caps, params });
-  if (flags.caps || flags.params) {
-    config.name = "kvm4nfv+custom";
-    config.why = `kvm4nfv's settings with ${[flags.caps, flags.params].filter(Boolean).join(" ")}`;
-  }
-  const memoryMiB = parseMemoryMiB(flags.memory ?? "8G");
-  checkGuestMemory(memoryMiB);
-  const workload = parseWorkload(flags.workload ?? "idle");
-  if (workload.kind === "dirty" && (workload.wssMiB ?? 0) > memoryMiB - 128) {
-    throw new UsageError(
-      `--workload: a ${workload.wssMiB} MiB working set does not fit a ${memoryMiB} MiB guest`,
-    );
-  }
-  const options: MigrationOptions = { memoryMiB, workload, accel, sla };
-  if (flags.kernel) options.kernel = flags.kernel;
-  const mode: Mode = flags.sweep ? "sweep" : flags.compareDefaults ? "compare" : "single";
-  const guest = flags.guest ? parseGuest(flags.guest) : { freePageHint: false, hugepages: false };
-  if (mode === "sweep" && (guest.freePageHint || guest.hugepages)) {
-    throw new UsageError(
-      "--guest does not apply to --sweep",
-      "compare guests with --compare-defaults --guest …",
-    );
-  }
-  return {
-    mode,
-    options,
-    limits,
-    config,
-    repeat: parsePositiveInt(flags.repeat ?? "1", "--repeat", 100),
-    guest,
-    adaptiveDowntime,
-  };
-}
-
-export interface MigrationOutcome {
-  text: string;
-  exitCode: number;
+export interface MigrationOutcome extends Outcome<string> {
   runs: RunRecord[];
 }
 
 export async function migrationCommand(
   flags: MigrationFlags,
-  log: (message: string) => void = () => {},
+  log: OnProgress = () => {},
 ): Promise<MigrationOutcome> {
   const plan = planFromFlags(flags);
   const [{ openStore }, { withMigrationSession }, report] = await Promise.all([
-    import("../../results/store.js"),
-    import("./migration.js"),
-    import("./report.js"),
+    import("../results/store.js"),
+    import("../measure/migration/migration.js"),
+    import("../measure/migration/report.js"),
   ]);
   // Open the store first: a store that cannot be written should fail before minutes of migrations.
   const store = openStore(flags.store);
@@ -233,8 +123,8 @@ export async function migrationCommand(
   }
   const ids = runs.map((r) => r.id).join(", ");
   lines.push(`stored run${runs.length > 1 ? "s" : ""} ${ids} in ${store.path}`);
-  const text = flags.json ? JSON.stringify({ runs }, null, 2) : lines.join("\n");
-  return { text, exitCode, runs };
+  const output = flags.json ? JSON.stringify({ runs }, null, 2) : lines.join("\n");
+  return { output, exitCode, notes: [], runs };
 }
 
 function worstExit(runs: RunRecord[]): number {
