@@ -52,7 +52,6 @@ export function fakeExec(options: FakeExecOptions = {}): FakeExec {
         stderr,
         stdin: null,
         onLine: (stream, fn) => onLines(stream === "stdout" ? stdout : stderr, fn),
-        process: { stdout, stderr } as unknown as Child["process"],
         exited,
         stop: async () => {},
       };
