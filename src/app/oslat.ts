@@ -2,6 +2,7 @@
  * `kvm4nfv test oslat` (and what every instrument's handler shares): flags → OslatOptions, run, store, format.
  * The CLI file only declares flags and prints the Outcome; notes during the run go through onProgress.
  */
+import type { InstrumentOpts, OslatOpts } from "../cli/test-instruments.js";
 import { UsageError } from "../errors.js";
 import type { Exec } from "../exec.js";
 import { parseCpuList } from "../host/parse/cpulist.js";
@@ -10,24 +11,17 @@ import { parseLoadKind } from "../measure/load.js";
 import { DEFAULT_OSLAT_SLA, type OslatOptions, runOslatTest } from "../measure/oslat/oslat.js";
 import { formatLatencyRun } from "../measure/rtla/format.js";
 import type { InstrumentOptions } from "../measure/rtla/instrument.js";
-import { type NodeFlags, runOnNode } from "../measure/rtla/node.js";
+import { runOnNode } from "../measure/rtla/node.js";
 import { parseSla } from "../measure/sla.js";
 import type { RunRecord } from "../measure/types.js";
 import { parseDuration, parsePositiveInt } from "../units.js";
 import type { OnProgress, Outcome } from "./outcome.js";
 
-export interface InstrumentFlags extends NodeFlags {
-  where?: string;
-  cpus?: string;
-  duration?: string;
-  load?: string;
-  sla?: string;
-  priority?: string;
-  label?: string;
-  accel?: string;
-  store?: string;
-  json?: boolean;
-}
+/**
+ * The flags every instrument shares, as src/cli/test-instruments.ts declares them (partial: `test irq` has no
+ * --where or --pod, and tests pass a few).
+ */
+export type InstrumentFlags = Partial<InstrumentOpts>;
 
 /** The flags every instrument test shares (same spelling and checks as `test timer`). */
 export function commonOptions(flags: InstrumentFlags, defaultSla: string) {
@@ -75,7 +69,7 @@ export function commonOptions(flags: InstrumentFlags, defaultSla: string) {
   return out;
 }
 
-export function oslatOptionsFromFlags(flags: InstrumentFlags): OslatOptions {
+export function oslatOptionsFromFlags(flags: Partial<OslatOpts>): OslatOptions {
   const options: OslatOptions = commonOptions(flags, DEFAULT_OSLAT_SLA);
   if (flags.priority !== undefined)
     options.priority = parsePositiveInt(flags.priority, "--priority", [1, 99]);
@@ -121,7 +115,7 @@ export function runHereOrOnNode<O extends InstrumentOptions>(
 }
 
 export async function oslatCommand(
-  flags: InstrumentFlags,
+  flags: Partial<OslatOpts>,
   onNote: OnProgress = quiet,
   exec?: Exec,
 ): Promise<InstrumentOutcome> {

@@ -1,26 +1,15 @@
 /** `kvm4nfv test timerlat|osnoise|hwlat|irq`: flags → options, run, store, format (notes through onNote). */
+import type { HwlatOpts, IrqOpts, RtlaOpts } from "../cli/test-instruments.js";
 import type { Exec } from "../exec.js";
 import { DEFAULT_HWLAT_SLA, runHwlatTest } from "../measure/hwlat/hwlat.js";
 import { DEFAULT_RTLA_SLA, type RtlaTool, runRtlaTest } from "../measure/rtla/rtla.js";
 import { parseMicros } from "../units.js";
-import {
-  commonOptions,
-  type InstrumentFlags,
-  type InstrumentOutcome,
-  quiet,
-  runHereOrOnNode,
-  storeAndFormat,
-} from "./oslat.js";
+import { commonOptions, type InstrumentOutcome, quiet, runHereOrOnNode, storeAndFormat } from "./oslat.js";
 import type { OnProgress } from "./outcome.js";
-
-export interface RtlaFlags extends InstrumentFlags {
-  stopAt?: string;
-  threshold?: string;
-}
 
 export async function rtlaCommand(
   tool: RtlaTool,
-  flags: RtlaFlags,
+  flags: Partial<RtlaOpts>,
   onNote: OnProgress = quiet,
   exec?: Exec,
 ): Promise<InstrumentOutcome> {
@@ -32,7 +21,7 @@ export async function rtlaCommand(
 }
 
 export async function hwlatCommand(
-  flags: RtlaFlags,
+  flags: Partial<HwlatOpts>,
   onNote: OnProgress = quiet,
   exec?: Exec,
 ): Promise<InstrumentOutcome> {
@@ -44,7 +33,7 @@ export async function hwlatCommand(
 }
 
 export async function irqCommand(
-  flags: RtlaFlags & { period?: string },
+  flags: Partial<IrqOpts>,
   onNote: OnProgress = quiet,
   exec?: Exec,
 ): Promise<InstrumentOutcome> {

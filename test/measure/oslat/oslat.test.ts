@@ -34,7 +34,7 @@ describe("oslat plan", () => {
       /1024 buckets/,
     );
     expect(() => planOslat({}, { cpus: [0, 1], online: [0, 1] })).toThrow(/main thread/);
-    expect(() => oslatOptionsFromFlags({ where: "moon" })).toThrow(/not a place/);
+    expect(() => oslatOptionsFromFlags({ where: "moon" as "host" })).toThrow(/not a place/);
     expect(() => oslatOptionsFromFlags({ where: "host", accel: "tcg" })).toThrow(/guest only/);
   });
 });
