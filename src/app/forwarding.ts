@@ -3,11 +3,18 @@
  * run, one stored run per frame size, a table. Progress lines go through `log`.
  * Exit 0 SLA met, 1 SLA broken, 2 usage, 3 environment (not root, a tool missing, no VF), 4 a child failed.
  */
+import type { ForwardingOpts } from "../cli/test.js";
 import { Kvm4nfvError } from "../errors.js";
 import { type ForwardingFlags, optionsFromFlags, refusal } from "../measure/forwarding/options.js";
 import type { ForwardingOptions } from "../measure/forwarding/session.js";
 import type { RunRecord } from "../measure/types.js";
-import type { OnProgress, Outcome } from "./outcome.js";
+import type { KeysMatch, OnProgress, Outcome, SameKeys } from "./outcome.js";
+
+/**
+ * `test forwarding`'s option table (src/cli/test.ts) names exactly measure's ForwardingFlags but `root` (a test
+ * hook: where the SR-IOV refusal reads the host), or this does not build.
+ */
+export type ForwardingFlagsMatch = KeysMatch<SameKeys<ForwardingOpts, Omit<ForwardingFlags, "root">>>;
 
 export interface ForwardingCommandOutcome extends Outcome<string> {
   runs: RunRecord[];

@@ -3,6 +3,7 @@
  * the chosen mode, stores each run as soon as it ends, and formats the result. Progress lines go through `log`.
  * Exit: 0 SLA met (sweep: a configuration was recommended), 1 SLA broken, 4 a migration failed.
  */
+import type { MigrationOpts } from "../cli/test-migration.js";
 import { formatBandwidth } from "../measure/migration/args.js";
 import { type MigrationFlags, planFromFlags } from "../measure/migration/command.js";
 import {
@@ -14,7 +15,10 @@ import {
 } from "../measure/migration/configs.js";
 import type { MigrationSession } from "../measure/migration/migration.js";
 import type { RunRecord } from "../measure/types.js";
-import type { OnProgress, Outcome } from "./outcome.js";
+import type { KeysMatch, OnProgress, Outcome, SameKeys } from "./outcome.js";
+
+/** `test migration`'s option table (src/cli/test-migration.ts) names exactly MigrationFlags, or this does not build. */
+export type MigrationFlagsMatch = KeysMatch<SameKeys<MigrationOpts, MigrationFlags>>;
 
 export interface MigrationOutcome extends Outcome<string> {
   runs: RunRecord[];

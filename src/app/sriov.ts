@@ -2,36 +2,18 @@
  * `kvm4nfv sriov emit|place`: the handlers. The work (reading SR-IOV state, resolving the request, emitting,
  * placing as Nova's PciPassthroughFilter does) is src/sriov/actions.ts, which `plan --sriov` shares.
  */
+import type { SriovEmitOpts, SriovPlaceOpts } from "../cli/sriov.js";
 import type { Outcome } from "./outcome.js";
 import { outcome } from "./outcome.js";
 
-export interface SriovEmitCommandOptions {
-  emit: string;
-  sriov?: string | undefined;
-  sriovFrom?: string | undefined;
-  testbedHost?: string | undefined;
-  openstackRelease?: string | undefined;
-  root?: string | undefined;
-}
-
-export async function sriovEmitCommand(opts: SriovEmitCommandOptions): Promise<Outcome<string>> {
+export async function sriovEmitCommand(opts: SriovEmitOpts): Promise<Outcome<string>> {
   const { sriovEmitLive } = await import("../sriov/actions.js");
   const { emit, ...rest } = opts;
   return outcome(await sriovEmitLive({ ...rest, format: emit }));
 }
 
-export interface SriovPlaceCommandOptions {
-  request: string;
-  root: string[];
-  pod?: string | undefined;
-  node?: string | undefined;
-  map: string[];
-  acceptNewHostKey?: true | undefined;
-  json?: true | undefined;
-}
-
 /** Exit 1 when no node fits the request. */
-export async function sriovPlaceCommand(opts: SriovPlaceCommandOptions): Promise<Outcome> {
+export async function sriovPlaceCommand(opts: SriovPlaceOpts): Promise<Outcome> {
   const { sriovPlace } = await import("../sriov/actions.js");
   const r = await sriovPlace({
     request: opts.request,

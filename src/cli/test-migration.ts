@@ -3,10 +3,10 @@
  * Exit 0 SLA met, 1 SLA broken, 2 bad input, 4 a migration failed or QEMU did not answer.
  */
 import type { Command } from "@commander-js/extra-typings";
-import { accelOption, storeOption } from "./options.js";
+import { accelOption, type OptsOf, storeOption } from "./options.js";
 import { finish, progress } from "./run.js";
 
-export function registerMigration(testCommand: Command): void {
+const declare = (testCommand: Command) =>
   testCommand
     .command("migration")
     .description(
@@ -39,10 +39,13 @@ export function registerMigration(testCommand: Command): void {
     )
     .option("--sweep", "try a matrix of settings and recommend the best that meets the SLA")
     .addOption(storeOption())
-    .option("--json", "print the stored run records as JSON")
-    .action(async (opts) => {
-      const { migrationCommand } = await import("../app/migration.js");
-      // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
-      finish(await migrationCommand(opts, progress));
-    });
+    .option("--json", "print the stored run records as JSON");
+export type MigrationOpts = OptsOf<ReturnType<typeof declare>>;
+
+export function registerMigration(testCommand: Command): void {
+  declare(testCommand).action(async (opts) => {
+    const { migrationCommand } = await import("../app/migration.js");
+    // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
+    finish(await migrationCommand(opts, progress));
+  });
 }
