@@ -7,7 +7,6 @@ import { UsageError } from "../../errors.js";
 import { checkGuestMemory } from "../../units.js";
 import {
   DEFAULT_SLA,
-  formatBandwidth,
   parseBandwidth,
   parseCaps,
   parseDurationMs,
@@ -19,15 +18,7 @@ import {
   parseWorkload,
   type Sla,
 } from "./args.js";
-import {
-  type DowntimeObservation,
-  headroomDowntimeLimit,
-  kvm4nfvConfig,
-  type Limits,
-  type MigrationConfig,
-  QEMU_DEFAULTS,
-  sweepMatrix,
-} from "./configs.js";
+import { headroomDowntimeLimit, kvm4nfvConfig, type Limits, type MigrationConfig } from "./configs.js";
 import type { GuestShape, MigrationOptions } from "./migration.js";
 
 export interface MigrationFlags {
