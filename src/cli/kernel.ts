@@ -1,7 +1,7 @@
 /** `kvm4nfv kernel plan|apply|check`: the distribution's PREEMPT_RT kernel (logic in src/tuning/rtkernel/). */
 import type { Command } from "@commander-js/extra-typings";
-import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import type { OptsOf } from "./options.js";
+import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
 import { finish } from "./run.js";
 
 const declarePlan = (kernel: Command) =>
