@@ -9,7 +9,7 @@
 //   node bench/forwarding.mjs [duration-s=3] [frames=64,512,1518] [configs=phy2phy:testpmd,pvp:testpmd,pvvp:testpmd]
 // (configs also phy2phy:ovs-dpdk, phy2phy:none). Nothing is stored: this prints figures. Everything is torn down
 // after each configuration.
-import { optionsFromFlags } from "../dist/measure/forwarding/command.js";
+import { optionsFromFlags } from "../dist/measure/forwarding/options.js";
 import { latencyCpuResult } from "../dist/measure/forwarding/record.js";
 import { runForwarding } from "../dist/measure/forwarding/session.js";
 

@@ -51,11 +51,6 @@ export interface Child {
   stdin: Writable | null;
   /** Each line of stdout or stderr without its "\n", in order; a last line without "\n" comes at the end. */
   onLine(stream: "stdout" | "stderr", fn: (line: string) => void): void;
-  /**
-   * @deprecated execa's own handle; use stdout/stderr/stdin/onLine. Kept while src/pod and
-   * src/measure/forwarding still read it (issue 12).
-   */
-  process: ResultPromise;
   /** SIGTERM, then SIGKILL after graceMs; resolves when the child is gone. */
   stop(graceMs?: number): Promise<void>;
   /** Resolves with the exit code (or null if killed by a signal) without ever rejecting. */
@@ -167,7 +162,6 @@ function track(file: string, command: string, child: ResultPromise): Child {
     stderr: child.stderr ?? null,
     stdin: child.stdin ?? null,
     onLine: (stream, fn) => onLines(child[stream] ?? null, fn),
-    process: child,
     exited,
     async stop(graceMs = 3000) {
       if (child.exitCode !== null || child.signalCode !== null) return;

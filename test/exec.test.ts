@@ -17,6 +17,38 @@ describe("exec seam", () => {
     expect(err).toBe("oops");
   });
 
+  it("a child started with stdin: pipe reads what is written to its own stdin; raw stdout keeps a prompt without newline", async () => {
+    const child = realExec.start("sh", ["-c", "printf 'Press enter:'; read x; printf 'got %s\\n' \"$x\""], {
+      stdin: "pipe",
+    });
+    let raw = "";
+    child.stdout?.on("data", (b: Buffer) => {
+      raw += b.toString();
+    });
+    // The prompt arrives before any newline: only the raw stream shows it (onLine waits for the line's end).
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (raw.includes("Press enter:")) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 10);
+    });
+    child.stdin?.end("hello\n");
+    expect((await child.exited).exitCode).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(raw).toBe("Press enter:got hello\n");
+  });
+
+  it("a Child is kvm4nfv's own handle: no execa object leaks out of the seam", () => {
+    const child = realExec.start("true", []);
+    expect(Object.keys(child).sort()).toEqual(
+      ["command", "exited", "onLine", "pid", "stderr", "stdin", "stdout", "stop"].sort(),
+    );
+    expect(child.stdin).toBeNull();
+    return child.exited;
+  });
+
   it("runs argv arrays without a shell (metacharacters stay literal)", async () => {
     const r = await realExec.run("echo", ["a; rm -rf /", "$(id)"]);
     expect(r.stdout).toBe("a; rm -rf / $(id)\n");

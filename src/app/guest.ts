@@ -2,6 +2,7 @@
  * `kvm4nfv guest build` (the cached RT guest image) and `kvm4nfv guest run` (boot it, run a command, return
  * what came back) — the smoke test for everything that measures inside a guest.
  */
+import type { GuestBuildOpts, GuestRunOpts } from "../cli/guest.js";
 import type { OnProgress, Outcome } from "./outcome.js";
 import { outcome } from "./outcome.js";
 
@@ -13,12 +14,7 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`;
 }
 
-export interface GuestBuildOptions {
-  out?: string | undefined;
-  json?: boolean | undefined;
-}
-
-export async function guestBuild(opts: GuestBuildOptions, onProgress: OnProgress): Promise<Outcome> {
+export async function guestBuild(opts: GuestBuildOpts, onProgress: OnProgress): Promise<Outcome> {
   const { ensureGuestImages } = await import("../vm/guest-build.js");
   const images = await ensureGuestImages({ ...(opts.out ? { outDir: opts.out } : {}), onProgress });
   if (opts.json) return outcome(images);
@@ -32,24 +28,10 @@ export async function guestBuild(opts: GuestBuildOptions, onProgress: OnProgress
   );
 }
 
-export interface GuestRunOptions {
-  accel: "auto" | "kvm" | "tcg";
-  vcpus: number;
-  memory: number;
-  cpus?: string | undefined;
-  housekeeping?: string | undefined;
-  fifo?: number | undefined;
-  hugepages?: string | undefined;
-  memLock?: boolean | undefined;
-  timeout: number;
-  cmdline?: string | undefined;
-  json?: boolean | undefined;
-}
-
 /** Boot the guest, run cmd (none: the smoke script), return its outputs; exit 1 when the command failed. */
 export async function guestRun(
   cmd: string[],
-  opts: GuestRunOptions,
+  opts: GuestRunOpts,
   onProgress: OnProgress,
   onNote: OnProgress,
 ): Promise<Outcome> {

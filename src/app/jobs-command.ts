@@ -1,21 +1,14 @@
 /** `kvm4nfv run verify|daily`: flags → JobOptions (every bad value exits 2 before anything starts). */
+import type { JobOpts } from "../cli/jobs.js";
 import { UsageError } from "../errors.js";
 import { parseSla } from "../measure/sla.js";
-import { parseDuration } from "../measure/units.js";
+import { parseDuration } from "../units.js";
 import { type JobName, runJob } from "./jobs.js";
 import { WITH_TOOLS } from "./jobs-with.js";
 import type { OnProgress, Outcome } from "./outcome.js";
 
-export interface JobFlags {
-  duration?: string;
-  quick?: boolean;
-  sla?: string;
-  accel?: string;
-  store?: string;
-  output?: string;
-  with?: string;
-  forwardingSla?: string;
-}
+/** The flags, as the option table in src/cli/jobs.ts declares them. */
+export type JobFlags = JobOpts;
 
 /** --with: extra steps: the instruments (jobs-with.ts, in cnf-tests' order) and forwarding after the matrix. */
 export const WITH_STEPS = [...WITH_TOOLS, "forwarding"] as const;
@@ -42,7 +35,7 @@ export async function jobCommand(
   const withSteps = flags.with ? parseWith(flags.with) : [];
   if (flags.forwardingSla) {
     if (!withSteps.includes("forwarding")) throw new UsageError("--forwarding-sla needs --with forwarding");
-    const { parseForwardingSla } = await import("../measure/forwarding/command.js");
+    const { parseForwardingSla } = await import("../measure/forwarding/options.js");
     parseForwardingSla(flags.forwardingSla);
   }
   const result = await runJob({

@@ -22,3 +22,15 @@ export function outcome<T extends string | object>(
 
 /** Where a handler's progress lines go (the CLI writes them to stderr). */
 export type OnProgress = (line: string) => void;
+
+/**
+ * Compile-time proof that a CLI option table (its inferred type) and a core module's flag interface name the
+ * same keys: `type _ = KeysMatch<SameKeys<CliOpts, CoreFlags>>` fails to build when either side gains, loses or
+ * renames a flag. (The core cannot import src/cli's types, so its interfaces are checked here instead.)
+ */
+export type SameKeys<A, B> = [Exclude<keyof A, keyof B>] extends [never]
+  ? [Exclude<keyof B, keyof A>] extends [never]
+    ? true
+    : { notInTheOptionTable: Exclude<keyof B, keyof A> }
+  : { notInTheCoreFlags: Exclude<keyof A, keyof B> };
+export type KeysMatch<T extends true> = T;

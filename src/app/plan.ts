@@ -4,16 +4,20 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { PlanOpts } from "../cli/plan.js";
 import { UsageError } from "../errors.js";
 import { emit } from "../tuning/emit/index.js";
 import { emitTunedFiles, tunedProfileName } from "../tuning/emit/tuned.js";
 import { makePlan, type PlanFlags } from "../tuning/plan-options.js";
-import type { Outcome } from "./outcome.js";
+import type { KeysMatch, Outcome, SameKeys } from "./outcome.js";
 
 export { makePlan, type PlanFlags, planOptions } from "../tuning/plan-options.js";
 
+/** `plan`'s option table (src/cli/plan.ts) and tuning's PlanFlags name the same flags, or this does not build. */
+export type PlanFlagsMatch = KeysMatch<SameKeys<PlanOpts, PlanFlags>>;
+
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */
-export function runPlan(flags: PlanFlags): Outcome<string> {
+export function runPlan(flags: PlanOpts): Outcome<string> {
   const plan = makePlan(flags);
   // the json format carries the notes itself; the others would lose them
   const notes = (flags.emit ?? "json") === "json" ? [] : plan.notes;

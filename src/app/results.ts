@@ -5,12 +5,12 @@
 import { UsageError } from "../errors.js";
 import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
-import { parsePositiveInt } from "../measure/units.js";
 import { compareRuns, DEFAULT_THRESHOLD_PCT, parseThreshold } from "../results/compare.js";
 import { exportRuns, parseFormat } from "../results/export.js";
 import { formatComparison, formatRun, formatRunList } from "../results/format.js";
 import type { ImportOptions } from "../results/import.js";
 import { type StoreOption, withStore } from "../results/store.js";
+import { parsePositiveInt } from "../units.js";
 import type { Outcome as AppOutcome } from "./outcome.js";
 
 export { type StoreOption, withStore };

@@ -2,15 +2,23 @@
  * `kvm4nfv test timer`: options (src/measure/timer-options.ts turns the flag strings into them), run, store, format.
  * The CLI file only declares flags and prints what this returns.
  */
+import type { TimerOpts } from "../cli/test.js";
 import type { Exec } from "../exec.js";
 import { formatTimerRun } from "../measure/format.js";
 import { runTimerTest } from "../measure/timer.js";
 import { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
 import type { RunRecord } from "../measure/types.js";
-import { checkPossibleCpus } from "../measure/units.js";
-import type { Outcome } from "./outcome.js";
+import type { PodFlags } from "../pod/commands.js";
+import { checkPossibleCpus } from "../units.js";
+import type { KeysMatch, Outcome, SameKeys } from "./outcome.js";
 
 export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
+
+/**
+ * `test timer`'s option table (src/cli/test.ts) names exactly measure's TimerFlags and the pod's flags (--pod,
+ * --node, --accept-new-host-key; the fan-out width is not a flag), or this does not build.
+ */
+export type TimerFlagsMatch = KeysMatch<SameKeys<TimerOpts, TimerFlags & Omit<PodFlags, "parallel">>>;
 
 export interface CommandOutcome extends Outcome<string> {
   run: RunRecord;

@@ -3,10 +3,10 @@
  * Exit 0 every run met the SLA, 1 one broke it, 2 usage.
  */
 import type { Command } from "@commander-js/extra-typings";
-import { accelOption, storeOption } from "./options.js";
+import { accelOption, type OptsOf, storeOption } from "./options.js";
 import { finish, progress } from "./run.js";
 
-export function register(program: Command): void {
+const declare = (program: Command) =>
   program
     .command("run")
     .description(
@@ -23,9 +23,15 @@ export function register(program: Command): void {
       "extra steps: hwlat (before the guest matrix, cnf-tests' order), oslat, timerlat, osnoise (after it), forwarding (phy2phy and pvp over testpmd at 64 and 1518 bytes)",
     )
     .option("--forwarding-sla <spec>", "SLA of the forwarding step: throughput=FPS, avg=µs, p99=µs, …")
-    .option("-o, --output <file.html>", "report path (default: next to the store, reports/<job>-<time>.html)")
-    .action(async (job, opts) => {
-      const { jobCommand } = await import("../app/jobs-command.js");
-      finish(await jobCommand(job, opts, progress));
-    });
+    .option(
+      "-o, --output <file.html>",
+      "report path (default: next to the store, reports/<job>-<time>.html)",
+    );
+export type JobOpts = OptsOf<ReturnType<typeof declare>>;
+
+export function register(program: Command): void {
+  declare(program).action(async (job, opts) => {
+    const { jobCommand } = await import("../app/jobs-command.js");
+    finish(await jobCommand(job, opts, progress));
+  });
 }

@@ -22,3 +22,9 @@ export function accelOption(description = "guest accelerator: auto probes KVM an
 export function cpusOption(description: string) {
   return new Option("--cpus <list>", description);
 }
+
+/**
+ * The options object a declared command's action receives, as commander's extra-typings infer it from the option
+ * table. Handlers in src/app take these types (`import type`, erased), so a flag renamed here breaks their build.
+ */
+export type OptsOf<C extends { opts(): object }> = ReturnType<C["opts"]>;

@@ -1,8 +1,9 @@
 /** `kvm4nfv plan`: derive the tuning for this machine (or a snapshot) and emit it in one format. */
 import type { Command } from "@commander-js/extra-typings";
+import type { OptsOf } from "./options.js";
 import { finish } from "./run.js";
 
-export function register(program: Command): void {
+const declare = (program: Command) =>
   program
     .command("plan")
     .description(
@@ -20,9 +21,12 @@ export function register(program: Command): void {
     .option("--testbed-host <name>", "which host of env.sriov (when it names several)")
     .option("--nic <pci|iface>", "put the RT CPUs and hugepages on this NIC's NUMA node")
     .option("--emit <format>", "json, cmdline, script, tuned, libvirt, qemu or performance-profile", "json")
-    .option("-o, --output <file>", "write to a file (a directory for --emit tuned)")
-    .action(async (opts) => {
-      const { runPlan } = await import("../app/plan.js");
-      finish(runPlan(opts));
-    });
+    .option("-o, --output <file>", "write to a file (a directory for --emit tuned)");
+export type PlanOpts = OptsOf<ReturnType<typeof declare>>;
+
+export function register(program: Command): void {
+  declare(program).action(async (opts) => {
+    const { runPlan } = await import("../app/plan.js");
+    finish(runPlan(opts));
+  });
 }

@@ -1,13 +1,11 @@
 /** `kvm4nfv sriov emit|place`: SR-IOV configuration for Nova/Neutron/libvirt/Kubernetes, and VF placement. Flags only. */
 import type { Command } from "@commander-js/extra-typings";
-import { print, setExit } from "./run.js";
+import type { OptsOf } from "./options.js";
+import { finish } from "./run.js";
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
-export function register(program: Command): void {
-  const sriov = program
-    .command("sriov")
-    .description("SR-IOV: configuration for OpenStack/Kubernetes, and VF placement");
+const declareEmit = (sriov: Command) =>
   sriov
     .command("emit")
     .description(
@@ -24,11 +22,10 @@ export function register(program: Command): void {
       "--openstack-release <release>",
       "Nova/Neutron release: zed, yoga, mitaka, 2024.1, … (default 2025.1)",
     )
-    .option("--root <dir>", "read a snapshot directory instead of the live machine")
-    .action(async (opts) => {
-      const { sriovEmitLive } = await import("../sriov/actions.js");
-      print(await sriovEmitLive({ ...opts, format: opts.emit }));
-    });
+    .option("--root <dir>", "read a snapshot directory instead of the live machine");
+export type SriovEmitOpts = OptsOf<ReturnType<typeof declareEmit>>;
+
+const declarePlace = (sriov: Command) =>
   sriov
     .command("place")
     .description("which nodes can host VFs on physical networks, as Nova's PciPassthroughFilter decides")
@@ -48,19 +45,19 @@ export function register(program: Command): void {
       [],
     )
     .option("--accept-new-host-key", "trust a node's host key on first contact")
-    .option("--json", "print the pools and verdicts as JSON")
-    .action(async (opts) => {
-      const { sriovPlace } = await import("../sriov/actions.js");
-      const r = await sriovPlace({
-        request: opts.request,
-        roots: opts.root,
-        json: opts.json ?? false,
-        pod: opts.pod,
-        node: opts.node,
-        maps: opts.map,
-        acceptNewHostKey: opts.acceptNewHostKey,
-      });
-      print(r.output);
-      setExit(r.exitCode);
-    });
+    .option("--json", "print the pools and verdicts as JSON");
+export type SriovPlaceOpts = OptsOf<ReturnType<typeof declarePlace>>;
+
+export function register(program: Command): void {
+  const sriov = program
+    .command("sriov")
+    .description("SR-IOV: configuration for OpenStack/Kubernetes, and VF placement");
+  declareEmit(sriov).action(async (opts) => {
+    const { sriovEmitCommand } = await import("../app/sriov.js");
+    finish(await sriovEmitCommand(opts));
+  });
+  declarePlace(sriov).action(async (opts) => {
+    const { sriovPlaceCommand } = await import("../app/sriov.js");
+    finish(await sriovPlaceCommand(opts));
+  });
 }

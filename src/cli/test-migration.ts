@@ -1,12 +1,12 @@
 /**
- * `kvm4nfv test migration`: flags only; the work is in src/measure/migration/command.ts (loaded lazily).
+ * `kvm4nfv test migration`: flags only; the handler is src/app/migration.ts (loaded lazily).
  * Exit 0 SLA met, 1 SLA broken, 2 bad input, 4 a migration failed or QEMU did not answer.
  */
 import type { Command } from "@commander-js/extra-typings";
-import { accelOption, storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { accelOption, type OptsOf, storeOption } from "./options.js";
+import { finish, progress } from "./run.js";
 
-export function registerMigration(testCommand: Command): void {
+const declare = (testCommand: Command) =>
   testCommand
     .command("migration")
     .description(
@@ -43,12 +43,13 @@ export function registerMigration(testCommand: Command): void {
     )
     .option("--sweep", "try a matrix of settings and recommend the best that meets the SLA")
     .addOption(storeOption())
-    .option("--json", "print the stored run records as JSON")
-    .action(async (opts) => {
-      const { migrationCommand } = await import("../measure/migration/command.js");
-      // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
-      const outcome = await migrationCommand(opts, (m) => process.stderr.write(`${m}\n`));
-      print(outcome.text);
-      setExit(outcome.exitCode);
-    });
+    .option("--json", "print the stored run records as JSON");
+export type MigrationOpts = OptsOf<ReturnType<typeof declare>>;
+
+export function registerMigration(testCommand: Command): void {
+  declare(testCommand).action(async (opts) => {
+    const { migrationCommand } = await import("../app/migration.js");
+    // Progress and per-run lines go to stderr so stdout stays the result (or pure JSON).
+    finish(await migrationCommand(opts, progress));
+  });
 }

@@ -3,9 +3,9 @@
  * src/app/timer.ts. Exit 0 SLA met, 1 SLA broken, 2 usage.
  */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { accelOption, cpusOption, storeOption } from "./options.js";
+import { accelOption, cpusOption, type OptsOf, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { finish, print, setExit } from "./run.js";
+import { finish, print, progress, setExit } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
@@ -20,7 +20,7 @@ export function testGroup(program: Command): Command {
     ) as unknown as Command;
 }
 
-export function register(program: Command): void {
+const declareTimer = (program: Command) =>
   testGroup(program)
     .command("timer")
     .description("run cyclictest on the RT CPUs, store the run and judge it against the SLA")
@@ -56,24 +56,27 @@ export function register(program: Command): void {
     .option("--json", "print the stored run record as JSON")
     .option(...POD_OPTION)
     .option(...NODE_OPTION)
-    .option(...ACCEPT_NEW_OPTION)
-    .action(async (opts) => {
-      if (opts.node !== undefined) {
-        const { timerOnNode } = await import("../pod/commands.js");
-        const outcome = await timerOnNode(opts);
-        print(outcome.text);
-        return setExit(outcome.exitCode);
-      }
-      const { timerCommand } = await import("../app/timer.js");
-      finish(await timerCommand(opts));
-    });
+    .option(...ACCEPT_NEW_OPTION);
+export type TimerOpts = OptsOf<ReturnType<typeof declareTimer>>;
+
+export function register(program: Command): void {
+  declareTimer(program).action(async (opts) => {
+    if (opts.node !== undefined) {
+      const { timerOnNode } = await import("../pod/commands.js");
+      const outcome = await timerOnNode(opts);
+      print(outcome.text);
+      return setExit(outcome.exitCode);
+    }
+    const { timerCommand } = await import("../app/timer.js");
+    finish(await timerCommand(opts));
+  });
   registerMigration(testGroup(program));
   registerForwarding(program);
   registerInstruments(testGroup(program));
 }
 
-/** `kvm4nfv test forwarding`: flags only; the work is in src/measure/forwarding/command.ts (loaded lazily). */
-export function registerForwarding(program: Command): void {
+/** `kvm4nfv test forwarding`: flags only; the handler is src/app/forwarding.ts (loaded lazily). */
+const declareForwarding = (program: Command) =>
   testGroup(program)
     .command("forwarding")
     .description(
@@ -101,11 +104,12 @@ export function registerForwarding(program: Command): void {
     .option("--max-trials <n>", "binary-search trials per frame size (default 6)")
     .option("--sla <spec>", "limits: throughput=FPS floor, and latency µs as in test timer (avg=100,p99=300)")
     .addOption(storeOption())
-    .option("--json", "print the stored run records as JSON")
-    .action(async (opts) => {
-      const { forwardingCommand } = await import("../measure/forwarding/command.js");
-      const outcome = await forwardingCommand(opts, (m) => process.stderr.write(`${m}\n`));
-      print(outcome.text);
-      setExit(outcome.exitCode);
-    });
+    .option("--json", "print the stored run records as JSON");
+export type ForwardingOpts = OptsOf<ReturnType<typeof declareForwarding>>;
+
+export function registerForwarding(program: Command): void {
+  declareForwarding(program).action(async (opts) => {
+    const { forwardingCommand } = await import("../app/forwarding.js");
+    finish(await forwardingCommand(opts, progress));
+  });
 }

@@ -3,12 +3,18 @@
  * and the node's (src/pod/commands.ts) parse them the same way.
  */
 import { UsageError } from "../errors.js";
+import {
+  checkIntervalWithin,
+  parseCpusFlag,
+  parseDuration,
+  parseMicros,
+  parsePositiveInt,
+} from "../units.js";
 import { parseLoadCombo } from "./guest-timer.js";
 import { parseLoadKind } from "./load.js";
 import { DEFAULT_SLA, parseSla } from "./sla.js";
 import type { TimerTestOptions } from "./timer.js";
 import { parseTraceGroups, type TraceGroup } from "./trace/capture.js";
-import { checkIntervalWithin, parseCpusFlag, parseDuration, parseMicros, parsePositiveInt } from "./units.js";
 
 export interface TimerFlags {
   where?: string;

@@ -101,11 +101,10 @@ export class RemoteExec implements Exec {
       stderr: inner.stderr,
       stdin: inner.stdin,
       onLine: inner.onLine,
-      process: inner.process,
       exited,
       async stop(graceMs = 3000) {
         // EOF on the watchdog's stdin: the node kills the group; then the channel closes by itself.
-        inner.process.stdin?.end();
+        inner.stdin?.end();
         const gone = await Promise.race([
           exited.then(() => true),
           new Promise<boolean>((r) => setTimeout(() => r(false), graceMs)),

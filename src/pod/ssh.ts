@@ -193,7 +193,7 @@ export class SshSession {
       env ? { env } : {},
     );
     this.master = master;
-    master.process.stderr?.on("data", (b: Buffer) => {
+    master.stderr?.on("data", (b: Buffer) => {
       this.masterStderr += b.toString();
     });
     let ended = false;
@@ -253,11 +253,11 @@ export class SshSession {
     const child = direct ? this.startDirect(argv) : this.start(argv);
     const chunks: Buffer[] = [];
     let stderr = "";
-    child.process.stdout?.on("data", (b: Buffer) => chunks.push(Buffer.from(b)));
-    child.process.stderr?.on("data", (b: Buffer) => {
+    child.stdout?.on("data", (b: Buffer) => chunks.push(Buffer.from(b)));
+    child.stderr?.on("data", (b: Buffer) => {
       stderr += b.toString();
     });
-    child.process.stdin?.end(input);
+    child.stdin?.end(input);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -155,8 +155,8 @@ export async function probeMigrationSupport(exec: Exec = realExec): Promise<Migr
     "-qmp",
     `unix:${qemuOptValue(socket)},server=on,wait=off`,
   ]);
-  child.process.stdout?.resume();
-  child.process.stderr?.resume();
+  child.stdout?.resume();
+  child.stderr?.resume();
   let qmp: QmpClient | undefined;
   try {
     const deadline = Date.now() + 10_000;

@@ -13,7 +13,7 @@ import { escapeControls, InputError, UsageError } from "../../src/errors.js";
 import { parseCmdline } from "../../src/host/parse/cmdline.js";
 import { formatCpuList, MAX_CPU, parseCpuList } from "../../src/host/parse/cpulist.js";
 import { parseHistogramText } from "../../src/measure/parse/histogram.js";
-import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../src/measure/units.js";
+import { formatDuration, MAX_DURATION_MS, parseDuration } from "../../src/units.js";
 import { buildQemuArgv, qemuOptValue } from "../../src/vm/argv.js";
 import { defaultSpec } from "../../src/vm/spec.js";
 import { type Scratch, scratch } from "../tuning/apply/tree.js";

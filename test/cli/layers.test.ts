@@ -1,7 +1,8 @@
 /**
  * The layers: src/cli (flags, printing, exit codes) → src/app (handlers: typed options in, Outcome out) → the core
- * (everything else under src/). The core never imports src/app or src/cli, src/app never imports src/cli, only
- * src/cli prints, and no two core modules import each other (timer.ts and guest-timer.ts once did).
+ * (everything else under src/). Nothing outside src/app and src/cli imports src/app, the core never imports
+ * src/cli, src/app takes only types from src/cli (the option tables' inferred types, erased when built), only src/cli
+ * prints, and no two core modules import each other (timer.ts and guest-timer.ts once did).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -23,6 +24,11 @@ function imports(file: string, text = readFileSync(file, "utf8")): string[] {
     out.push(resolve(dirname(file), `${m[1]}.ts`));
   }
   return out;
+}
+
+/** The relative imports that stay in the built JavaScript: every one but `import type … from` (erased). */
+function valueImports(file: string, text = readFileSync(file, "utf8")): string[] {
+  return imports(file, text.replace(/import\s+type\s*\{[^}]*\}\s*from\s*"[^"]+";/g, ""));
 }
 
 const rel = (p: string) => relative(SRC, p);
@@ -56,15 +62,52 @@ describe("layers", () => {
     ]);
   });
 
-  it("src/app never imports src/cli", () => {
+  it("src/app takes only types from src/cli (an `import type`, erased when built), never a value", () => {
     const bad = all
       .filter((f) => rel(f).startsWith("app/"))
       .flatMap((f) =>
-        imports(f)
+        valueImports(f)
           .filter((i) => rel(i).startsWith("cli/"))
           .map((i) => `${rel(f)} -> ${rel(i)}`),
       );
     expect(bad).toEqual([]);
+  });
+
+  it("the type-only filter keeps value imports (so the check above can fail)", () => {
+    const f = join(SRC, "app/x.ts");
+    const text = [
+      'import type { TimerOpts } from "../cli/test.js";',
+      'import { finish } from "../cli/run.js";',
+      'const { print } = await import("../cli/run.js");',
+      'import { type Outcome, outcome } from "./outcome.js";',
+    ].join("\n");
+    expect(valueImports(f, text).map(rel)).toEqual(["cli/run.ts", "cli/run.ts", "app/outcome.ts"]);
+  });
+
+  it("the tuning never imports src/measure (the one value parser is src/units.ts, below both)", () => {
+    const bad = all
+      .filter((f) => rel(f).startsWith("tuning/"))
+      .flatMap((f) =>
+        imports(f)
+          .filter((i) => rel(i).startsWith("measure/"))
+          .map((i) => `${rel(f)} -> ${rel(i)}`),
+      );
+    expect(bad).toEqual([]);
+  });
+
+  it("no command handler is left in the core: the instruments' command.ts files moved to src/app", () => {
+    const left = [
+      "measure/oslat/command.ts",
+      "measure/rtla/command.ts",
+      "measure/forwarding/command.ts",
+    ].filter((p) => all.includes(join(SRC, p)));
+    expect(left).toEqual([]);
+    // only src/cli loads a handler: every importer of src/app is in src/app or src/cli
+    const importers = all
+      .filter((f) => imports(f).some((i) => rel(i).startsWith("app/")))
+      .map(rel)
+      .filter((r) => !r.startsWith("app/") && !r.startsWith("cli/"));
+    expect(importers).toEqual([]);
   });
 
   it("handlers in src/app never print or set the exit code (src/cli does, from their Outcome)", () => {

@@ -3,7 +3,7 @@
  * plays canned stdout/stderr back through `start` (streamed children such as the host cyclictest).
  */
 import { PassThrough } from "node:stream";
-import { type Child, type Exec, onLines, type RunResult } from "../../src/exec.js";
+import { type Exec, onLines, type RunResult } from "../../src/exec.js";
 
 export interface FakeExecOptions {
   /** Tools `which` finds (as /usr/sbin/NAME); default: every tool. */
@@ -52,7 +52,6 @@ export function fakeExec(options: FakeExecOptions = {}): FakeExec {
         stderr,
         stdin: null,
         onLine: (stream, fn) => onLines(stream === "stdout" ? stdout : stderr, fn),
-        process: { stdout, stderr } as unknown as Child["process"],
         exited,
         stop: async () => {},
       };

@@ -74,7 +74,7 @@ export async function bootGuestNode(timeoutMs = 240_000): Promise<GuestNode> {
     { stdin: "pipe" },
   );
   let consoleText = "";
-  qemu.process.stdout?.on("data", (b: Buffer) => {
+  qemu.stdout?.on("data", (b: Buffer) => {
     consoleText += b.toString();
   });
   let exited = false;

@@ -9,7 +9,7 @@ import { realExec } from "../../exec.js";
 import type { Store } from "../../results/store.js";
 import { readEnvironment } from "../environment.js";
 import type { RunRecord } from "../types.js";
-import { optionsFromFlags } from "./command.js";
+import { optionsFromFlags } from "./options.js";
 import { buildRecords } from "./record.js";
 import { runForwarding, type Topology } from "./session.js";
 import { prepareVnf } from "./vnf.js";

@@ -5,7 +5,7 @@
  */
 
 import { UsageError } from "../../errors.js";
-import { parseDuration, parsePositiveInt as positiveInt } from "../units.js";
+import { parseDuration, parsePositiveInt as positiveInt } from "../../units.js";
 
 /**
  * Migration capabilities of QEMU 7.2 (Debian 12) and 10.0 (bookworm-backports), from query-migrate-capabilities.

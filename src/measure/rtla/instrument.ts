@@ -64,10 +64,10 @@ export async function runToolToEnd(
   const child = exec.start(file, args);
   let stdout = "";
   let stderr = "";
-  child.process.stdout?.on("data", (b: Buffer) => {
+  child.stdout?.on("data", (b: Buffer) => {
     stdout += b.toString();
   });
-  child.process.stderr?.on("data", (b: Buffer) => {
+  child.stderr?.on("data", (b: Buffer) => {
     stderr += b.toString();
   });
   let timedOut = false;

@@ -10,7 +10,7 @@ import {
   parseFrameSizes,
   parseRate,
   refusal,
-} from "../../../src/measure/forwarding/command.js";
+} from "../../../src/measure/forwarding/options.js";
 import { judge, latencyCpuResult, vsperfName } from "../../../src/measure/forwarding/record.js";
 import { hugepagesFor } from "../../../src/measure/forwarding/session.js";
 import { parseSockperfFullLog, parseSockperfLatency } from "../../../src/measure/forwarding/sockperf.js";

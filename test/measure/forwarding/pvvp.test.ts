@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { forwardingCommand } from "../../../src/measure/forwarding/command.js";
+import { forwardingCommand } from "../../../src/app/forwarding.js";
 import { parseTestpmdForwardStats } from "../../../src/measure/forwarding/testpmd.js";
 import { renderReport } from "../../../src/report/html.js";
 import { runRecordSchema } from "../../../src/schema/run.js";

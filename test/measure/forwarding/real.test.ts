@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { forwardingCommand } from "../../../src/measure/forwarding/command.js";
+import { forwardingCommand } from "../../../src/app/forwarding.js";
 import { parseTestpmdForwardStats } from "../../../src/measure/forwarding/testpmd.js";
 import { totalSamples } from "../../../src/measure/stats.js";
 import { renderReport } from "../../../src/report/html.js";

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { oslatCommand, oslatOptionsFromFlags } from "../../../src/measure/oslat/command.js";
+import { oslatCommand, oslatOptionsFromFlags } from "../../../src/app/oslat.js";
 import { assembleOslatRecord, planOslat } from "../../../src/measure/oslat/oslat.js";
 import { parseSla } from "../../../src/measure/sla.js";
 import { openStore } from "../../../src/results/store.js";
@@ -34,7 +34,7 @@ describe("oslat plan", () => {
       /1024 buckets/,
     );
     expect(() => planOslat({}, { cpus: [0, 1], online: [0, 1] })).toThrow(/main thread/);
-    expect(() => oslatOptionsFromFlags({ where: "moon" })).toThrow(/not a place/);
+    expect(() => oslatOptionsFromFlags({ where: "moon" as "host" })).toThrow(/not a place/);
     expect(() => oslatOptionsFromFlags({ where: "host", accel: "tcg" })).toThrow(/guest only/);
   });
 });
@@ -119,7 +119,7 @@ describe("oslat on this host (real, 2 s)", () => {
     expect(back.cpus[0]!.avgUs).toBe(printedLine(stdout, "Average"));
     expect(back.cpus[0]!.maxUs).toBe(printedLine(stdout, "Maximum"));
     expect(out.exitCode).toBe(back.verdict.status === "pass" ? 0 : 1);
-    expect(out.text).toContain(`stored as run ${back.id}`);
+    expect(out.output).toContain(`stored as run ${back.id}`);
     expect(execFileSync("sh", ["-c", "pgrep -x oslat || true"], { encoding: "utf8" }).trim()).toBe("");
   });
 });

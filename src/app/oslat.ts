@@ -1,29 +1,27 @@
-/** `kvm4nfv test oslat`: flags → OslatOptions, run, store, format (the CLI file only declares flags). */
-import { UsageError } from "../../errors.js";
-import type { Exec } from "../../exec.js";
-import { parseCpuList } from "../../host/parse/cpulist.js";
-import { parseLoadCombo } from "../guest-timer.js";
-import { parseLoadKind } from "../load.js";
-import { formatLatencyRun } from "../rtla/format.js";
-import type { InstrumentOptions } from "../rtla/instrument.js";
-import { type NodeFlags, runOnNode } from "../rtla/node.js";
-import { parseSla } from "../sla.js";
-import type { RunRecord } from "../types.js";
+/**
+ * `kvm4nfv test oslat` (and what every instrument's handler shares): flags → OslatOptions, run, store, format.
+ * The CLI file only declares flags and prints the Outcome; notes during the run go through onProgress.
+ */
+import type { InstrumentOpts, OslatOpts } from "../cli/test-instruments.js";
+import { UsageError } from "../errors.js";
+import type { Exec } from "../exec.js";
+import { parseCpuList } from "../host/parse/cpulist.js";
+import { parseLoadCombo } from "../measure/guest-timer.js";
+import { parseLoadKind } from "../measure/load.js";
+import { DEFAULT_OSLAT_SLA, type OslatOptions, runOslatTest } from "../measure/oslat/oslat.js";
+import { formatLatencyRun } from "../measure/rtla/format.js";
+import type { InstrumentOptions } from "../measure/rtla/instrument.js";
+import { runOnNode } from "../measure/rtla/node.js";
+import { parseSla } from "../measure/sla.js";
+import type { RunRecord } from "../measure/types.js";
 import { parseDuration, parsePositiveInt } from "../units.js";
-import { DEFAULT_OSLAT_SLA, type OslatOptions, runOslatTest } from "./oslat.js";
+import type { OnProgress, Outcome } from "./outcome.js";
 
-export interface InstrumentFlags extends NodeFlags {
-  where?: string;
-  cpus?: string;
-  duration?: string;
-  load?: string;
-  sla?: string;
-  priority?: string;
-  label?: string;
-  accel?: string;
-  store?: string;
-  json?: boolean;
-}
+/**
+ * The flags every instrument shares, as src/cli/test-instruments.ts declares them (partial: `test irq` has no
+ * --where or --pod, and tests pass a few).
+ */
+export type InstrumentFlags = Partial<InstrumentOpts>;
 
 /** The flags every instrument test shares (same spelling and checks as `test timer`). */
 export function commonOptions(flags: InstrumentFlags, defaultSla: string) {
@@ -71,27 +69,35 @@ export function commonOptions(flags: InstrumentFlags, defaultSla: string) {
   return out;
 }
 
-export function oslatOptionsFromFlags(flags: InstrumentFlags): OslatOptions {
+export function oslatOptionsFromFlags(flags: Partial<OslatOpts>): OslatOptions {
   const options: OslatOptions = commonOptions(flags, DEFAULT_OSLAT_SLA);
   if (flags.priority !== undefined)
     options.priority = parsePositiveInt(flags.priority, "--priority", [1, 99]);
   return options;
 }
 
+/** An instrument handler's Outcome, with the stored run (tests read it). */
+export interface InstrumentOutcome extends Outcome<string> {
+  run: RunRecord;
+}
+
+/** Where notes during a run go when the caller passes none (a test, a job): nowhere. */
+export const quiet: OnProgress = () => {};
+
 /** Store a finished run and format it: exit 0 SLA met, 1 otherwise. Shared by every instrument command. */
 export async function storeAndFormat(
   run: RunRecord,
   flags: { store?: string; json?: boolean },
-): Promise<{ text: string; exitCode: number; run: RunRecord }> {
-  const { openStore } = await import("../../results/store.js");
+): Promise<InstrumentOutcome> {
+  const { openStore } = await import("../results/store.js");
   const store = openStore(flags.store);
   try {
     run.id = store.saveRun(run);
   } finally {
     store.close();
   }
-  const text = flags.json ? JSON.stringify(run, null, 2) : formatLatencyRun(run, store.path);
-  return { text, exitCode: run.verdict.status === "pass" ? 0 : 1, run };
+  const output = flags.json ? JSON.stringify(run, null, 2) : formatLatencyRun(run, store.path);
+  return { output, exitCode: run.verdict.status === "pass" ? 0 : 1, notes: [], run };
 }
 
 /** Run here, or with --node on that pod node (its files, its tool, a run directory there). */
@@ -108,8 +114,12 @@ export function runHereOrOnNode<O extends InstrumentOptions>(
   );
 }
 
-export async function oslatCommand(flags: InstrumentFlags, exec?: Exec) {
+export async function oslatCommand(
+  flags: Partial<OslatOpts>,
+  onNote: OnProgress = quiet,
+  exec?: Exec,
+): Promise<InstrumentOutcome> {
   const options = oslatOptionsFromFlags(flags);
-  options.onNote = (n) => process.stderr.write(`kvm4nfv: ${n}\n`);
+  options.onNote = onNote;
   return storeAndFormat(await runHereOrOnNode("oslat", flags, options, runOslatTest, exec), flags);
 }

@@ -1,15 +1,14 @@
 /**
- * `kvm4nfv test forwarding`: flags → options (every bad value is a UsageError before anything is built), the
- * refusals (SR-IOV: no VF, or no wire to it; PVP/PVVP over the bare-metal bridge), the run, one stored run per frame size, a table.
- * Exit 0 SLA met, 1 SLA broken, 2 usage, 3 environment (not root, a tool missing, no VF), 4 a child failed.
+ * `kvm4nfv test forwarding`'s flags → options (every bad value is a UsageError before anything is built) and the
+ * refusals (SR-IOV: no VF, or no wire to it; PVP/PVVP over the bare-metal bridge). The handler that runs, stores
+ * and formats is src/app/forwarding.ts; the `run --with forwarding` job step (job.ts) uses these too.
  */
 import { availableParallelism } from "node:os";
 import { Kvm4nfvError, UsageError } from "../../errors.js";
 import { openHostFs } from "../../host/fs.js";
 import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
+import { parseDuration } from "../../units.js";
 import { parseSla } from "../sla.js";
-import type { RunRecord } from "../types.js";
-import { parseDuration } from "../units.js";
 import { MAX_FRAME, MIN_FRAME } from "./generator.js";
 import type { ForwardingSla } from "./record.js";
 import type { ForwardingOptions, Topology } from "./session.js";
@@ -164,60 +163,4 @@ export function refusal(o: ForwardingOptions, root = "/"): Kvm4nfvError | null {
     );
   }
   return null;
-}
-
-export interface ForwardingCommandOutcome {
-  text: string;
-  exitCode: number;
-  runs: RunRecord[];
-}
-
-export async function forwardingCommand(
-  flags: ForwardingFlags,
-  log: (line: string) => void = () => {},
-  hooks: Pick<ForwardingOptions, "onPhase" | "graceS"> = {},
-): Promise<ForwardingCommandOutcome> {
-  const o = optionsFromFlags(flags);
-  const refused = refusal(o, flags.root ?? "/");
-  if (refused) throw refused;
-  if (process.getuid && process.getuid() !== 0) {
-    throw new Kvm4nfvError("NOT_ROOT", "test forwarding needs root (network namespaces, hugepages, DPDK)");
-  }
-  const [
-    { openStore },
-    { runForwarding },
-    { buildRecords },
-    { openHostFs },
-    { readEnvironment },
-    { formatForwardingRuns },
-  ] = await Promise.all([
-    import("../../results/store.js"),
-    import("./session.js"),
-    import("./record.js"),
-    import("../../host/fs.js"),
-    import("../environment.js"),
-    import("./format.js"),
-  ]);
-  const store = openStore(flags.store);
-  const runs: RunRecord[] = [];
-  try {
-    const outcome = await runForwarding({ ...o, ...hooks, onProgress: log });
-    const environment = readEnvironment(openHostFs(), {});
-    const session = `${new Date().toISOString()}#${process.pid}`;
-    for (const run of buildRecords(o, outcome, environment, o.sla, session)) {
-      run.id = store.saveRun(run);
-      runs.push(run);
-    }
-  } finally {
-    store.close();
-  }
-  const exitCode = runs.some((r) => r.verdict.status === "error")
-    ? 4
-    : runs.some((r) => r.verdict.status === "fail")
-      ? 1
-      : 0;
-  const text = flags.json
-    ? JSON.stringify({ runs }, null, 2)
-    : `${formatForwardingRuns(runs)}\nstored runs ${runs.map((r) => r.id).join(", ")} in ${store.path}`;
-  return { text, exitCode, runs };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { UsageError } from "../../src/errors.js";
-import { formatDuration, parseDuration, parseMicros, parsePositiveInt } from "../../src/measure/units.js";
+import { UsageError } from "../src/errors.js";
+import { formatDuration, parseDuration, parseMicros, parsePositiveInt } from "../src/units.js";
 
 describe("parseDuration", () => {
   it.each([
