@@ -4,7 +4,6 @@
  * on the node (its process groups, read from the supervisor's pgid files on the node, are gone). Then the
  * real timer test on the node, stored with the node's name.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,13 +20,7 @@ let store: string;
 
 beforeAll(async () => {
   sshd = await startSshd();
-  // trust the node once, as a user would
-  execFileSync("sh", [
-    "-c",
-    `printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1" > ${sshd.knownHosts}`,
-    "sh",
-    sshd.hostKeyPub,
-  ]);
+  sshd.trust(); // trust the node once, as a user would
   const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
   store = join(mkdtempSync(join(tmpdir(), "kvm4nfv-podstore-")), "results.db");
   env = { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store };

@@ -5,7 +5,6 @@
  * hwlat tracer, and neither has the node (it is this host): those tests say so in one line naming the node,
  * exit 3. A node without rt-tests is told with the package to install.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,12 +27,7 @@ const runDirs = () => readdirSync("/tmp").filter((f) => f.startsWith("kvm4nfv-ru
 
 beforeAll(async () => {
   sshd = await startSshd();
-  execFileSync("sh", [
-    "-c",
-    `printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1" > ${sshd.knownHosts}`,
-    "sh",
-    sshd.hostKeyPub,
-  ]);
+  sshd.trust(); // trust the node once, as a user would
   const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
   const store = join(mkdtempSync(join(tmpdir(), "kvm4nfv-instr-node-")), "results.db");
   env = { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store };
