@@ -155,6 +155,56 @@ async function setAffinity(exec: Exec, pid: number, list: string): Promise<void>
   await exec.run("taskset", ["-a", "-p", "-c", list, String(pid)], { timeoutMs: 5000 });
 }
 
+/** cyclictest's features, and the tool versions a run records (stress-ng's too when it loads the machine). */
+export async function probeTimerTools(
+  exec: Exec,
+  load: LoadKind,
+): Promise<{ features: CyclictestFeatures; toolVersions: Record<string, string> }> {
+  const features = await probeCyclictest(exec);
+  const toolVersions: Record<string, string> = {};
+  if (features.version) toolVersions.cyclictest = features.version;
+  if (load !== "idle") {
+    const v = await probeStressNg(exec);
+    if (v) toolVersions["stress-ng"] = v;
+  }
+  return { features, toolVersions };
+}
+
+/**
+ * The measurement itself, wherever exec runs it (this host or a node): the planned cyclictest under the load on
+ * the housekeeping CPUs, its live status lines feeding the progress line's running max; what stress-ng printed
+ * goes into raw. `node` names the node in the progress title; `tempDir` is stress-ng's work directory there.
+ */
+export async function runCyclictestUnderLoad(
+  exec: Exec,
+  plan: TimerPlan,
+  run: { load: LoadKind; progress?: ProgressOptions; node?: string; tempDir?: string },
+  raw: Record<string, string>,
+) {
+  const { load } = run;
+  const spec = { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs };
+  return withLoad(
+    run.tempDir === undefined ? spec : { ...spec, tempDir: run.tempDir },
+    exec,
+    async (running) => {
+      const on = run.node === undefined ? "" : `node ${run.node}, `;
+      const title = `cyclictest on ${on}CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
+      let runningMax = 0;
+      const r = await withProgress(
+        title,
+        plan.expectedMs,
+        () =>
+          runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
+            if (us > runningMax) runningMax = us;
+          }),
+        { ...run.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
+      );
+      if (running) raw["stress-ng.output"] = running.output();
+      return r;
+    },
+  );
+}
+
 export async function runTimerTest(
   options: TimerTestOptions = {},
   exec: Exec = realExec,
@@ -166,14 +216,8 @@ export async function runTimerTest(
     );
   }
   const fs = options.fs ?? new RootFs("/");
-  const features = await probeCyclictest(exec);
   const load = options.load ?? "idle";
-  const toolVersions: Record<string, string> = {};
-  if (features.version) toolVersions.cyclictest = features.version;
-  if (load !== "idle") {
-    const v = await probeStressNg(exec);
-    if (v) toolVersions["stress-ng"] = v;
-  }
+  const { features, toolVersions } = await probeTimerTools(exec, load);
   const dir = makeTempDir("timer");
   const jsonPath = join(dir, "cyclictest.json");
   const plan = planTimerTest(options, features, chooseCpus(fs, options.cpus), jsonPath);
@@ -187,25 +231,7 @@ export async function runTimerTest(
   const raw: Record<string, string> = {};
   try {
     if (pin) await setAffinity(exec, process.pid, formatCpuList(plan.housekeeping));
-    const result = await withLoad(
-      { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs },
-      exec,
-      async (running) => {
-        const title = `cyclictest on CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
-        let runningMax = 0;
-        const r = await withProgress(
-          title,
-          plan.expectedMs,
-          () =>
-            runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
-              if (us > runningMax) runningMax = us;
-            }),
-          { ...options.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
-        );
-        if (running) raw["stress-ng.output"] = running.output();
-        return r;
-      },
-    );
+    const result = await runCyclictestUnderLoad(exec, plan, { load, progress: options.progress }, raw);
     let jsonText: string | undefined;
     try {
       jsonText = features.json ? readFileSync(jsonPath, "utf8") : undefined;
