@@ -8,21 +8,7 @@
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  choice,
-  counterLine,
-  cpuinfoStanza,
-  cpulist,
-  cpumask,
-  hugepagePool,
-  interruptsHead,
-  irqAffinity,
-  irqLine,
-  range,
-  snapshotWriter,
-  THP_DEFRAG,
-  THP_ENABLED,
-} from "../test/fixtures/snapshot-kit.mjs";
+import * as kit from "../test/fixtures/snapshot-kit.mjs";
 
 const OUT = process.argv[2] ?? join(tmpdir(), "kvm4nfv-big-snapshot");
 const SOCKETS = 2;
@@ -38,8 +24,8 @@ const siblingsOf = (cpu) => {
   return [a, a + NCPU / 2];
 };
 
-const mask = (cpus) => cpumask(cpus, NR_CPU_IDS);
-const w = snapshotWriter(OUT);
+const mask = (cpus) => kit.cpumask(cpus, NR_CPU_IDS);
+const w = kit.snapshotWriter(OUT);
 const file = w.file;
 
 const FLAGS =
@@ -51,8 +37,8 @@ const FLAGS =
   "fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid cqm rdt_a avx512f avx512dq rdseed adx smap avx512ifma " +
   "clflushopt clwb intel_pt avx512cd sha_ni avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves arat pln pts";
 
-const stanzas = range(0, NCPU - 1).map((cpu) =>
-  cpuinfoStanza([
+const stanzas = kit.range(0, NCPU - 1).map((cpu) =>
+  kit.cpuinfoStanza([
     ["processor", cpu],
     ["vendor_id", "GenuineIntel"],
     ["cpu family", 6],
@@ -83,23 +69,23 @@ file(`${CPU}/cpuidle/current_driver`, "intel_idle\n");
 file(`${CPU}/cpuidle/current_governor_ro`, "menu\n");
 file(`${CPU}/intel_pstate/status`, "active\n");
 file(`${CPU}/intel_pstate/no_turbo`, "0\n");
-for (const cpu of range(0, NCPU - 1)) {
+for (const cpu of kit.range(0, NCPU - 1)) {
   w.values(`${CPU}/cpu${cpu}/topology`, {
     physical_package_id: socketOf(cpu),
     core_id: coreOf(cpu),
-    thread_siblings_list: cpulist(siblingsOf(cpu)),
-    core_cpus_list: cpulist(siblingsOf(cpu)),
+    thread_siblings_list: kit.cpulist(siblingsOf(cpu)),
+    core_cpus_list: kit.cpulist(siblingsOf(cpu)),
   });
   w.values(`${CPU}/cpu${cpu}/cpufreq`, { scaling_governor: "powersave", scaling_driver: "intel_pstate" });
 }
-const nodeCpus = (n) => range(0, NCPU - 1).filter((c) => socketOf(c) === n);
-for (const n of range(0, SOCKETS - 1)) {
+const nodeCpus = (n) => kit.range(0, NCPU - 1).filter((c) => socketOf(c) === n);
+for (const n of kit.range(0, SOCKETS - 1)) {
   const d = `sys/devices/system/node/node${n}`;
-  file(`${d}/cpulist`, `${cpulist(nodeCpus(n))}\n`);
+  file(`${d}/cpulist`, `${kit.cpulist(nodeCpus(n))}\n`);
   file(`${d}/meminfo`, `Node ${n} MemTotal:       263706624 kB\nNode ${n} MemFree:        250000000 kB\n`);
-  for (const size of [2048, 1048576]) hugepagePool(w, `${d}/hugepages`, size, 0);
+  for (const size of [2048, 1048576]) kit.hugepagePool(w, `${d}/hugepages`, size, 0);
 }
-for (const size of [2048, 1048576]) hugepagePool(w, "sys/kernel/mm/hugepages", size, 0);
+for (const size of [2048, 1048576]) kit.hugepagePool(w, "sys/kernel/mm/hugepages", size, 0);
 file(
   "proc/meminfo",
   "MemTotal:       527413248 kB\nMemFree:        500000000 kB\nHugepagesize:       2048 kB\n",
@@ -119,14 +105,14 @@ w.values("proc/sys/kernel", {
   timer_migration: 1,
 });
 w.values("proc/sys/vm", { stat_interval: 1 });
-file("sys/kernel/mm/transparent_hugepage/enabled", choice(THP_ENABLED, "always"));
-file("sys/kernel/mm/transparent_hugepage/defrag", choice(THP_DEFRAG, "madvise"));
+file("sys/kernel/mm/transparent_hugepage/enabled", kit.choice(kit.THP_ENABLED, "always"));
+file("sys/kernel/mm/transparent_hugepage/defrag", kit.choice(kit.THP_DEFRAG, "madvise"));
 file("sys/kernel/mm/ksm/run", "0\n");
 file("sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
 file("sys/devices/system/clocksource/clocksource0/available_clocksource", "tsc hpet acpi_pm \n");
-file("sys/devices/virtual/workqueue/cpumask", `${mask(range(0, NCPU - 1))}\n`);
-file("sys/bus/workqueue/devices/writeback/cpumask", `${mask(range(0, NCPU - 1))}\n`);
-file("proc/irq/default_smp_affinity", `${mask(range(0, NCPU - 1))}\n`);
+file("sys/devices/virtual/workqueue/cpumask", `${mask(kit.range(0, NCPU - 1))}\n`);
+file("sys/bus/workqueue/devices/writeback/cpumask", `${mask(kit.range(0, NCPU - 1))}\n`);
+file("proc/irq/default_smp_affinity", `${mask(kit.range(0, NCPU - 1))}\n`);
 for (const [m, ps] of [
   ["kvm", { halt_poll_ns: "200000", nx_huge_pages: "auto", kvmclock_periodic_sync: "Y" }],
   ["kvm_intel", { enable_apicv: "Y", ple_gap: "128", ept: "Y" }],
@@ -140,20 +126,21 @@ file(
 
 // IRQs: legacy lines, then per-queue MSI-X vectors (one per CPU per NIC port / NVMe device) up to IRQ_COUNT.
 const names = [];
-for (const port of range(0, 7)) for (const q of range(0, NCPU - 1)) names.push(`ens${port}f-TxRx-${q}`);
-for (const d of range(0, 7)) for (const q of range(0, NCPU - 1)) names.push(`nvme${d}q${q}`);
-const lines = [interruptsHead(NCPU)];
+for (const port of kit.range(0, 7))
+  for (const q of kit.range(0, NCPU - 1)) names.push(`ens${port}f-TxRx-${q}`);
+for (const d of kit.range(0, 7)) for (const q of kit.range(0, NCPU - 1)) names.push(`nvme${d}q${q}`);
+const lines = [kit.interruptsHead(NCPU)];
 for (let irq = 0; irq < IRQ_COUNT; irq++) {
   const name = irq < 24 ? `legacy${irq}` : names[(irq - 24) % names.length];
   const target = irq % NCPU;
-  const counts = range(0, NCPU - 1).map((c) => (c === target ? 1000 + irq : 0));
-  lines.push(irqLine(irq, counts, `IR-PCI-MSI ${irq * 1024}-edge      ${name}`));
-  irqAffinity(w, irq, irq < 24 ? range(0, NCPU - 1) : [target], [target], NR_CPU_IDS);
+  const counts = kit.range(0, NCPU - 1).map((c) => (c === target ? 1000 + irq : 0));
+  lines.push(kit.irqLine(irq, counts, `IR-PCI-MSI ${irq * 1024}-edge      ${name}`));
+  kit.irqAffinity(w, irq, irq < 24 ? kit.range(0, NCPU - 1) : [target], [target], NR_CPU_IDS);
 }
 lines.push(
-  counterLine(
+  kit.counterLine(
     "NMI",
-    range(0, NCPU - 1).map(() => 12),
+    kit.range(0, NCPU - 1).map(() => 12),
     "Non-maskable interrupts",
   ),
 );
