@@ -52,6 +52,16 @@ export const XEON_E5_2699_V3_FEATURES: CpuInfo["features"] = {
   postedInterrupts: true,
 };
 
+/** The sysctls kvm4nfv reads, as the tuned baseline has them (test/fixtures/snapshots/baseline-tuned). */
+export const TUNED_SYSCTLS: Host["runtime"]["sysctl"] = {
+  "kernel.watchdog": "0",
+  "kernel.nmi_watchdog": "0",
+  "kernel.sched_rt_runtime_us": "-1",
+  "kernel.sched_rt_period_us": "1000000",
+  "kernel.timer_migration": "0",
+  "vm.stat_interval": "10",
+};
+
 /** One port of the baseline's Intel 82599 (ixgbe, 63 VFs possible, NUMA node 1). */
 export function ixgbePort(iface: string, pciAddress: string, sriovNumVfs = 0): PciNetDevice {
   return { iface, pciAddress, driver: "ixgbe", numaNode: 1, sriovTotalVfs: 63, sriovNumVfs };
@@ -153,14 +163,7 @@ function defaultHost(): Host {
       },
       thp: { enabled: "never", defrag: "never" },
       ksmRun: 0,
-      sysctl: {
-        "kernel.watchdog": "0",
-        "kernel.nmi_watchdog": "0",
-        "kernel.sched_rt_runtime_us": "-1",
-        "kernel.sched_rt_period_us": "1000000",
-        "kernel.timer_migration": "0",
-        "vm.stat_interval": "10",
-      },
+      sysctl: { ...TUNED_SYSCTLS },
       irqbalanceRunning: false,
       irqbalanceBanned: null,
       irqs: [irq(0, [0]), irq(8, HK, [3]), irq(24, HK, [5], "eth0-TxRx-0")],

@@ -193,3 +193,21 @@ export async function startSshd(): Promise<LocalSshd> {
   } as LocalSshd;
   return sshd;
 }
+
+/**
+ * The usual test pod: a started sshd whose host key is trusted, a pod.yaml with node `local` (full PATH) and
+ * node `bare` (no rt-tests), and a fresh store; env points kvm4nfv at all three.
+ */
+export async function startTestPod(
+  storePrefix: string,
+): Promise<{ sshd: LocalSshd; env: NodeJS.ProcessEnv; store: string }> {
+  const sshd = await startSshd();
+  sshd.trust(); // trust the node once, as a user would
+  const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
+  const store = join(mkdtempSync(join(tmpdir(), storePrefix)), "results.db");
+  return {
+    sshd,
+    store,
+    env: { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store },
+  };
+}

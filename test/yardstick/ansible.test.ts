@@ -10,15 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileList } from "./file-list.js";
-import {
-  checkHost,
-  expectFleetImported,
-  expectRecapOk,
-  findingLevels,
-  fleetPlaybook,
-  kvm4nfv,
-  shownRun,
-} from "./helpers.js";
+import { expectFleetStored, expectRecapOk, fleetPlaybook, kvm4nfv } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-ansible-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,16 +98,13 @@ describe("the kvm4nfv_fleet role under ansible-playbook", () => {
     expect(play.status).toBe(0);
 
     // each snapshot judges as the live machine does
-    const live = findingLevels(checkHost());
-    for (const node of ["node-a", "node-b"])
-      expect(findingLevels(checkHost(join(fetch, node, "snapshot")))).toEqual(live);
-    const store = join(dir, "results.db");
-    expectFleetImported(fetch, store, ["node-a", "node-b"]);
-    const run = shownRun(2, store);
-    expect(run.params.node).toBe("node-b");
-    expect(run.label).toBe("node-b");
-    expect(run.cpus).toHaveLength(1);
-    expect(run.cpus[0].samples).toBeGreaterThan(100);
+    const nodes = ["node-a", "node-b"];
+    const [, b] = expectFleetStored(fetch, join(dir, "results.db"), nodes, {
+      likeLive: nodes,
+      minSamples: 100,
+    });
+    expect(b.label).toBe("node-b");
+    expect(b.cpus).toHaveLength(1);
     expect(spawnSync("pgrep", ["-x", "cyclictest"]).status).toBe(1); // nothing left running
   }, 240_000);
 });

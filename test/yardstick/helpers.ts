@@ -132,11 +132,11 @@ export function closeControlMasters(controlPathDir: string): void {
 }
 
 /** A check report's findings as sorted `id=level` strings, to compare two judgements. */
-export const findingLevels = (report: { findings: Array<{ id: string; level: string }> }) =>
+const findingLevels = (report: { findings: Array<{ id: string; level: string }> }) =>
   report.findings.map((f) => `${f.id}=${f.level}`).sort();
 
 /** `check --role host --format json`, of this live machine or of a snapshot root. */
-export function checkHost(root?: string) {
+function checkHost(root?: string) {
   const args = [
     "check",
     "--role",
@@ -148,13 +148,33 @@ export function checkHost(root?: string) {
   return JSON.parse(kvm4nfv(args).stdout);
 }
 
-/** `pod import-fleet FETCH` into store: no complaint, one line per node, its timer run numbered in order. */
-export function expectFleetImported(fetch: string, store: string, nodes: readonly string[]): void {
+/**
+ * What a fleet run gathered, stored: each snapshot in `likeLive` judges as this live machine does (the node is
+ * this machine), `pod import-fleet FETCH` into store says nothing on stderr and one line per node, and timer run
+ * i+1 is node i's, with more than minSamples samples. Returns the stored runs, in node order.
+ */
+export function expectFleetStored(
+  fetch: string,
+  store: string,
+  nodes: readonly string[],
+  options: { likeLive?: readonly string[]; minSamples?: number } = {},
+) {
+  if (options.likeLive?.length) {
+    const live = findingLevels(checkHost());
+    for (const node of options.likeLive)
+      expect(findingLevels(checkHost(join(fetch, node, "snapshot"))), node).toEqual(live);
+  }
   const imp = kvm4nfv(["pod", "import-fleet", fetch, "--store", store]);
   expect(imp.stderr).toBe("");
   nodes.forEach((node, i) => {
     expect(imp.stdout).toMatch(
       new RegExp(`^${node}: check \\d+ pass, \\d+ warn, \\d+ fail, \\d+ unknown; timer run ${i + 1}: `, "m"),
     );
+  });
+  return nodes.map((node, i) => {
+    const run = shownRun(i + 1, store);
+    expect(run.params.node).toBe(node);
+    expect(run.cpus[0].samples).toBeGreaterThan(options.minSamples ?? 0);
+    return run;
   });
 }
