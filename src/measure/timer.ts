@@ -172,37 +172,54 @@ export async function probeTimerTools(
 
 /**
  * The measurement itself, wherever exec runs it (this host or a node): the planned cyclictest under the load on
- * the housekeeping CPUs, its live status lines feeding the progress line's running max; what stress-ng printed
- * goes into raw. `node` names the node in the progress title; `tempDir` is stress-ng's work directory there.
+ * the housekeeping CPUs, its live status lines feeding the progress line's running max, stress-ng's output kept,
+ * then its JSON (readJson) and the run record. `node` names the node (progress title, params.node); `tempDir` is
+ * stress-ng's work directory there.
  */
-export async function runCyclictestUnderLoad(
+export async function measureTimer(
   exec: Exec,
-  plan: TimerPlan,
-  run: { load: LoadKind; progress?: ProgressOptions; node?: string; tempDir?: string },
-  raw: Record<string, string>,
-) {
-  const { load } = run;
+  run: {
+    options: TimerTestOptions;
+    plan: TimerPlan;
+    load: LoadKind;
+    environment: RunRecord["environment"];
+    readJson: () => Promise<string | undefined>;
+    node?: string;
+    tempDir?: string;
+  },
+): Promise<RunRecord> {
+  const { plan, load, node } = run;
+  const startedAt = new Date().toISOString();
+  const raw: Record<string, string> = {};
   const spec = { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs };
-  return withLoad(
-    run.tempDir === undefined ? spec : { ...spec, tempDir: run.tempDir },
-    exec,
-    async (running) => {
-      const on = run.node === undefined ? "" : `node ${run.node}, `;
-      const title = `cyclictest on ${on}CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
-      let runningMax = 0;
-      const r = await withProgress(
-        title,
-        plan.expectedMs,
-        () =>
-          runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
-            if (us > runningMax) runningMax = us;
-          }),
-        { ...run.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
-      );
-      if (running) raw["stress-ng.output"] = running.output();
-      return r;
-    },
-  );
+  const loadSpec = run.tempDir === undefined ? spec : { ...spec, tempDir: run.tempDir };
+  const result = await withLoad(loadSpec, exec, async (running) => {
+    const on = node === undefined ? "" : `node ${node}, `;
+    const title = `cyclictest on ${on}CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
+    let runningMax = 0;
+    const r = await withProgress(
+      title,
+      plan.expectedMs,
+      () =>
+        runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
+          if (us > runningMax) runningMax = us;
+        }),
+      { ...run.options.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
+    );
+    if (running) raw["stress-ng.output"] = running.output();
+    return r;
+  });
+  return assembleTimerRecord({
+    options: run.options,
+    plan,
+    where: "host",
+    load,
+    startedAt,
+    environment: run.environment,
+    raw,
+    output: { ...result, json: await run.readJson() },
+    ...(node === undefined ? {} : { extraParams: { node } }),
+  });
 }
 
 export async function runTimerTest(
@@ -227,27 +244,16 @@ export async function runTimerTest(
   const saved = wantPin ? await getAffinity(exec, process.pid) : null;
   // Only move ourselves when we can put things back as they were.
   const pin = saved !== null;
-  const startedAt = new Date().toISOString();
-  const raw: Record<string, string> = {};
   try {
     if (pin) await setAffinity(exec, process.pid, formatCpuList(plan.housekeeping));
-    const result = await runCyclictestUnderLoad(exec, plan, { load, progress: options.progress }, raw);
-    let jsonText: string | undefined;
-    try {
-      jsonText = features.json ? readFileSync(jsonPath, "utf8") : undefined;
-    } catch {
-      jsonText = undefined;
-    }
-    return assembleTimerRecord({
-      options,
-      plan,
-      where: "host",
-      load,
-      startedAt,
-      environment,
-      raw,
-      output: { ...result, json: jsonText },
-    });
+    const readJson = async () => {
+      try {
+        return features.json ? readFileSync(jsonPath, "utf8") : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    return await measureTimer(exec, { options, plan, load, environment, readJson });
   } finally {
     if (pin && saved !== null) await setAffinity(exec, process.pid, saved).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,15 @@
 /**
  * `test timer --node N`: the node's own cyclictest (and stress-ng for --load), planned, run and judged exactly
- * as on this host (probeTimerTools, planTimerTest, runCyclictestUnderLoad, assembleTimerRecord), through RemoteExec.
+ * as on this host (probeTimerTools, planTimerTest, measureTimer: cyclictest under the load, its JSON, assembleTimerRecord), through RemoteExec.
  * The node's facts come from one reader round trip; the JSON cyclictest writes is read back from the node's
  * run directory, which is removed afterwards. The stored run carries the node's name (params.node).
  */
 import { readEnvironment } from "../measure/environment.js";
 import {
-  assembleTimerRecord,
   chooseCpus,
+  measureTimer,
   planTimerTest,
   probeTimerTools,
-  runCyclictestUnderLoad,
   type TimerTestOptions,
 } from "../measure/timer.js";
 import type { RunRecord } from "../measure/types.js";
@@ -29,29 +28,22 @@ export async function runRemoteTimer(session: SshSession, options: TimerTestOpti
   const jsonPath = `${dir}/cyclictest.json`;
   const plan = planTimerTest(options, features, chooseCpus(fs, options.cpus), jsonPath);
   const environment = readEnvironment(fs, toolVersions);
-  const startedAt = new Date().toISOString();
-  const raw: Record<string, string> = {};
   await exec.run("mkdir", ["-m", "700", dir, `${dir}/stress`]);
   try {
-    const result = await runCyclictestUnderLoad(
-      exec,
-      plan,
-      { load, progress: options.progress, node, tempDir: `${dir}/stress` },
-      raw,
-    );
-    const json = features.json ? await exec.run("cat", [jsonPath], { allowFailure: true }) : undefined;
-    const record = assembleTimerRecord({
+    const readJson = async () => {
+      if (!features.json) return undefined;
+      const json = await exec.run("cat", [jsonPath], { allowFailure: true });
+      return json.exitCode === 0 ? json.stdout : undefined;
+    };
+    return await measureTimer(exec, {
       options,
       plan,
-      where: "host",
       load,
-      startedAt,
       environment,
-      raw,
-      output: { ...result, json: json && json.exitCode === 0 ? json.stdout : undefined },
-      extraParams: { node },
+      readJson,
+      node,
+      tempDir: `${dir}/stress`,
     });
-    return record;
   } finally {
     await exec.run("rm", ["-rf", dir], { allowFailure: true }).catch(() => undefined);
   }
