@@ -6,9 +6,9 @@
  * smp_affinity(_list) and effective_affinity(_list) files, written the way the kernel prints them.
  * Usage: node bench/make-big-snapshot.mjs [DIR]   (default: $TMPDIR/kvm4nfv-big-snapshot); prints DIR.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import * as kit from "../test/fixtures/snapshot-kit.mjs";
 
 const OUT = process.argv[2] ?? join(tmpdir(), "kvm4nfv-big-snapshot");
 const SOCKETS = 2;
@@ -17,7 +17,6 @@ const NCPU = SOCKETS * CORES * 2;
 const NR_CPU_IDS = 128;
 const IRQ_COUNT = 1900;
 
-const range = (lo, hi) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
 const socketOf = (cpu) => Math.floor((cpu % (NCPU / 2)) / CORES);
 const coreOf = (cpu) => cpu % CORES;
 const siblingsOf = (cpu) => {
@@ -25,33 +24,9 @@ const siblingsOf = (cpu) => {
   return [a, a + NCPU / 2];
 };
 
-function cpulist(cpus) {
-  const s = [...cpus].sort((a, b) => a - b);
-  const parts = [];
-  for (let i = 0; i < s.length; i++) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
-    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
-    i = j;
-  }
-  return parts.join(",");
-}
-
-function cpumask(cpus, bits = NR_CPU_IDS) {
-  const groups = new Array(Math.ceil(bits / 32)).fill(0);
-  for (const c of cpus) groups[Math.floor(c / 32)] |= 1 << (c % 32);
-  return groups
-    .reverse()
-    .map((g) => (g >>> 0).toString(16).padStart(8, "0"))
-    .join(",");
-}
-
-rmSync(OUT, { recursive: true, force: true });
-const file = (path, content) => {
-  const p = join(OUT, path);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, content);
-};
+const mask = (cpus) => kit.cpumask(cpus, NR_CPU_IDS);
+const w = kit.snapshotWriter(OUT);
+const file = w.file;
 
 const FLAGS =
   "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm " +
@@ -62,24 +37,23 @@ const FLAGS =
   "fsgsbase tsc_adjust bmi1 avx2 smep bmi2 erms invpcid cqm rdt_a avx512f avx512dq rdseed adx smap avx512ifma " +
   "clflushopt clwb intel_pt avx512cd sha_ni avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves arat pln pts";
 
-const stanzas = range(0, NCPU - 1).map((cpu) =>
-  [
-    `processor\t: ${cpu}`,
-    "vendor_id\t: GenuineIntel",
-    "cpu family\t: 6",
-    "model\t\t: 106",
-    "model name\t: Intel(R) Xeon(R) Gold 6348 CPU @ 2.60GHz",
-    "stepping\t: 6",
-    "microcode\t: 0xd0003a5",
-    `physical id\t: ${socketOf(cpu)}`,
-    `siblings\t: ${CORES * 2}`,
-    `core id\t\t: ${coreOf(cpu)}`,
-    `cpu cores\t: ${CORES}`,
-    `apicid\t\t: ${socketOf(cpu) * 128 + coreOf(cpu) * 2 + (cpu >= NCPU / 2 ? 1 : 0)}`,
-    `flags\t\t: ${FLAGS}`,
-    "bogomips\t: 5200.00",
-    "",
-  ].join("\n"),
+const stanzas = kit.range(0, NCPU - 1).map((cpu) =>
+  kit.cpuinfoStanza([
+    ["processor", cpu],
+    ["vendor_id", "GenuineIntel"],
+    ["cpu family", 6],
+    ["model", 106],
+    ["model name", "Intel(R) Xeon(R) Gold 6348 CPU @ 2.60GHz"],
+    ["stepping", 6],
+    ["microcode", "0xd0003a5"],
+    ["physical id", socketOf(cpu)],
+    ["siblings", CORES * 2],
+    ["core id", coreOf(cpu)],
+    ["cpu cores", CORES],
+    ["apicid", socketOf(cpu) * 128 + coreOf(cpu) * 2 + (cpu >= NCPU / 2 ? 1 : 0)],
+    ["flags", FLAGS],
+    ["bogomips", "5200.00"],
+  ]),
 );
 file("proc/cpuinfo", `${stanzas.join("\n")}\n`);
 
@@ -95,29 +69,23 @@ file(`${CPU}/cpuidle/current_driver`, "intel_idle\n");
 file(`${CPU}/cpuidle/current_governor_ro`, "menu\n");
 file(`${CPU}/intel_pstate/status`, "active\n");
 file(`${CPU}/intel_pstate/no_turbo`, "0\n");
-for (const cpu of range(0, NCPU - 1)) {
-  const t = `${CPU}/cpu${cpu}/topology`;
-  file(`${t}/physical_package_id`, `${socketOf(cpu)}\n`);
-  file(`${t}/core_id`, `${coreOf(cpu)}\n`);
-  file(`${t}/thread_siblings_list`, `${cpulist(siblingsOf(cpu))}\n`);
-  file(`${t}/core_cpus_list`, `${cpulist(siblingsOf(cpu))}\n`);
-  file(`${CPU}/cpu${cpu}/cpufreq/scaling_governor`, "powersave\n");
-  file(`${CPU}/cpu${cpu}/cpufreq/scaling_driver`, "intel_pstate\n");
+for (const cpu of kit.range(0, NCPU - 1)) {
+  w.values(`${CPU}/cpu${cpu}/topology`, {
+    physical_package_id: socketOf(cpu),
+    core_id: coreOf(cpu),
+    thread_siblings_list: kit.cpulist(siblingsOf(cpu)),
+    core_cpus_list: kit.cpulist(siblingsOf(cpu)),
+  });
+  w.values(`${CPU}/cpu${cpu}/cpufreq`, { scaling_governor: "powersave", scaling_driver: "intel_pstate" });
 }
-const nodeCpus = (n) => range(0, NCPU - 1).filter((c) => socketOf(c) === n);
-for (const n of range(0, SOCKETS - 1)) {
+const nodeCpus = (n) => kit.range(0, NCPU - 1).filter((c) => socketOf(c) === n);
+for (const n of kit.range(0, SOCKETS - 1)) {
   const d = `sys/devices/system/node/node${n}`;
-  file(`${d}/cpulist`, `${cpulist(nodeCpus(n))}\n`);
+  file(`${d}/cpulist`, `${kit.cpulist(nodeCpus(n))}\n`);
   file(`${d}/meminfo`, `Node ${n} MemTotal:       263706624 kB\nNode ${n} MemFree:        250000000 kB\n`);
-  for (const size of [2048, 1048576]) {
-    file(`${d}/hugepages/hugepages-${size}kB/nr_hugepages`, "0\n");
-    file(`${d}/hugepages/hugepages-${size}kB/free_hugepages`, "0\n");
-  }
+  for (const size of [2048, 1048576]) kit.hugepagePool(w, `${d}/hugepages`, size, 0);
 }
-for (const size of [2048, 1048576]) {
-  file(`sys/kernel/mm/hugepages/hugepages-${size}kB/nr_hugepages`, "0\n");
-  file(`sys/kernel/mm/hugepages/hugepages-${size}kB/free_hugepages`, "0\n");
-}
+for (const size of [2048, 1048576]) kit.hugepagePool(w, "sys/kernel/mm/hugepages", size, 0);
 file(
   "proc/meminfo",
   "MemTotal:       527413248 kB\nMemFree:        500000000 kB\nHugepagesize:       2048 kB\n",
@@ -129,29 +97,27 @@ file(
 );
 file("proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
 file("proc/sys/kernel/hostname", "nfv-big\n");
-for (const [k, v] of [
-  ["kernel/watchdog", "1"],
-  ["kernel/nmi_watchdog", "1"],
-  ["kernel/sched_rt_runtime_us", "950000"],
-  ["kernel/sched_rt_period_us", "1000000"],
-  ["kernel/timer_migration", "1"],
-  ["vm/stat_interval", "1"],
-]) {
-  file(`proc/sys/${k}`, `${v}\n`);
-}
-file("sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
-file("sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] never\n");
+w.values("proc/sys/kernel", {
+  watchdog: 1,
+  nmi_watchdog: 1,
+  sched_rt_runtime_us: 950000,
+  sched_rt_period_us: 1000000,
+  timer_migration: 1,
+});
+w.values("proc/sys/vm", { stat_interval: 1 });
+file("sys/kernel/mm/transparent_hugepage/enabled", kit.choice(kit.THP_ENABLED, "always"));
+file("sys/kernel/mm/transparent_hugepage/defrag", kit.choice(kit.THP_DEFRAG, "madvise"));
 file("sys/kernel/mm/ksm/run", "0\n");
 file("sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
 file("sys/devices/system/clocksource/clocksource0/available_clocksource", "tsc hpet acpi_pm \n");
-file("sys/devices/virtual/workqueue/cpumask", `${cpumask(range(0, NCPU - 1))}\n`);
-file("sys/bus/workqueue/devices/writeback/cpumask", `${cpumask(range(0, NCPU - 1))}\n`);
-file("proc/irq/default_smp_affinity", `${cpumask(range(0, NCPU - 1))}\n`);
+file("sys/devices/virtual/workqueue/cpumask", `${mask(kit.range(0, NCPU - 1))}\n`);
+file("sys/bus/workqueue/devices/writeback/cpumask", `${mask(kit.range(0, NCPU - 1))}\n`);
+file("proc/irq/default_smp_affinity", `${mask(kit.range(0, NCPU - 1))}\n`);
 for (const [m, ps] of [
   ["kvm", { halt_poll_ns: "200000", nx_huge_pages: "auto", kvmclock_periodic_sync: "Y" }],
   ["kvm_intel", { enable_apicv: "Y", ple_gap: "128", ept: "Y" }],
 ]) {
-  for (const [k, v] of Object.entries(ps)) file(`sys/module/${m}/parameters/${k}`, `${v}\n`);
+  w.values(`sys/module/${m}/parameters`, ps);
 }
 file(
   "boot/config-6.1.0-18-amd64",
@@ -160,27 +126,23 @@ file(
 
 // IRQs: legacy lines, then per-queue MSI-X vectors (one per CPU per NIC port / NVMe device) up to IRQ_COUNT.
 const names = [];
-for (const port of range(0, 7)) for (const q of range(0, NCPU - 1)) names.push(`ens${port}f-TxRx-${q}`);
-for (const d of range(0, 7)) for (const q of range(0, NCPU - 1)) names.push(`nvme${d}q${q}`);
-const head = `${" ".repeat(11)}${range(0, NCPU - 1)
-  .map((c) => `CPU${c}`.padEnd(11))
-  .join("")}`;
-const lines = [head.trimEnd()];
+for (const port of kit.range(0, 7))
+  for (const q of kit.range(0, NCPU - 1)) names.push(`ens${port}f-TxRx-${q}`);
+for (const d of kit.range(0, 7)) for (const q of kit.range(0, NCPU - 1)) names.push(`nvme${d}q${q}`);
+const lines = [kit.interruptsHead(NCPU)];
 for (let irq = 0; irq < IRQ_COUNT; irq++) {
   const name = irq < 24 ? `legacy${irq}` : names[(irq - 24) % names.length];
   const target = irq % NCPU;
-  const counts = range(0, NCPU - 1).map((c) => `${String(c === target ? 1000 + irq : 0).padStart(10)} `);
-  lines.push(`${String(irq).padStart(3)}: ${counts.join("")} IR-PCI-MSI ${irq * 1024}-edge      ${name}`);
-  const d = `proc/irq/${irq}`;
-  file(`${d}/smp_affinity_list`, `${irq < 24 ? `0-${NCPU - 1}` : target}\n`);
-  file(`${d}/smp_affinity`, `${cpumask(irq < 24 ? range(0, NCPU - 1) : [target])}\n`);
-  file(`${d}/effective_affinity_list`, `${target}\n`);
-  file(`${d}/effective_affinity`, `${cpumask([target])}\n`);
+  const counts = kit.range(0, NCPU - 1).map((c) => (c === target ? 1000 + irq : 0));
+  lines.push(kit.irqLine(irq, counts, `IR-PCI-MSI ${irq * 1024}-edge      ${name}`));
+  kit.irqAffinity(w, irq, irq < 24 ? kit.range(0, NCPU - 1) : [target], [target], NR_CPU_IDS);
 }
 lines.push(
-  `NMI: ${range(0, NCPU - 1)
-    .map(() => `${"12".padStart(10)} `)
-    .join("")}  Non-maskable interrupts`,
+  kit.counterLine(
+    "NMI",
+    kit.range(0, NCPU - 1).map(() => 12),
+    "Non-maskable interrupts",
+  ),
 );
 file("proc/interrupts", `${lines.join("\n")}\n`);
 file("etc/default/grub", 'GRUB_CMDLINE_LINUX="quiet"\n');

@@ -155,6 +155,73 @@ async function setAffinity(exec: Exec, pid: number, list: string): Promise<void>
   await exec.run("taskset", ["-a", "-p", "-c", list, String(pid)], { timeoutMs: 5000 });
 }
 
+/** cyclictest's features, and the tool versions a run records (stress-ng's too when it loads the machine). */
+export async function probeTimerTools(
+  exec: Exec,
+  load: LoadKind,
+): Promise<{ features: CyclictestFeatures; toolVersions: Record<string, string> }> {
+  const features = await probeCyclictest(exec);
+  const toolVersions: Record<string, string> = {};
+  if (features.version) toolVersions.cyclictest = features.version;
+  if (load !== "idle") {
+    const v = await probeStressNg(exec);
+    if (v) toolVersions["stress-ng"] = v;
+  }
+  return { features, toolVersions };
+}
+
+/**
+ * The measurement itself, wherever exec runs it (this host or a node): the planned cyclictest under the load on
+ * the housekeeping CPUs, its live status lines feeding the progress line's running max, stress-ng's output kept,
+ * then its JSON (readJson) and the run record. `node` names the node (progress title, params.node); `tempDir` is
+ * stress-ng's work directory there.
+ */
+export async function measureTimer(
+  exec: Exec,
+  run: {
+    options: TimerTestOptions;
+    plan: TimerPlan;
+    load: LoadKind;
+    environment: RunRecord["environment"];
+    readJson: () => Promise<string | undefined>;
+    node?: string;
+    tempDir?: string;
+  },
+): Promise<RunRecord> {
+  const { plan, load, node } = run;
+  const startedAt = new Date().toISOString();
+  const raw: Record<string, string> = {};
+  const spec = { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs };
+  const loadSpec = run.tempDir === undefined ? spec : { ...spec, tempDir: run.tempDir };
+  const result = await withLoad(loadSpec, exec, async (running) => {
+    const on = node === undefined ? "" : `node ${node}, `;
+    const title = `cyclictest on ${on}CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
+    let runningMax = 0;
+    const r = await withProgress(
+      title,
+      plan.expectedMs,
+      () =>
+        runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
+          if (us > runningMax) runningMax = us;
+        }),
+      { ...run.options.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
+    );
+    if (running) raw["stress-ng.output"] = running.output();
+    return r;
+  });
+  return assembleTimerRecord({
+    options: run.options,
+    plan,
+    where: "host",
+    load,
+    startedAt,
+    environment: run.environment,
+    raw,
+    output: { ...result, json: await run.readJson() },
+    ...(node === undefined ? {} : { extraParams: { node } }),
+  });
+}
+
 export async function runTimerTest(
   options: TimerTestOptions = {},
   exec: Exec = realExec,
@@ -166,14 +233,8 @@ export async function runTimerTest(
     );
   }
   const fs = options.fs ?? new RootFs("/");
-  const features = await probeCyclictest(exec);
   const load = options.load ?? "idle";
-  const toolVersions: Record<string, string> = {};
-  if (features.version) toolVersions.cyclictest = features.version;
-  if (load !== "idle") {
-    const v = await probeStressNg(exec);
-    if (v) toolVersions["stress-ng"] = v;
-  }
+  const { features, toolVersions } = await probeTimerTools(exec, load);
   const dir = makeTempDir("timer");
   const jsonPath = join(dir, "cyclictest.json");
   const plan = planTimerTest(options, features, chooseCpus(fs, options.cpus), jsonPath);
@@ -183,45 +244,16 @@ export async function runTimerTest(
   const saved = wantPin ? await getAffinity(exec, process.pid) : null;
   // Only move ourselves when we can put things back as they were.
   const pin = saved !== null;
-  const startedAt = new Date().toISOString();
-  const raw: Record<string, string> = {};
   try {
     if (pin) await setAffinity(exec, process.pid, formatCpuList(plan.housekeeping));
-    const result = await withLoad(
-      { kind: load, cpus: plan.housekeeping, durationMs: plan.expectedMs },
-      exec,
-      async (running) => {
-        const title = `cyclictest on CPU ${formatCpuList(plan.cpus)}${load === "idle" ? "" : ` under ${load} load`}`;
-        let runningMax = 0;
-        const r = await withProgress(
-          title,
-          plan.expectedMs,
-          () =>
-            runCyclictestLive(exec, plan.args, plan.expectedMs + 60_000, (us) => {
-              if (us > runningMax) runningMax = us;
-            }),
-          { ...options.progress, status: () => (runningMax ? `max so far ${runningMax} µs` : "") },
-        );
-        if (running) raw["stress-ng.output"] = running.output();
-        return r;
-      },
-    );
-    let jsonText: string | undefined;
-    try {
-      jsonText = features.json ? readFileSync(jsonPath, "utf8") : undefined;
-    } catch {
-      jsonText = undefined;
-    }
-    return assembleTimerRecord({
-      options,
-      plan,
-      where: "host",
-      load,
-      startedAt,
-      environment,
-      raw,
-      output: { ...result, json: jsonText },
-    });
+    const readJson = async () => {
+      try {
+        return features.json ? readFileSync(jsonPath, "utf8") : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    return await measureTimer(exec, { options, plan, load, environment, readJson });
   } finally {
     if (pin && saved !== null) await setAffinity(exec, process.pid, saved).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -6,11 +6,11 @@
  *
  * Bad inventory is one line naming the file and the key (exit 2), never a stack trace.
  */
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InputError, UsageError } from "../errors.js";
+import { readInputFile } from "../input-file.js";
 
 export interface PodNode {
   name: string;
@@ -99,16 +99,7 @@ export function parsePod(text: string, file: string): Pod {
 }
 
 export function loadPod(file: string): Pod {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      "BAD_INPUT",
-      `--pod ${file}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`,
-    );
-  }
+  const text = readInputFile(file, `--pod ${file}`);
   return parsePod(text, file);
 }
 

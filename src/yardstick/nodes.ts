@@ -5,10 +5,10 @@
  * this machine when its ip is a loopback name and it has no login (no key_filename, no password): kvm4nfv then
  * runs the scenario here without SSH. Any other node is reached over SSH (src/pod/ssh.ts).
  */
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.js";
+import { readInputFile } from "../input-file.js";
 import { type Pod, type PodNode, parsePod } from "../pod/inventory.js";
 import type { Scenario, Task } from "./task.js";
 
@@ -33,17 +33,7 @@ export function isLocalNode(n: PodNode): boolean {
 }
 
 export function readPodFile(file: string): PodFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      "BAD_INPUT",
-      `pod file ${file}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`,
-      "give the pod with --pod pod.yaml",
-    );
-  }
+  const text = readInputFile(file, `pod file ${file}`, "give the pod with --pod pod.yaml");
   const pod = parsePod(text, file);
   // parsePod has checked the YAML; the top-level `scenario` is task metadata, not inventory.
   const scenario = (parseYaml(text) as { scenario?: unknown }).scenario;

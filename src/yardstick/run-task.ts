@@ -6,8 +6,9 @@
  * kvm4nfv's own measurements (test timer for Cyclictest, test migration for QemuMigrate). Each run is stored
  * as usual and becomes one tc_data record of Yardstick's result file and one InfluxDB point.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { InputError, UsageError } from "../errors.js";
+import { writeFileSync } from "node:fs";
+import { UsageError } from "../errors.js";
+import { readInputFile } from "../input-file.js";
 import type { RunRecord } from "../measure/types.js";
 import type { RunTaskFlags } from "./flags.js";
 import { loadContextPods, scenarioNode } from "./nodes.js";
@@ -43,16 +44,7 @@ export function loadTask(
   teardown: Array<{ script: string; does: string }>;
   scenario: ScenarioName | null;
 } {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(
-      "BAD_INPUT",
-      `${file}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`,
-    );
-  }
+  const text = readInputFile(file);
   const rendered = renderTask(text, file, collectTaskArgs(flags));
   const task = readTask(rendered, file, flags.set ?? []);
   const pods = loadContextPods(task, flags.pod);

@@ -15,7 +15,7 @@ import { emitLibvirt } from "../../src/tuning/emit/libvirt.js";
 import { qemuSpec } from "../../src/tuning/emit/qemu.js";
 import { derivePlan } from "../../src/tuning/plan.js";
 import { QmpClient } from "../../src/vm/qmp.js";
-import { baseline } from "../tuning/plan-host.js";
+import { baseline } from "../helpers/host.js";
 
 const plan = derivePlan(baseline(), { role: "host", rtCpus: 16 });
 const spec = qemuSpec(plan);

@@ -13,7 +13,7 @@ import { emitScript } from "../../src/tuning/emit/script.js";
 import { derivePlan } from "../../src/tuning/plan.js";
 import { formatCmdline } from "../../src/tuning/plan-cmdline.js";
 import type { Plan } from "../../src/tuning/plan-types.js";
-import { baseline, devVm } from "../tuning/plan-host.js";
+import { baseline, devVm } from "../helpers/host.js";
 
 const FIX = join(import.meta.dirname, "../fixtures");
 const DEBIAN_GRUB = readFileSync(join(FIX, "grub/debian-12-default-grub"), "utf8");

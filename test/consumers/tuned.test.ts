@@ -15,7 +15,7 @@ import { emitTunedFiles, planSysctls, tunedProfileName } from "../../src/tuning/
 import { derivePlan } from "../../src/tuning/plan.js";
 import { formatCmdline } from "../../src/tuning/plan-cmdline.js";
 import type { Plan } from "../../src/tuning/plan-types.js";
-import { baseline, devVm } from "../tuning/plan-host.js";
+import { baseline, devVm } from "../helpers/host.js";
 
 const PY = "/usr/bin/python3"; // Debian's python, where the tuned package installs its modules
 const tmp = mkdtempSync(join(tmpdir(), "kvm4nfv-tuned-"));

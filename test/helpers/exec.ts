@@ -3,7 +3,15 @@
  * plays canned stdout/stderr back through `start` (streamed children such as the host cyclictest).
  */
 import { PassThrough } from "node:stream";
-import { type Exec, onLines, type RunResult } from "../../src/exec.js";
+import {
+  type Child,
+  type Exec,
+  onLines,
+  type RunOptions,
+  type RunResult,
+  realExec,
+  type StartOptions,
+} from "../../src/exec.js";
 
 export interface FakeExecOptions {
   /** Tools `which` finds (as /usr/sbin/NAME); default: every tool. */
@@ -56,5 +64,33 @@ export function fakeExec(options: FakeExecOptions = {}): FakeExec {
         stop: async () => {},
       };
     },
+  };
+}
+
+/**
+ * The real Exec with its run and/or start seen first by the test: each hook answers the call itself (a canned
+ * result, a thrown error, rewritten arguments) or hands it on to the real one through `next`.
+ */
+export function interceptExec(hooks: {
+  run?: (
+    file: string,
+    args: readonly string[],
+    options: RunOptions | undefined,
+    next: Exec["run"],
+  ) => Promise<RunResult>;
+  start?: (
+    file: string,
+    args: readonly string[],
+    options: StartOptions | undefined,
+    next: Exec["start"],
+  ) => Child;
+}): Exec {
+  const { run, start } = hooks;
+  return {
+    ...realExec,
+    ...(run === undefined ? {} : { run: (file, args, options) => run(file, args, options, realExec.run) }),
+    ...(start === undefined
+      ? {}
+      : { start: (file, args, options) => start(file, args, options, realExec.start) }),
   };
 }

@@ -5,7 +5,7 @@
  * nodes 0-17/18-35) fully tuned for RT CPUs 20-35 — every rule passes on it. Each test overrides the one thing
  * it breaks. Objects merge deeply; arrays and scalars replace.
  */
-import type { CpuTopologyEntry, Host, IrqInfo } from "../../src/host/model.js";
+import type { CpuInfo, CpuTopologyEntry, Host, IrqInfo, PciNetDevice } from "../../src/host/model.js";
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -23,6 +23,49 @@ const FLAGS =
   "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush dts acpi mmx fxsr sse sse2 ss ht tm pbe " +
   "syscall nx pdpe1gb rdtscp lm constant_tsc arch_perfmon nonstop_tsc aperfmperf pni vmx smx est tm2 ssse3 fma cx16 x2apic " +
   "tsc_deadline_timer aes xsave avx rdrand lahf_lm abm arat epb tpr_shadow vnmi flexpriority ept vpid tsc_adjust bmi1 avx2";
+
+/**
+ * The baseline platform's CPU as its /proc/cpuinfo names it (test/fixtures/snapshots/baseline-*; test/host/read.test.ts
+ * proves the snapshot reads as exactly this).
+ */
+export const XEON_E5_2699_V3: Omit<CpuInfo, "flags" | "features"> = {
+  arch: "x86",
+  vendor: "GenuineIntel",
+  modelName: "Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz",
+  family: 6,
+  model: 63,
+  stepping: 2,
+  microcode: "0x2d",
+};
+
+/** Its latency-relevant features, as read from the baseline snapshot. */
+export const XEON_E5_2699_V3_FEATURES: CpuInfo["features"] = {
+  tscDeadlineTimer: true,
+  constantTsc: true,
+  nonstopTsc: true,
+  invariantTsc: true,
+  vmx: true,
+  svm: false,
+  secondLevelPaging: true,
+  hypervisor: false,
+  apicv: true,
+  postedInterrupts: true,
+};
+
+/** The sysctls kvm4nfv reads, as the tuned baseline has them (test/fixtures/snapshots/baseline-tuned). */
+export const TUNED_SYSCTLS: Host["runtime"]["sysctl"] = {
+  "kernel.watchdog": "0",
+  "kernel.nmi_watchdog": "0",
+  "kernel.sched_rt_runtime_us": "-1",
+  "kernel.sched_rt_period_us": "1000000",
+  "kernel.timer_migration": "0",
+  "vm.stat_interval": "10",
+};
+
+/** One port of the baseline's Intel 82599 (ixgbe, 63 VFs possible, NUMA node 1). */
+export function ixgbePort(iface: string, pciAddress: string, sriovNumVfs = 0): PciNetDevice {
+  return { iface, pciAddress, driver: "ixgbe", numaNode: 1, sriovTotalVfs: 63, sriovNumVfs };
+}
 
 function topologyEntry(cpu: number): CpuTopologyEntry {
   return {
@@ -68,28 +111,7 @@ function defaultHost(): Host {
   return {
     source: "/",
     hostname: "otcnfv02",
-    cpu: {
-      arch: "x86",
-      vendor: "GenuineIntel",
-      modelName: "Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz",
-      family: 6,
-      model: 63,
-      stepping: 2,
-      microcode: "0x2d",
-      flags: FLAGS.split(" "),
-      features: {
-        tscDeadlineTimer: true,
-        constantTsc: true,
-        nonstopTsc: true,
-        invariantTsc: true,
-        vmx: true,
-        svm: false,
-        secondLevelPaging: true,
-        hypervisor: false,
-        apicv: true,
-        postedInterrupts: true,
-      },
-    },
+    cpu: { ...XEON_E5_2699_V3, flags: FLAGS.split(" "), features: { ...XEON_E5_2699_V3_FEATURES } },
     topology: {
       cpus: ALL.map(topologyEntry),
       online: ALL,
@@ -141,14 +163,7 @@ function defaultHost(): Host {
       },
       thp: { enabled: "never", defrag: "never" },
       ksmRun: 0,
-      sysctl: {
-        "kernel.watchdog": "0",
-        "kernel.nmi_watchdog": "0",
-        "kernel.sched_rt_runtime_us": "-1",
-        "kernel.sched_rt_period_us": "1000000",
-        "kernel.timer_migration": "0",
-        "vm.stat_interval": "10",
-      },
+      sysctl: { ...TUNED_SYSCTLS },
       irqbalanceRunning: false,
       irqbalanceBanned: null,
       irqs: [irq(0, [0]), irq(8, HK, [3]), irq(24, HK, [5], "eth0-TxRx-0")],
@@ -166,16 +181,7 @@ function defaultHost(): Host {
         devKvm: true,
       },
       iommu: { groups: 60, dmarOrIvrs: true },
-      net: [
-        {
-          iface: "eth0",
-          pciAddress: "0000:81:00.0",
-          driver: "ixgbe",
-          numaNode: 1,
-          sriovTotalVfs: 63,
-          sriovNumVfs: 0,
-        },
-      ],
+      net: [ixgbePort("eth0", "0000:81:00.0")],
     },
   };
 }
@@ -290,22 +296,12 @@ export function makeHost(shape: HostShape): Host {
     source: "/test",
     hostname: "test",
     cpu: {
-      arch: "x86",
-      vendor: shape.vendor ?? "GenuineIntel",
-      modelName: shape.model ?? "Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz",
-      family: 6,
-      model: 63,
-      stepping: 2,
-      microcode: "0x2d",
+      ...XEON_E5_2699_V3,
+      vendor: shape.vendor ?? XEON_E5_2699_V3.vendor,
+      modelName: shape.model ?? XEON_E5_2699_V3.modelName,
       flags: [],
       features: {
-        tscDeadlineTimer: true,
-        constantTsc: true,
-        nonstopTsc: true,
-        invariantTsc: true,
-        vmx: true,
-        svm: false,
-        secondLevelPaging: true,
+        ...XEON_E5_2699_V3_FEATURES,
         hypervisor: shape.hypervisor ?? false,
         apicv: null,
         postedInterrupts: null,

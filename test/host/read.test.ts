@@ -7,6 +7,7 @@ import { openHostFs } from "../../src/host/fs.js";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
 import { readHost } from "../../src/host/read.js";
 import { saveSnapshot } from "../../src/host/snapshot.js";
+import { ixgbePort, TUNED_SYSCTLS, XEON_E5_2699_V3, XEON_E5_2699_V3_FEATURES } from "../helpers/host.js";
 
 const SNAP = "test/fixtures/snapshots";
 const untuned = readHost(openHostFs(`${SNAP}/baseline-untuned`));
@@ -47,20 +48,9 @@ describe("readHost on the baseline platform (untuned)", () => {
     expect(t.smtActive).toBe(false);
   });
 
-  it("identifies the Xeon E5-2699 v3 and its latency-relevant features", () => {
-    expect(untuned.cpu).toMatchObject({ vendor: "GenuineIntel", family: 6, model: 63, stepping: 2 });
-    expect(untuned.cpu.features).toEqual({
-      tscDeadlineTimer: true,
-      constantTsc: true,
-      nonstopTsc: true,
-      invariantTsc: true,
-      vmx: true,
-      svm: false,
-      secondLevelPaging: true,
-      hypervisor: false,
-      apicv: true,
-      postedInterrupts: true,
-    });
+  it("identifies the Xeon E5-2699 v3 and its latency-relevant features (what the test Host builder copies)", () => {
+    expect(untuned.cpu).toMatchObject(XEON_E5_2699_V3);
+    expect(untuned.cpu.features).toEqual(XEON_E5_2699_V3_FEATURES);
   });
 
   it("reads a stock, non-RT kernel with no tuning", () => {
@@ -102,22 +92,8 @@ describe("readHost on the baseline platform (untuned)", () => {
 
   it("reads NICs stored as plain directories", () => {
     expect(untuned.runtime.net).toEqual([
-      {
-        iface: "ens1f0",
-        pciAddress: "0000:81:00.0",
-        driver: "ixgbe",
-        numaNode: 1,
-        sriovTotalVfs: 63,
-        sriovNumVfs: 0,
-      },
-      {
-        iface: "ens1f1",
-        pciAddress: "0000:81:00.1",
-        driver: "ixgbe",
-        numaNode: 1,
-        sriovTotalVfs: 63,
-        sriovNumVfs: 0,
-      },
+      ixgbePort("ens1f0", "0000:81:00.0"),
+      ixgbePort("ens1f1", "0000:81:00.1"),
     ]);
   });
 });
@@ -148,14 +124,7 @@ describe("readHost on the baseline platform (tuned)", () => {
 
   it("reads the tuned run-time knobs", () => {
     const r = tuned.runtime;
-    expect(r.sysctl).toEqual({
-      "kernel.watchdog": "0",
-      "kernel.nmi_watchdog": "0",
-      "kernel.sched_rt_runtime_us": "-1",
-      "kernel.sched_rt_period_us": "1000000",
-      "kernel.timer_migration": "0",
-      "vm.stat_interval": "10",
-    });
+    expect(r.sysctl).toEqual(TUNED_SYSCTLS);
     expect(r.thp.enabled).toBe("never");
     expect(r.ksmRun).toBe(0);
     expect(r.clocksource).toEqual({ current: "tsc", available: ["tsc", "hpet", "acpi_pm"] });
@@ -176,14 +145,7 @@ describe("readHost on the baseline platform (tuned)", () => {
   });
 
   it("follows the kernel's symlinks for /sys/class/net", () => {
-    expect(tuned.runtime.net[0]).toEqual({
-      iface: "ens1f0",
-      pciAddress: "0000:81:00.0",
-      driver: "ixgbe",
-      numaNode: 1,
-      sriovTotalVfs: 63,
-      sriovNumVfs: 4,
-    });
+    expect(tuned.runtime.net[0]).toEqual(ixgbePort("ens1f0", "0000:81:00.0", 4));
     expect(tuned.runtime.net.map((n) => n.iface)).toEqual(["ens1f0", "ens1f1"]); // lo has no device
   });
 });

@@ -2,19 +2,11 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { DEFAULT_SLA, evaluateSla, parseSla } from "../../src/measure/sla.js";
 import type { CpuResult } from "../../src/measure/types.js";
+import { figuresCpu } from "../results/run-factory.js";
 
 function cpu(n: number, min: number, avg: number, max: number, p9999?: [number, boolean]): CpuResult {
-  return {
-    cpu: n,
-    thread: n,
-    minUs: min,
-    avgUs: avg,
-    maxUs: max,
-    samples: 1000,
-    overflows: 0,
-    histogram: null,
-    percentiles: p9999 ? { "p99.99": { valueUs: p9999[0], inOverflow: p9999[1] } } : {},
-  };
+  const percentiles = p9999 ? { "p99.99": { valueUs: p9999[0], inOverflow: p9999[1] } } : {};
+  return figuresCpu(n, { minUs: min, avgUs: avg, maxUs: max }, percentiles);
 }
 
 describe("parseSla", () => {

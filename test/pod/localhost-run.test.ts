@@ -4,33 +4,20 @@
  * on the node (its process groups, read from the supervisor's pgid files on the node, are gone). Then the
  * real timer test on the node, stored with the node's name.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { describeError } from "../../src/errors.js";
 import { RemoteExec } from "../../src/pod/remote-exec.js";
 import { SshSession } from "../../src/pod/ssh.js";
 import { childrenOf, cli, pgrep, settle } from "./helpers.js";
-import { type LocalSshd, startSshd } from "./sshd.js";
+import { type LocalSshd, startTestPod } from "./sshd.js";
 
 let sshd: LocalSshd;
 let env: NodeJS.ProcessEnv;
-let store: string;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  // trust the node once, as a user would
-  execFileSync("sh", [
-    "-c",
-    `printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1" > ${sshd.knownHosts}`,
-    "sh",
-    sshd.hostKeyPub,
-  ]);
-  const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
-  store = join(mkdtempSync(join(tmpdir(), "kvm4nfv-podstore-")), "results.db");
-  env = { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store };
+  ({ sshd, env } = await startTestPod("kvm4nfv-podstore-"));
 });
 
 afterAll(async () => {

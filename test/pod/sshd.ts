@@ -21,8 +21,12 @@ export interface LocalSshd {
   bareKey: string;
   /** The node's host public key line (what a known_hosts line must hold). */
   hostKeyPub: string;
-  /** kvm4nfv's known_hosts for the tests (empty at first). */
+  /** kvm4nfv's known_hosts for the tests (empty at first; trust() fills it). */
   knownHosts: string;
+  /** The known_hosts line that trusts this node's host key ("[127.0.0.1]:PORT TYPE KEY COMMENT"). */
+  knownHostsLine: string;
+  /** Trust the node once, as a user would: write knownHostsLine into knownHosts. */
+  trust(): void;
   pid: number;
   /** Write a pod.yaml; each entry is a node on this sshd unless it says otherwise. */
   writePod(nodes: Array<Record<string, unknown>>, name?: string): string;
@@ -149,6 +153,12 @@ export async function startSshd(): Promise<LocalSshd> {
       return readFileSync(`${hostKey}.pub`, "utf8").trim();
     },
     knownHosts,
+    get knownHostsLine() {
+      return `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, "utf8").trim()}`;
+    },
+    trust() {
+      writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
+    },
     get pid() {
       return child.pid ?? -1;
     },
@@ -182,4 +192,22 @@ export async function startSshd(): Promise<LocalSshd> {
     },
   } as LocalSshd;
   return sshd;
+}
+
+/**
+ * The usual test pod: a started sshd whose host key is trusted, a pod.yaml with node `local` (full PATH) and
+ * node `bare` (no rt-tests), and a fresh store; env points kvm4nfv at all three.
+ */
+export async function startTestPod(
+  storePrefix: string,
+): Promise<{ sshd: LocalSshd; env: NodeJS.ProcessEnv; store: string }> {
+  const sshd = await startSshd();
+  sshd.trust(); // trust the node once, as a user would
+  const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
+  const store = join(mkdtempSync(join(tmpdir(), storePrefix)), "results.db");
+  return {
+    sshd,
+    store,
+    env: { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store },
+  };
 }

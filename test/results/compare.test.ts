@@ -2,23 +2,14 @@ import { describe, expect, it } from "vitest";
 import type { CpuResult } from "../../src/measure/types.js";
 import { compareRuns, parseThreshold } from "../../src/results/compare.js";
 import { formatComparison } from "../../src/results/format.js";
-import { makeMigrationRun, makeTimerRun } from "./run-factory.js";
+import { figuresCpu, makeMigrationRun, makeTimerRun } from "./run-factory.js";
 
 function cpu(n: number, min: number, avg: number, max: number, p99: number, p99999 = max): CpuResult {
-  return {
-    cpu: n,
-    thread: n,
-    minUs: min,
-    avgUs: avg,
-    maxUs: max,
-    samples: 1000,
-    overflows: 0,
-    histogram: null,
-    percentiles: {
-      p99: { valueUs: p99, inOverflow: false },
-      "p99.999": { valueUs: p99999, inOverflow: p99999 >= 90 },
-    },
-  };
+  return figuresCpu(
+    n,
+    { minUs: min, avgUs: avg, maxUs: max },
+    { p99: { valueUs: p99, inOverflow: false }, "p99.999": { valueUs: p99999, inOverflow: p99999 >= 90 } },
+  );
 }
 
 describe("parseThreshold", () => {

@@ -115,6 +115,15 @@ export function makeCpu(
   };
 }
 
+/** A CPU's figures alone (1000 samples, no histogram): what SLA and comparison tests judge. */
+export function figuresCpu(
+  n: number,
+  figures: { minUs: number; avgUs: number; maxUs: number },
+  percentiles: CpuResult["percentiles"] = {},
+): CpuResult {
+  return { cpu: n, thread: n, ...figures, samples: 1000, overflows: 0, histogram: null, percentiles };
+}
+
 /** A guest cyclictest run like the KVM4NFV daily job: 2 measured vCPUs, -h 90, SLA 50/100/1000 µs. */
 export function makeTimerRun(
   overrides: Partial<RunRecord> = {},

@@ -1,2 +1,2 @@
-/** Moved to test/helpers/host.ts (the one Host builder); kept so rule tests' imports stay short. */
+/** Moved to test/helpers/host.ts (the one Host builder): import it from there. Kept for branches still in flight. */
 export * from "../helpers/host.js";

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { derivePlan } from "../../src/tuning/plan.js";
 import { parseCmdline } from "../../src/tuning/plan-cmdline.js";
-import { baseline } from "./plan-host.js";
+import { baseline } from "../helpers/host.js";
 
 const SEEDS_HOST_LINE =
   "isolcpus=11-15,31-35 nohz_full=11-15,31-35 rcu_nocbs=11-15,31-35 iommu=pt intel_iommu=on " +

@@ -3,7 +3,7 @@ import { UsageError } from "../../src/errors.js";
 import { formatCpuList } from "../../src/host/parse/cpulist.js";
 import { derivePlan } from "../../src/tuning/plan.js";
 import { parseHugepagesOption } from "../../src/tuning/plan-cmdline.js";
-import { baseline, baselineHt, devVm, makeHost, range } from "./plan-host.js";
+import { baseline, baselineHt, devVm, makeHost, range } from "../helpers/host.js";
 
 const list = formatCpuList;
 

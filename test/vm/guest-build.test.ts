@@ -2,8 +2,8 @@ import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Kvm4nfvError } from "../../src/errors.js";
-import { type Exec, realExec } from "../../src/exec.js";
 import { cacheKey, defaultGuestCacheDir, ensureGuestImages } from "../../src/vm/guest-build.js";
+import { interceptExec } from "../helpers/exec.js";
 
 describe("guest image cache", () => {
   it("uses $XDG_CACHE_HOME, else ~/.cache", () => {
@@ -35,13 +35,12 @@ describe("guest image cache", () => {
 
   it("falls back to the newest cached image when apt cannot answer (offline), and fails when there is none", async () => {
     const built = await ensureGuestImages();
-    const offline: Exec = {
-      ...realExec,
-      run: async (file, args, options) => {
+    const offline = interceptExec({
+      run: async (file, args, options, next) => {
         if (file === "apt-cache") throw new Kvm4nfvError("TOOL_FAILED", "apt-cache show failed: no lists");
-        return realExec.run(file, args, options);
+        return next(file, args, options);
       },
-    };
+    });
     const messages: string[] = [];
     const root = dirname(dirname(built.initrd));
     const again = await ensureGuestImages({
@@ -60,9 +59,8 @@ describe("guest image cache", () => {
   }, 300_000);
 
   it("names the Debian package when a tool the image needs is missing", async () => {
-    const exec: Exec = {
-      ...realExec,
-      run: async (file, args, options) => {
+    const exec = interceptExec({
+      run: async (file, args, options, next) => {
         if (file === "dpkg-query" && args.includes("stress-ng")) {
           return {
             command: "dpkg-query",
@@ -72,9 +70,9 @@ describe("guest image cache", () => {
             durationMs: 1,
           };
         }
-        return realExec.run(file, args, options);
+        return next(file, args, options);
       },
-    };
+    });
     const err = await ensureGuestImages({ exec, outDir: "/nonexistent-never-written" }).catch(
       (e: unknown) => e,
     );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { qemuBinary, requireQemu } from "../../src/vm/launcher.js";
+import { fakeExec } from "../helpers/exec.js";
 
 describe("qemuBinary", () => {
   it("is Debian's qemu-system-x86_64 unless KVM4NFV_QEMU names another", () => {
@@ -12,10 +13,10 @@ describe("qemuBinary", () => {
 });
 
 describe("requireQemu", () => {
-  const nowhere = { which: () => undefined };
+  const nowhere = fakeExec({ tools: [] });
 
   it("returns the binary when it is there", () => {
-    expect(requireQemu({ which: (f) => `/usr/bin/${f}` }, {})).toBe("qemu-system-x86_64");
+    expect(requireQemu(fakeExec(), {})).toBe("qemu-system-x86_64");
   });
 
   it("names Debian's package when the system QEMU is missing", () => {

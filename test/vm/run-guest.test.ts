@@ -7,11 +7,12 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Kvm4nfvError, UsageError } from "../../src/errors.js";
-import { type Exec, liveChildren, realExec } from "../../src/exec.js";
+import { liveChildren } from "../../src/exec.js";
 import { ensureGuestImages, type GuestImages } from "../../src/vm/guest-build.js";
 import { launchGuest } from "../../src/vm/launcher.js";
 import { resolveAccel, runGuest } from "../../src/vm/run-guest.js";
 import { defaultSpec } from "../../src/vm/spec.js";
+import { interceptExec } from "../helpers/exec.js";
 
 let images: GuestImages;
 beforeAll(async () => {
@@ -85,13 +86,12 @@ describe("runGuest (real TCG boot)", () => {
 describe("launchGuest", () => {
   it("refuses an impossible pinning before starting anything (exit 2)", async () => {
     const started: string[] = [];
-    const exec: Exec = {
-      ...realExec,
-      start: (f, a, o) => {
+    const exec = interceptExec({
+      start: (f, a, o, next) => {
         started.push(f);
-        return realExec.start(f, a, o);
+        return next(f, a, o);
       },
-    };
+    });
     const err = await launchGuest({ ...tcg(), vcpuPins: { 1: 64 } }, { exec, hostCpus: [0, 1] }).catch(
       (e: unknown) => e,
     );
@@ -103,13 +103,12 @@ describe("launchGuest", () => {
 
   it("runGuest refuses an impossible pinning before the KVM probe or anything else starts", async () => {
     const started: string[] = [];
-    const exec: Exec = {
-      ...realExec,
-      start: (f, a, o) => {
+    const exec = interceptExec({
+      start: (f, a, o, next) => {
         started.push(f);
-        return realExec.start(f, a, o);
+        return next(f, a, o);
       },
-    };
+    });
     const spec = { ...tcg(), accel: "auto" as const, housekeepingCpus: [5] };
     const err = await runGuest(spec, { script: "true\n", timeoutMs: 1000 }, { exec, hostCpus: [0, 1] }).catch(
       (e: unknown) => e,
@@ -161,13 +160,12 @@ describe("launchGuest", () => {
   });
 
   it("kills QEMU when a step after start fails (pinning tool error)", async () => {
-    const exec: Exec = {
-      ...realExec,
-      run: async (file, args, options) => {
+    const exec = interceptExec({
+      run: async (file, args, options, next) => {
         if (file === "taskset") throw new Kvm4nfvError("TOOL_FAILED", "taskset refused (test)");
-        return realExec.run(file, args, options);
+        return next(file, args, options);
       },
-    };
+    });
     const err = await launchGuest({ ...tcg(), vcpuPins: { 0: 0 } }, { exec }).catch((e: unknown) => e);
     expect((err as Error).message).toBe("taskset refused (test)");
     expect(qemusOf(process.pid)).toEqual([]);
@@ -203,9 +201,8 @@ describe("accelerator choice", () => {
   it("a KVM guest that hangs is caught by the probe's time limit: TCG, with the reason, and QEMU killed", async () => {
     // Stand-in for "Linux hangs under KVM here": the probe's KVM argv is rewritten into a TCG guest whose
     // first process (cat on the console) never exits, so the init marker never comes.
-    const hanging: Exec = {
-      ...realExec,
-      start: (file, args, o) => {
+    const hanging = interceptExec({
+      start: (file, args, o, next) => {
         const a = args.map((x) =>
           x === "q35,accel=kvm"
             ? "q35,accel=tcg"
@@ -215,9 +212,9 @@ describe("accelerator choice", () => {
                 ? `${x} rdinit=/bin/cat`
                 : x,
         );
-        return realExec.start(file, a, o);
+        return next(file, a, o);
       },
-    };
+    });
     const r = await resolveAccel({ ...tcg(), accel: "auto" }, { exec: hanging, probeTimeoutMs: 3000 });
     expect(r.accel).toBe("tcg");
     expect(r.note).toMatch(

@@ -6,14 +6,22 @@
  * writing the files). One guest boot for the file. --check first (read-only probes on both nodes, nothing made
  * on either node or on the controller), then the real run, whose fetch `pod import-fleet` stores by node name.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootGuestNode, type GuestNode } from "../pod/guest-node.js";
 import { childrenOf, pgrep, settle } from "../pod/helpers.js";
 import { type LocalSshd, startSshd } from "../pod/sshd.js";
 import { fileList } from "./file-list.js";
+import {
+  closeControlMasters,
+  expectFleetStored,
+  expectRecapOk,
+  fleetPlaybook,
+  kvm4nfv,
+  tmpDirs,
+} from "./helpers.js";
 
 let sshd: LocalSshd;
 let guest: GuestNode;
@@ -22,39 +30,23 @@ let inv: string;
 const paths = () => ({ fetch: join(dir, "fleet"), files: join(dir, "files.txt"), cp: join(dir, "cp") });
 const NODES = ["node-a", "rtguest"] as const;
 
-const cli = (...args: string[]) =>
-  spawnSync("node", ["bin/kvm4nfv.js", ...args], { encoding: "utf8", timeout: 120_000 });
+const cli = (...args: string[]) => kvm4nfv(args);
 
 function playbook(...extra: string[]) {
   const p = paths();
-  return spawnSync(
-    "ansible-playbook",
-    [
-      "-i",
-      inv,
-      "ansible/fleet.yml",
-      "-f",
-      "2",
-      "-e",
-      `kvm4nfv_file_list=${p.files}`,
-      "-e",
-      `kvm4nfv_fetch_dir=${p.fetch}`,
-      "-e",
-      "kvm4nfv_timer_duration_s=1",
-      ...extra,
-    ],
+  return fleetPlaybook(
     {
-      encoding: "utf8",
-      timeout: 400_000,
-      env: {
-        ...process.env,
-        ANSIBLE_CONFIG: resolve("ansible/ansible.cfg"),
-        ANSIBLE_NOCOLOR: "1",
-        ANSIBLE_SSH_COMMON_ARGS: `-o UserKnownHostsFile=${join(dir, "known_hosts.fleet")} -o GlobalKnownHostsFile=/dev/null`,
-        ANSIBLE_SSH_CONTROL_PATH_DIR: p.cp,
-        ANSIBLE_LOCAL_TEMP: join(dir, "atmp"),
+      inventory: inv,
+      files: p.files,
+      fetch: p.fetch,
+      timeoutMs: 400_000,
+      ssh: {
+        knownHosts: join(dir, "known_hosts.fleet"),
+        controlPathDir: p.cp,
+        localTemp: join(dir, "atmp"),
       },
     },
+    ...extra,
   );
 }
 
@@ -79,21 +71,18 @@ function guestFleetDirs(): string[] {
   if (r.status !== 0) throw new Error(`ssh to the guest failed: ${r.stderr}`);
   return r.stdout.split("\n").filter((d) => d.startsWith("kvm4nfv-fleet-"));
 }
-const hostFleetDirs = () => readdirSync("/tmp").filter((d) => d.startsWith("kvm4nfv-fleet-"));
+const hostFleetDirs = () => tmpDirs("kvm4nfv-fleet-");
 
 beforeAll(async () => {
   sshd = await startSshd();
   guest = await bootGuestNode();
   dir = guest.dir;
   const p = paths();
-  execFileSync("sh", [
-    "-c",
-    `{ printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1"; cat "$2"; } > "$3"`,
-    "sh",
-    sshd.hostKeyPub,
-    guest.knownHosts,
+  // both nodes' host keys, for Ansible's ssh
+  writeFileSync(
     join(dir, "known_hosts.fleet"),
-  ]);
+    `${sshd.knownHostsLine}\n${readFileSync(guest.knownHosts, "utf8")}`,
+  );
   const pod = sshd.writePod([
     { name: "node-a" },
     { name: "rtguest", key_filename: guest.key, ssh_port: guest.port },
@@ -107,9 +96,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  const cp = dir ? paths().cp : "";
-  for (const sock of cp && existsSync(cp) ? readdirSync(cp) : [])
-    spawnSync("ssh", ["-O", "exit", "-o", `ControlPath=${join(cp, sock)}`, "127.0.0.1"]);
+  if (dir) closeControlMasters(paths().cp);
   const left = sshd ? await settle(() => childrenOf(sshd.pid)) : [];
   await sshd?.stop();
   await guest?.stop();
@@ -131,10 +118,7 @@ describe("the kvm4nfv_fleet role on both test nodes: Python modules on one, raw 
     const beforeHost = new Set(hostFleetDirs());
     const play = playbook("--check");
     expect(play.status, play.stdout + play.stderr).toBe(0);
-    for (const node of NODES)
-      expect(play.stdout).toMatch(
-        new RegExp(`${node}\\s*: ok=\\d+\\s+changed=0\\s+unreachable=0\\s+failed=0`),
-      );
+    for (const node of NODES) expectRecapOk(play.stdout, node, "none");
     // the guest went the raw way, the sshd node the modules' way: each says what a real run would do
     expect(play.stdout).toMatch(
       /rtguest\] => \{\s*"msg": "would copy the listed files and run cyclictest -D 1 on CPU \d+, fetching to .* with raw commands \(no Python on the node\)"/,
@@ -153,9 +137,7 @@ describe("the kvm4nfv_fleet role on both test nodes: Python modules on one, raw 
     const play = playbook();
     expect(play.status, play.stdout + play.stderr).toBe(0);
     for (const node of NODES) {
-      expect(play.stdout).toMatch(
-        new RegExp(`${node}\\s*: ok=\\d+\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`),
-      );
+      expectRecapOk(play.stdout, node, "some");
       expect(existsSync(join(fetch, node, "cyclictest.json"))).toBe(true);
     }
     expect(hostFleetDirs().filter((d) => !beforeHost.has(d))).toEqual([]);
@@ -170,19 +152,7 @@ describe("the kvm4nfv_fleet role on both test nodes: Python modules on one, raw 
       /cyclictest -m -q -p 99 -i 1000 -t 1 -a \d+ -h 1000 -D 1 --json=/,
     );
 
-    const store = join(dir, "results.db");
-    const imp = cli("pod", "import-fleet", fetch, "--store", store);
-    expect(imp.stderr).toBe("");
-    expect(imp.stdout).toMatch(/^node-a: check \d+ pass, \d+ warn, \d+ fail, \d+ unknown; timer run 1: /m);
-    expect(imp.stdout).toMatch(/^rtguest: check \d+ pass, \d+ warn, \d+ fail, \d+ unknown; timer run 2: /m);
-    for (const [id, node] of [
-      ["1", "node-a"],
-      ["2", "rtguest"],
-    ] as const) {
-      const run = JSON.parse(cli("results", "show", id, "--store", store, "--json").stdout);
-      expect(run.params.node).toBe(node);
-      expect(run.cpus[0].samples).toBeGreaterThan(0);
-    }
+    expectFleetStored(fetch, join(dir, "results.db"), NODES);
     // the guest's snapshot judged as the RT guest: its kernel is PREEMPT_RT
     const snap = JSON.parse(
       cli("check", "--role", "guest", "--root", join(fetch, "rtguest", "snapshot"), "--format", "json")

@@ -7,14 +7,14 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileList } from "./file-list.js";
+import { expectFleetStored, expectRecapOk, fleetPlaybook, kvm4nfv } from "./helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-ansible-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const cli = (...args: string[]) =>
-  spawnSync("node", ["bin/kvm4nfv.js", ...args], { encoding: "utf8", timeout: 120_000 });
+const cli = (...args: string[]) => kvm4nfv(args);
 const inventoryHosts = (inv: string) => {
   const r = spawnSync("ansible-inventory", ["-i", inv, "--list"], { encoding: "utf8" });
   return JSON.parse(r.stdout)._meta.hostvars as Record<string, Record<string, unknown>>;
@@ -93,51 +93,18 @@ describe("the kvm4nfv_fleet role under ansible-playbook", () => {
       "[compute]\nnode-a ansible_connection=local ansible_python_interpreter=/usr/bin/python3\nnode-b ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
     );
     const fetch = join(dir, "fleet");
-    const play = spawnSync(
-      "ansible-playbook",
-      [
-        "-i",
-        inv,
-        "ansible/fleet.yml",
-        "-f",
-        "2",
-        "-e",
-        `kvm4nfv_file_list=${files}`,
-        "-e",
-        `kvm4nfv_fetch_dir=${fetch}`,
-        "-e",
-        "kvm4nfv_timer_duration_s=1",
-      ],
-      {
-        encoding: "utf8",
-        timeout: 240_000,
-        env: { ...process.env, ANSIBLE_CONFIG: resolve("ansible/ansible.cfg"), ANSIBLE_NOCOLOR: "1" },
-      },
-    );
-    expect(play.stdout).toMatch(/node-a\s*: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
-    expect(play.stdout).toMatch(/node-b\s*: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    const play = fleetPlaybook({ inventory: inv, files, fetch, timeoutMs: 240_000 });
+    for (const node of ["node-a", "node-b"]) expectRecapOk(play.stdout, node, "some");
     expect(play.status).toBe(0);
 
     // each snapshot judges as the live machine does
-    const live = JSON.parse(cli("check", "--role", "host", "--format", "json").stdout);
-    for (const node of ["node-a", "node-b"]) {
-      const snap = JSON.parse(
-        cli("check", "--role", "host", "--root", join(fetch, node, "snapshot"), "--format", "json").stdout,
-      );
-      const ids = (r: { findings: Array<{ id: string; level: string }> }) =>
-        r.findings.map((f) => `${f.id}=${f.level}`).sort();
-      expect(ids(snap)).toEqual(ids(live));
-    }
-    const store = join(dir, "results.db");
-    const imp = cli("pod", "import-fleet", fetch, "--store", store);
-    expect(imp.stderr).toBe("");
-    expect(imp.stdout).toMatch(/^node-a: check \d+ pass, \d+ warn, \d+ fail, \d+ unknown; timer run 1: /m);
-    expect(imp.stdout).toMatch(/^node-b: check .*; timer run 2: /m);
-    const run = JSON.parse(cli("results", "show", "2", "--store", store, "--json").stdout);
-    expect(run.params.node).toBe("node-b");
-    expect(run.label).toBe("node-b");
-    expect(run.cpus).toHaveLength(1);
-    expect(run.cpus[0].samples).toBeGreaterThan(100);
+    const nodes = ["node-a", "node-b"];
+    const [, b] = expectFleetStored(fetch, join(dir, "results.db"), nodes, {
+      likeLive: nodes,
+      minSamples: 100,
+    });
+    expect(b.label).toBe("node-b");
+    expect(b.cpus).toHaveLength(1);
     expect(spawnSync("pgrep", ["-x", "cyclictest"]).status).toBe(1); // nothing left running
   }, 240_000);
 });

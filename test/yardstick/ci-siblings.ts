@@ -8,8 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-
-export const HOSTENV = "test/fixtures/yardstick/kvmfornfv_cyclictest_hostenv_guestenv.yaml";
+import { TASK } from "./helpers.js";
 
 const PER_TEST: Record<string, string[]> = {
   idle_idle: [],
@@ -35,7 +34,7 @@ export const CI_TESTS = Object.keys(PER_TEST);
 /** kvmfornfv_cyclictest_NAME.yaml in dir, as updateYaml made it (loops as given). */
 export function ciSibling(dir: string, name: string, loops: number): string {
   const base = join(dir, "kvmfornfv_cyclictest_hostenv_guestenv.yaml");
-  copyFileSync(HOSTENV, base);
+  copyFileSync(TASK, base);
   execFileSync("sed", ["-ri", `s/loops: [0-9]*/loops: ${loops}/`, base]);
   execFileSync("sed", ["-ri", "0,/interval: [0-9]*/s//interval: 1000/", base]);
   const file = join(dir, `kvmfornfv_cyclictest_${name}.yaml`);

@@ -5,24 +5,20 @@
  * Under TCG the file's `breaktrace: 1000` may stop cyclictest at the first emulated ≥ 1 ms latency: -b doing
  * what it says, so the sample count is only bounded.
  */
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootGuestNode, type GuestNode } from "../pod/guest-node.js";
 import { pgrep, settle } from "../pod/helpers.js";
+import { kvm4nfv, kvmPodYaml, shortTaskArgs, shownRun } from "./helpers.js";
 
-const TASK = "test/fixtures/yardstick/kvmfornfv_cyclictest_hostenv_guestenv.yaml";
 let guest: GuestNode;
 let pod: string;
 
 beforeAll(async () => {
   guest = await bootGuestNode();
   pod = join(guest.dir, "task-pod.yaml");
-  writeFileSync(
-    pod,
-    `nodes:\n-\n    name: kvm\n    role: Controller\n    ip: 127.0.0.1\n    user: root\n    key_filename: ${guest.key}\n    ssh_port: ${guest.port}\n`,
-  );
+  writeFileSync(pod, kvmPodYaml({ key: guest.key, port: guest.port }));
 }, 400_000);
 
 afterAll(async () => {
@@ -34,27 +30,10 @@ describe("run task --pod against the RT guest node", () => {
   it("runs the real kvmfornfv task on the guest over SSH, stored with the node's name and the guest's kernel", () => {
     const out = join(guest.dir, "yardstick.out");
     const store = join(guest.dir, "results.db");
-    const r = spawnSync(
-      "node",
-      [
-        "bin/kvm4nfv.js",
-        "run",
-        "task",
-        TASK,
-        "--pod",
-        pod,
-        "--set",
-        "scenarios.0.options.loops=1000",
-        "--where",
-        "host",
-        "-o",
-        out,
-        "--store",
-        store,
-        "--json",
-      ],
-      { encoding: "utf8", timeout: 240_000, env: { ...process.env, KVM4NFV_KNOWN_HOSTS: guest.knownHosts } },
-    );
+    const r = kvm4nfv(shortTaskArgs(pod, out, "--store", store, "--json"), {
+      timeoutMs: 240_000,
+      env: { ...process.env, KVM4NFV_KNOWN_HOSTS: guest.knownHosts },
+    });
     expect(r.stderr).not.toMatch(/^kvm4nfv: /m);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`on node kvm (ssh root@127.0.0.1:${guest.port})`);
@@ -62,10 +41,7 @@ describe("run task --pod against the RT guest node", () => {
     expect(JSON.parse(r.stdout)).toEqual(doc);
     const rec = doc.result.testcases.kvmfornfv_cyclictest_hostenv_guestenv.tc_data[0];
     for (const v of Object.values(rec.data)) expect(v).toMatch(/^\d{5}$/);
-    const show = spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", store, "--json"], {
-      encoding: "utf8",
-    });
-    const run = JSON.parse(show.stdout);
+    const run = shownRun(1, store);
     expect(run.params.node).toBe("kvm");
     expect(run.params.yardstick.node).toBe("kvm");
     expect(run.environment.kernelRelease).toBe(guest.kernelRelease);

@@ -11,14 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Influxd, startInfluxd } from "../consumers/influxd.js";
+import { kvm4nfv, kvmPodYaml, shortTaskArgs, shownRun, TASK } from "./helpers.js";
 
-const TASK = "test/fixtures/yardstick/kvmfornfv_cyclictest_hostenv_guestenv.yaml";
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-ystask-"));
 const pod = join(dir, "pod.yaml");
-writeFileSync(
-  pod,
-  "nodes:\n-\n    name: kvm\n    role: Controller\n    ip: 127.0.0.1\n    user: root\nscenario: os-nosdn-kvm-ha\n",
-);
+writeFileSync(pod, kvmPodYaml({ scenario: "os-nosdn-kvm-ha" }));
 const store = join(dir, "results.db");
 let influx: Influxd;
 
@@ -31,30 +28,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(...args: string[]) {
-  return spawnSync("node", ["bin/kvm4nfv.js", ...args], { encoding: "utf8", timeout: 120_000 });
-}
-
 describe("run task on this host", () => {
   it("runs the real task file, writes Yardstick's result file, stores the run and feeds InfluxDB", async () => {
     const out = join(dir, "yardstick.out");
-    const r = cli(
-      "run",
-      "task",
-      TASK,
-      "--pod",
-      pod,
-      "--set",
-      "scenarios.0.options.loops=1000",
-      "--where",
-      "host",
-      "-o",
-      out,
-      "--store",
-      store,
-      "--influx",
-      influx.url,
-    );
+    const r = kvm4nfv(shortTaskArgs(pod, out, "--store", store, "--influx", influx.url));
     expect(r.stderr).not.toMatch(/kvm4nfv: /);
     expect(r.status).toBe(0); // action: monitor — a broken SLA is reported, the criteria stays PASS (as in Yardstick)
     const doc = JSON.parse(readFileSync(out, "utf8"));
@@ -71,10 +48,7 @@ describe("run task on this host", () => {
     for (const v of Object.values(rec.data)) expect(v).toMatch(/^\d{5}$/); // cyclictest's %05 trailer, as awk took it
 
     // the store has the run, with what cyclictest printed
-    const show = spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", store, "--json"], {
-      encoding: "utf8",
-    });
-    const run = JSON.parse(show.stdout);
+    const run = shownRun(1, store);
     expect(run.params.yardstick).toMatchObject({
       task: "kvmfornfv_cyclictest_hostenv_guestenv",
       node: "kvm",
@@ -86,12 +60,10 @@ describe("run task on this host", () => {
     expect(run.params.command).toContain("-b 1000");
     expect(run.cpus[0].maxUs).toBe(Number(rec.data.max));
     expect(run.params.sla).toBe("min=50,avg=100,max=1000");
-    const text = spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", store], {
-      encoding: "utf8",
-    });
+    const text = kvm4nfv(["results", "show", "1", "--store", store]);
     expect(text.stdout).toContain("deploy scenario: os-nosdn-kvm-ha");
     const html = join(dir, "r.html");
-    spawnSync("node", ["bin/kvm4nfv.js", "report", "1", "--store", store, "-o", html], { encoding: "utf8" });
+    kvm4nfv(["report", "1", "--store", store, "-o", html]);
     expect(readFileSync(html, "utf8")).toContain("<dt>deploy scenario</dt><dd>os-nosdn-kvm-ha</dd>");
 
     // InfluxDB: measurement = task name, fields min/avg/max as Yardstick's strings, Yardstick's tags
@@ -133,27 +105,14 @@ describe("run task on this host", () => {
   it("runs kvmfornfv's real migration task: two QEMUs here, Yardstick's ms strings, SLA in seconds", () => {
     const out = join(dir, "migrate.out");
     const mstore = join(dir, "migrate.db");
-    const r = cli(
-      "run",
-      "task",
-      "test/fixtures/yardstick/migrate-node-context.yaml",
-      "--pod",
-      pod,
-      "-o",
-      out,
-      "--store",
-      mstore,
-    );
+    const migrate = "test/fixtures/yardstick/migrate-node-context.yaml";
+    const r = kvm4nfv(["run", "task", migrate, "--pod", pod, "-o", out, "--store", mstore]);
     expect(r.stderr).not.toMatch(/kvm4nfv: /);
     const doc = JSON.parse(readFileSync(out, "utf8"));
     const rec = doc.result.testcases["migrate-node-context"].tc_data[0];
     expect(Object.keys(rec.data)).toEqual(["totaltime", "downtime", "setuptime"]);
     for (const v of Object.values(rec.data)) expect(v).toMatch(/^\d+$/);
-    const run = JSON.parse(
-      spawnSync("node", ["bin/kvm4nfv.js", "results", "show", "1", "--store", mstore, "--json"], {
-        encoding: "utf8",
-      }).stdout,
-    );
+    const run = shownRun(1, mstore);
     expect(run.type).toBe("migration");
     expect(Math.round(run.metrics.total_time_ms)).toBe(Number(rec.data.totaltime));
     // max_totaltime 10 (s) against the measured ms: met unless the run took over 10 s
@@ -168,25 +127,14 @@ describe("run task on this host", () => {
   }, 180_000);
 
   it("bad input exits 2 with one line and runs nothing", () => {
-    const r = cli(
-      "run",
-      "task",
-      TASK,
-      "--pod",
-      pod,
-      "--set",
-      "scenarios.0.host=compute9.LF",
-      "--store",
-      store,
-    );
+    const unknownNode = "scenarios.0.host=compute9.LF";
+    const r = kvm4nfv(["run", "task", TASK, "--pod", pod, "--set", unknownNode, "--store", store]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(
       /kvmfornfv_cyclictest_hostenv_guestenv\.yaml:\d+: scenarios\.0\.host: node "compute9" is not in/,
     );
-    const list = spawnSync("node", ["bin/kvm4nfv.js", "results", "list", "--store", store, "--json"], {
-      encoding: "utf8",
-    });
+    const list = kvm4nfv(["results", "list", "--store", store, "--json"]);
     expect(JSON.parse(list.stdout)).toHaveLength(1); // only the run of the first test
   });
 });

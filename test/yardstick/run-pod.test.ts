@@ -6,16 +6,15 @@
  * with the node's own cyclictest (the pod's remote timer test), and the run is stored with the node's name.
  * Nothing may stay running: no cyclictest, no session under the sshd, no run directory.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { childrenOf, pgrep, settle } from "../pod/helpers.js";
 import { type LocalSshd, startSshd } from "../pod/sshd.js";
 import { ciSibling } from "./ci-siblings.js";
+import { kvm4nfv, shortTaskArgs, shownRun, TASK, tmpDirs } from "./helpers.js";
 
-const TASK = "test/fixtures/yardstick/kvmfornfv_cyclictest_hostenv_guestenv.yaml";
 const dir = mkdtempSync(join(tmpdir(), "kvm4nfv-yspod-"));
 const store = join(dir, "results.db");
 let sshd: LocalSshd;
@@ -24,12 +23,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   sshd = await startSshd();
-  execFileSync("sh", [
-    "-c",
-    `printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1" > ${sshd.knownHosts}`,
-    "sh",
-    sshd.hostKeyPub,
-  ]);
+  sshd.trust();
   pod = sshd.writePod([{ name: "kvm", role: "Controller" }]);
   env = { ...process.env, KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_STORE: store };
 });
@@ -43,35 +37,16 @@ afterEach(async () => {
   expect(await settle(() => pgrep(`-p ${sshd.port} -l root -M -N`))).toEqual([]);
 });
 
-const runDirs = () => readdirSync("/tmp").filter((d) => d.startsWith("kvm4nfv-run-"));
+const runDirs = () => tmpDirs("kvm4nfv-run-");
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync("node", ["bin/kvm4nfv.js", ...args], {
-    encoding: "utf8",
-    timeout: 180_000,
-    env: { ...env, ...extraEnv },
-  });
-}
+const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  kvm4nfv(args, { timeoutMs: 180_000, env: { ...env, ...extraEnv } });
 
 describe("run task --pod: the task's host over SSH", () => {
   it("runs the real kvmfornfv task on node kvm over SSH; the result file and the store name the node", async () => {
     const before = new Set(runDirs());
     const out = join(dir, "yardstick.out");
-    const r = cli([
-      "run",
-      "task",
-      TASK,
-      "--pod",
-      pod,
-      "--set",
-      "scenarios.0.options.loops=1000",
-      "--where",
-      "host",
-      "-o",
-      out,
-      "--deploy-scenario",
-      "os-nosdn-kvm-ha",
-    ]);
+    const r = cli(shortTaskArgs(pod, out, "--deploy-scenario", "os-nosdn-kvm-ha"));
     expect(r.stderr).not.toMatch(/^kvm4nfv: /m);
     expect(r.status, r.stderr).toBe(0); // action: monitor
     // the summary says how the node is reached; host-setup0/1.sh became a dry-run apply of the node's own plan
@@ -90,7 +65,7 @@ describe("run task --pod: the task's host over SSH", () => {
 
     const listed = JSON.parse(cli(["results", "list", "--node", "kvm", "--json"]).stdout);
     expect(listed).toHaveLength(1);
-    const run = JSON.parse(cli(["results", "show", String(listed[0].id), "--json"]).stdout);
+    const run = shownRun(listed[0].id, undefined, env);
     expect(run.params.node).toBe("kvm");
     expect(run.params.yardstick).toMatchObject({
       task: "kvmfornfv_cyclictest_hostenv_guestenv",
@@ -133,9 +108,7 @@ describe("run task --pod: the task's host over SSH", () => {
     const listed = JSON.parse(cli(["results", "list", "--node", "kvm", "--json"]).stdout) as Array<{
       id: number;
     }>;
-    const run = JSON.parse(
-      cli(["results", "show", String(Math.max(...listed.map((x) => x.id))), "--json"]).stdout,
-    );
+    const run = shownRun(Math.max(...listed.map((x) => x.id)), undefined, env);
     expect(run.params.load).toBe("cpu");
     expect(run.params.yardstick.tc).toBe("kvmfornfv_cyclictest_cpustress_idle");
     expect(run.environment.toolVersions["stress-ng"]).toMatch(/\d/);

@@ -12,8 +12,8 @@ import type { RunEnvironment } from "../../../src/measure/types.js";
 import { openStore } from "../../../src/results/store.js";
 import { runCheck } from "../../../src/tuning/check.js";
 import type { HwlatEvidence } from "../../../src/tuning/rules/types.js";
+import { baseline, devVm } from "../../helpers/host.js";
 import { cli } from "../../pod/helpers.js";
-import { baseline, devVm } from "../../tuning/host-builder.js";
 
 const FIXTURE = join(import.meta.dirname, "..", "..", "fixtures", "rtla", "hwlatdetect-2.4-tcg.txt");
 const SNAPSHOTS = join(import.meta.dirname, "..", "..", "fixtures", "snapshots");

@@ -5,13 +5,10 @@
  * hwlat tracer, and neither has the node (it is this host): those tests say so in one line naming the node,
  * exit 3. A node without rt-tests is told with the package to install.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { childrenOf, cli, pgrep, settle } from "../../pod/helpers.js";
-import { type LocalSshd, startSshd } from "../../pod/sshd.js";
+import { type LocalSshd, startTestPod } from "../../pod/sshd.js";
 
 let sshd: LocalSshd;
 let env: NodeJS.ProcessEnv;
@@ -27,16 +24,7 @@ const tracers = (() => {
 const runDirs = () => readdirSync("/tmp").filter((f) => f.startsWith("kvm4nfv-run-"));
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  execFileSync("sh", [
-    "-c",
-    `printf '[127.0.0.1]:%s %s\\n' ${sshd.port} "$1" > ${sshd.knownHosts}`,
-    "sh",
-    sshd.hostKeyPub,
-  ]);
-  const pod = sshd.writePod([{ name: "local" }, { name: "bare", key_filename: sshd.bareKey }]);
-  const store = join(mkdtempSync(join(tmpdir(), "kvm4nfv-instr-node-")), "results.db");
-  env = { KVM4NFV_KNOWN_HOSTS: sshd.knownHosts, KVM4NFV_POD: pod, KVM4NFV_STORE: store };
+  ({ sshd, env } = await startTestPod("kvm4nfv-instr-node-"));
 });
 
 afterAll(async () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { runCheck } from "../../../src/tuning/check.js";
 import { formatJson, formatJunit, formatReport, formatText } from "../../../src/tuning/check-format.js";
 import { xmlEscape } from "../../../src/xml.js";
+import { buildHost, buildVm } from "../../helpers/host.js";
 import { assertWellFormedXml } from "../../helpers/xml.js";
-import { buildHost, buildVm } from "../host-builder.js";
 
 describe("check formats", () => {
   const report = runCheck(buildVm(), { role: "host" });

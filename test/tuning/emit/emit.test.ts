@@ -11,8 +11,8 @@ import { toDocument } from "../../../src/tuning/emit/json.js";
 import { qemuSpec } from "../../../src/tuning/emit/qemu.js";
 import { emitTunedFiles } from "../../../src/tuning/emit/tuned.js";
 import { derivePlan } from "../../../src/tuning/plan.js";
+import { baseline, devVm } from "../../helpers/host.js";
 import { xmlProblems } from "../../helpers/xml.js";
-import { baseline, devVm } from "../plan-host.js";
 
 const plan = derivePlan(baseline(), { role: "host", rtCpus: 16 });
 const guestPlan = derivePlan(devVm(), { role: "guest", rtCpus: 1 });

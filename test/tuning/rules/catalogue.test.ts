@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runCheck } from "../../../src/tuning/check.js";
 import { RULES } from "../../../src/tuning/rules/index.js";
-import { buildHost, buildVm, withCmdline } from "../host-builder.js";
+import { buildHost, buildVm, withCmdline } from "../../helpers/host.js";
 
 const REQUIRED = [
   "os.cpu-isolation.isolcpus",

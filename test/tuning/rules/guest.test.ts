@@ -1,6 +1,6 @@
 /** The guest role against the seeds' guest boot line (seed 003 §2.1.2): isolcpus=1 nohz_full=1 rcu_nocbs=1 mce=off idle=poll. */
 import { describe, expect, it } from "vitest";
-import { buildVm, irq, withCmdline } from "../host-builder.js";
+import { buildVm, irq, withCmdline } from "../../helpers/host.js";
 import { finding } from "./find.js";
 
 function seedGuest() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseCpuMask } from "../../../src/host/parse/cpulist.js";
-import { buildHost, buildVm, HK, RT, withCmdline } from "../host-builder.js";
+import { buildHost, buildVm, HK, RT, withCmdline } from "../../helpers/host.js";
 import { finding } from "./find.js";
 
 describe("os.cpu-isolation.isolcpus", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildHost, buildVm } from "../host-builder.js";
+import { buildHost, buildVm } from "../../helpers/host.js";
 import { finding, ran } from "./find.js";
 
 describe("kernel rules", () => {

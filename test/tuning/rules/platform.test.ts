@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildHost, buildVm, withCmdline } from "../host-builder.js";
+import { buildHost, buildVm, withCmdline } from "../../helpers/host.js";
 import { finding } from "./find.js";
 
 const PLATFORM = [

@@ -12,8 +12,7 @@ import { RULES } from "../../../src/tuning/rules/index.js";
 import { settingRules } from "../../../src/tuning/settings/audit.js";
 import { planItem } from "../../../src/tuning/settings/derive.js";
 import { ALL_SETTINGS, type Profile, RUNTIME_SETTINGS } from "../../../src/tuning/settings/index.js";
-import { HK, RT } from "../host-builder.js";
-import { baseline } from "../plan-host.js";
+import { baseline, HK, RT } from "../../helpers/host.js";
 
 const PROFILES: Profile[] = (["host", "guest"] as const).flatMap((role) =>
   (["intel", "amd", null] as const).map((vendor) => ({

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Host } from "../../../src/host/model.js";
 import { derivePlan } from "../../../src/tuning/plan.js";
 import { formatCmdline } from "../../../src/tuning/plan-cmdline.js";
-import { baseline } from "../plan-host.js";
+import { baseline } from "../../helpers/host.js";
 
 const X86_ONLY = ["intel_iommu", "amd_iommu", "iommu", "mce", "idle", "intel_pstate", "amd_pstate", "tsc"];
 
