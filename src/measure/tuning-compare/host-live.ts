@@ -13,6 +13,7 @@
 import { statSync } from "node:fs";
 import type { HostFs } from "../../host/fs.js";
 import { formatCpuList, parseCpuList } from "../../host/parse/cpulist.js";
+import { PATHS } from "../../host/paths.js";
 import { expand, schedOf } from "../../tuning/apply/changes.js";
 import { nodeIo, type WriteIo } from "../../tuning/apply/io.js";
 import type { Plan, RuntimeItem } from "../../tuning/plan-types.js";
@@ -71,8 +72,8 @@ export function tunedIrqWrites(
   if (hk.length === 0) return [];
   const mask = hk.reduce((m, c) => m | (1n << BigInt(c)), 0n).toString(16);
   return [
-    { path: "/proc/irq/*/smp_affinity_list", value: formatCpuList(hk), unit: "scheduler" },
-    { path: "/proc/irq/default_smp_affinity", value: mask, unit: "scheduler" },
+    { path: PATHS.irqAffinityList, value: formatCpuList(hk), unit: "scheduler" },
+    { path: PATHS.irqDefaultAffinity, value: mask, unit: "scheduler" },
   ];
 }
 
