@@ -86,6 +86,7 @@ const startupPlugin = {
 const PRELOAD = [
   "dist/cli/check.js",
   "dist/cli/inspect.js",
+  "dist/app/tuning.js",
   "dist/host/fs.js",
   "dist/host/read.js",
   "dist/tuning/check.js",

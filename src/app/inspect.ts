@@ -1,5 +1,7 @@
 /** The core of `kvm4nfv inspect`: open the machine or snapshot, read it, and render or capture it. */
+import type { InspectOpts } from "../cli/inspect.js";
 import { type Exec, realExec } from "../exec.js";
+import { formatFileList } from "../host/files.js";
 import { openHostFs } from "../host/fs.js";
 import { inspectJson, renderInspect } from "../host/inspect-render.js";
 import { readHost } from "../host/read.js";
@@ -8,10 +10,12 @@ import { readSriov } from "../host/sriov.js";
 import { liveIpLink } from "../host/sriov-iplink.js";
 import { type Outcome, outcome } from "./outcome.js";
 
-export interface InspectOptions {
-  root?: string;
-  json?: boolean;
-  save?: string;
+/** What this machine's paths take of `inspect`'s option table (src/cli/inspect.ts). */
+export type InspectOptions = Pick<InspectOpts, "root" | "json" | "save">;
+
+/** `inspect --list-files`: the files kvm4nfv reads, one glob pattern a line. */
+export function listFilesCommand(): Outcome<string> {
+  return outcome(formatFileList());
 }
 
 /** What to print: text, or the JSON object. */

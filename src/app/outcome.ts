@@ -10,6 +10,8 @@ export interface Outcome<T extends string | object = string | object> {
   exitCode: number;
   /** one line each, printed to stderr as "kvm4nfv: note: …" */
   notes: string[];
+  /** lines printed to stderr as they are, after the output: a failed pod node's own "kvm4nfv: …" error line */
+  errors?: string[];
 }
 
 export function outcome<T extends string | object>(
@@ -18,6 +20,11 @@ export function outcome<T extends string | object>(
   notes: string[] = [],
 ): Outcome<T> {
   return { output, exitCode, notes };
+}
+
+/** A pod fan-out's result (src/pod: text, worst exit code, one error line per failed node) as an Outcome. */
+export function nodesOutcome(r: { text: string; exitCode: number; errors: string[] }): Outcome<string> {
+  return { output: r.text, exitCode: r.exitCode, notes: [], errors: r.errors };
 }
 
 /** Where a handler's progress lines go (the CLI writes them to stderr). */

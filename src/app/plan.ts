@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PlanOpts } from "../cli/plan.js";
 import { UsageError } from "../errors.js";
+import type { SriovPlanFlags } from "../sriov/plan-options.js";
 import { emit } from "../tuning/emit/index.js";
 import { emitTunedFiles, tunedProfileName } from "../tuning/emit/tuned.js";
 import { makePlan, type PlanFlags } from "../tuning/plan-options.js";
@@ -15,6 +16,10 @@ export { makePlan, type PlanFlags, planOptions } from "../tuning/plan-options.js
 
 /** `plan`'s option table (src/cli/plan.ts) and tuning's PlanFlags name the same flags, or this does not build. */
 export type PlanFlagsMatch = KeysMatch<SameKeys<PlanOpts, PlanFlags>>;
+/** …and src/sriov's SriovPlanFlags are exactly its SR-IOV flags (--sriov, --sriov-from, --testbed-host, --nic). */
+export type SriovPlanFlagsMatch = KeysMatch<
+  SameKeys<Pick<PlanOpts, "sriov" | "sriovFrom" | "testbedHost" | "nic">, SriovPlanFlags>
+>;
 
 /** Emit the plan; with -o write it there (for tuned, -o names the profile directory) and say where. */
 export function runPlan(flags: PlanOpts): Outcome<string> {

@@ -1,14 +1,15 @@
-/** What `kvm4nfv report` does behind the CLI: load runs from the store, render, write the file. */
+/**
+ * What `kvm4nfv report` does behind the CLI: load runs from the store, render, write the file. Options typed by
+ * src/cli/report.ts's table.
+ */
 import { renameSync, writeFileSync } from "node:fs";
+import type { ReportOpts } from "../cli/report.js";
 import { Kvm4nfvError, UsageError } from "../errors.js";
 import { renderReport } from "../report/html.js";
 import { type Outcome, outcome } from "./outcome.js";
 import { parseRunId, withStore } from "./results.js";
 
-export function reportAction(
-  ids: string[],
-  opts: { output: string; store?: string | undefined },
-): Outcome<string> {
+export function reportAction(ids: string[], opts: ReportOpts): Outcome<string> {
   checkReportPath(opts.output);
   const runIds = ids.map(parseRunId);
   const { html, source } = withStore(opts, (store) => ({

@@ -1,7 +1,14 @@
 /**
  * What `kvm4nfv results …` does, behind the CLI: parse the user's ids and values, open the store, and return
- * the text to print. The CLI file only declares flags and prints what these return.
+ * the text to print. The CLI file only declares flags and prints what these return; options typed by its tables.
  */
+import type {
+  ResultsCompareOpts,
+  ResultsExportOpts,
+  ResultsImportOpts,
+  ResultsListOpts,
+  ResultsShowOpts,
+} from "../cli/results.js";
 import { UsageError } from "../errors.js";
 import { formatForwardingRuns } from "../measure/forwarding/format.js";
 import type { TestType } from "../measure/types.js";
@@ -11,7 +18,10 @@ import { formatComparison, formatRun, formatRunList } from "../results/format.js
 import type { ImportOptions } from "../results/import.js";
 import { type StoreOption, withStore } from "../results/store.js";
 import { parsePositiveInt } from "../units.js";
-import type { Outcome as AppOutcome } from "./outcome.js";
+import type { Outcome as AppOutcome, KeysMatch, SameKeys } from "./outcome.js";
+
+/** `results import`'s table names exactly the importer's options (src/results/import.ts), or this does not build. */
+export type ImportFlagsMatch = KeysMatch<SameKeys<ResultsImportOpts, ImportOptions>>;
 
 export { type StoreOption, withStore };
 
@@ -48,9 +58,7 @@ function parseLimit(text: string | undefined): number | undefined {
   return text === undefined ? undefined : parsePositiveInt(text, "--limit", [1, Number.MAX_SAFE_INTEGER]);
 }
 
-export function listAction(
-  opts: StoreOption & { type?: string; limit?: string; json?: boolean; node?: string },
-): Outcome {
+export function listAction(opts: ResultsListOpts): Outcome {
   const type = parseType(opts.type);
   const limit = parseLimit(opts.limit);
   return withStore(opts, (store) => {
@@ -67,7 +75,7 @@ export function listAction(
   });
 }
 
-export function showAction(id: string, opts: StoreOption & { json?: boolean }): Outcome {
+export function showAction(id: string, opts: ResultsShowOpts): Outcome {
   const runId = parseRunId(id);
   return withStore(opts, (store) => {
     const run = store.getRun(runId);
@@ -75,11 +83,7 @@ export function showAction(id: string, opts: StoreOption & { json?: boolean }): 
   });
 }
 
-export function compareAction(
-  a: string,
-  b: string,
-  opts: StoreOption & { threshold?: string; json?: boolean },
-): Outcome {
+export function compareAction(a: string, b: string, opts: ResultsCompareOpts): Outcome {
   const idA = parseRunId(a);
   const idB = parseRunId(b);
   const thresholdPct = opts.threshold === undefined ? DEFAULT_THRESHOLD_PCT : parseThreshold(opts.threshold);
@@ -99,7 +103,7 @@ export function compareAction(
   });
 }
 
-export function exportAction(ids: string[], opts: StoreOption & { format?: string }): Outcome {
+export function exportAction(ids: string[], opts: ResultsExportOpts): Outcome {
   const format = parseFormat(opts.format ?? "json");
   const runIds = ids.map(parseRunId);
   return withStore(opts, (store) => ({
@@ -113,7 +117,7 @@ export function exportAction(ids: string[], opts: StoreOption & { format?: strin
 }
 
 /** `results import`: the importer (src/results/import.ts) under the handler contract. */
-export async function importResults(files: string[], opts: ImportOptions): Promise<Outcome> {
+export async function importResults(files: string[], opts: ResultsImportOpts): Promise<Outcome> {
   const { importAction } = await import("../results/import.js");
   const { text, exitCode } = importAction(files, opts);
   return { output: text, exitCode, notes: [] };

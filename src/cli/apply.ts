@@ -1,9 +1,10 @@
 /** `kvm4nfv apply PLAN.json`: show (default) or make (--yes) the changes a plan asks for, journaled for revert. */
 import type { Command } from "@commander-js/extra-typings";
+import type { OptsOf } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print, setExit } from "./run.js";
+import { finish } from "./run.js";
 
-export function register(program: Command): void {
+const declareApply = (program: Command) =>
   program
     .command("apply")
     .description(
@@ -16,15 +17,16 @@ export function register(program: Command): void {
     .option("--journal <file>", "journal file (default: <root>/var/lib/kvm4nfv/journal.json)")
     .option(...POD_OPTION)
     .option(...NODE_OPTION)
-    .option(...ACCEPT_NEW_OPTION)
-    .action(async (plan, opts) => {
-      if (opts.node !== undefined) {
-        const pod = await import("../pod/commands.js");
-        return pod.emitOutcome(await pod.applyOnNodes({ plan, ...opts }));
-      }
-      const { runApply, formatApplyReport } = await import("../tuning/apply/apply.js");
-      const report = await runApply({ plan, ...opts });
-      print(formatApplyReport(report));
-      setExit((report.unverified ?? []).length > 0 ? 1 : 0);
-    });
+    .option(...ACCEPT_NEW_OPTION);
+export type ApplyOpts = OptsOf<ReturnType<typeof declareApply>>;
+
+export function register(program: Command): void {
+  declareApply(program).action(async (plan, opts) => {
+    if (opts.node !== undefined) {
+      const { applyOnNodes } = await import("../app/nodes.js");
+      return finish(await applyOnNodes(plan, opts));
+    }
+    const { applyCommand } = await import("../app/tuning.js");
+    finish(await applyCommand(plan, opts));
+  });
 }

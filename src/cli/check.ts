@@ -1,11 +1,10 @@
-/** `kvm4nfv check --role host|guest`: the readiness audit. Flags only; the rules are in src/tuning/. */
+/** `kvm4nfv check --role host|guest`: the readiness audit. Flags only; the handler is src/app/tuning.ts. */
 import { type Command, Option } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.js";
-import { cpusOption } from "./options.js";
+import { cpusOption, type OptsOf } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { print, setExit } from "./run.js";
+import { finish } from "./run.js";
 
-export function register(program: Command): void {
+const declareCheck = (program: Command) =>
   program
     .command("check")
     .description(
@@ -29,40 +28,16 @@ export function register(program: Command): void {
     )
     .option(...POD_OPTION)
     .option(...NODE_OPTION)
-    .option(...ACCEPT_NEW_OPTION)
-    .action(async (opts) => {
-      if (opts.node !== undefined) {
-        if (opts.evidenceFrom !== undefined)
-          throw new UsageError("--evidence-from is for this machine or --root");
-        const pod = await import("../pod/commands.js");
-        return pod.emitOutcome(await pod.checkNodes(opts));
-      }
-      // Loaded together: the audit's whole budget is a fraction of a second on the live host.
-      const [
-        { openHostFs },
-        { readHost },
-        { runCheck, runCheckAgainst },
-        { formatReport },
-        { hwlatEvidenceFrom },
-      ] = await Promise.all([
-        import("../host/fs.js"),
-        import("../host/read.js"),
-        import("../tuning/check.js"),
-        import("../tuning/check-format.js"),
-        import("../measure/hwlat/evidence.js"),
-      ]);
-      const fs = openHostFs(opts.root);
-      const report =
-        opts.against === undefined
-          ? runCheck(readHost(fs), {
-              role: opts.role,
-              cpus: opts.cpus,
-              ...(opts.evidenceFrom !== undefined
-                ? { measured: { hwlat: await hwlatEvidenceFrom(opts.evidenceFrom, opts.role) } }
-                : {}),
-            })
-          : await runCheckAgainst(fs, { role: opts.role, plan: opts.against, cpus: opts.cpus });
-      print(formatReport(report, opts.format));
-      setExit(report.summary.fail > 0 ? 1 : 0);
-    });
+    .option(...ACCEPT_NEW_OPTION);
+export type CheckOpts = OptsOf<ReturnType<typeof declareCheck>>;
+
+export function register(program: Command): void {
+  declareCheck(program).action(async (opts) => {
+    if (opts.node !== undefined) {
+      const { checkOnNodes } = await import("../app/nodes.js");
+      return finish(await checkOnNodes(opts));
+    }
+    const { checkCommand } = await import("../app/tuning.js");
+    finish(await checkCommand(opts));
+  });
 }

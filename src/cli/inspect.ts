@@ -1,9 +1,10 @@
 /** `kvm4nfv inspect`: show what kvm4nfv knows about a host, or capture it as a snapshot. Flags only. */
 import type { Command } from "@commander-js/extra-typings";
+import type { OptsOf } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { finish, print } from "./run.js";
+import { finish } from "./run.js";
 
-export function register(program: Command): void {
+const declareInspect = (program: Command) =>
   program
     .command("inspect")
     .description("show the host's CPUs, topology, kernel and run-time tuning (or save them as a snapshot)")
@@ -13,14 +14,20 @@ export function register(program: Command): void {
     .option("--list-files", "print the files kvm4nfv reads (one glob pattern a line) and exit")
     .option(...POD_OPTION)
     .option(...NODE_OPTION)
-    .option(...ACCEPT_NEW_OPTION)
-    .action(async (opts) => {
-      if (opts.listFiles || opts.node !== undefined) {
-        const pod = await import("../pod/commands.js");
-        if (opts.listFiles) return print(pod.listFiles());
-        return pod.emitOutcome(await pod.inspectNodes(opts));
-      }
-      const { inspectLive } = await import("../app/inspect.js");
-      finish(await inspectLive(opts));
-    });
+    .option(...ACCEPT_NEW_OPTION);
+export type InspectOpts = OptsOf<ReturnType<typeof declareInspect>>;
+
+export function register(program: Command): void {
+  declareInspect(program).action(async (opts) => {
+    if (opts.listFiles) {
+      const { listFilesCommand } = await import("../app/inspect.js");
+      return finish(listFilesCommand());
+    }
+    if (opts.node !== undefined) {
+      const { inspectOnNodes } = await import("../app/nodes.js");
+      return finish(await inspectOnNodes(opts));
+    }
+    const { inspectLive } = await import("../app/inspect.js");
+    finish(await inspectLive(opts));
+  });
 }

@@ -53,11 +53,8 @@ export function register(program: Command): void {
   });
   declareCheck(kernel).action(async (plan, opts) => {
     if (opts.node !== undefined) {
-      const [{ kernelCheckOnNodes }, pod] = await Promise.all([
-        import("../tuning/rtkernel/nodes.js"),
-        import("../pod/commands.js"),
-      ]);
-      return pod.emitOutcome(await kernelCheckOnNodes({ plan, ...opts }));
+      const { kernelCheckNodes } = await import("../app/nodes.js");
+      return finish(await kernelCheckNodes(plan, opts));
     }
     const { kernelCheck } = await import("../app/kernel.js");
     finish(await kernelCheck(plan, opts));

@@ -28,3 +28,6 @@ export function cpusOption(description: string) {
  * table. Handlers in src/app take these types (`import type`, erased), so a flag renamed here breaks their build.
  */
 export type OptsOf<C extends { opts(): object }> = ReturnType<C["opts"]>;
+
+/** A table's options with its defaulted keys optional again: the handler keeps the default for other callers. */
+export type Defaulted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;

@@ -1,9 +1,9 @@
 /** `kvm4nfv report ID… -o FILE.html`: one self-contained HTML report of stored runs. Flags only; the work is in src/report/. */
 import type { Command } from "@commander-js/extra-typings";
-import { storeOption } from "./options.js";
+import { type OptsOf, storeOption } from "./options.js";
 import { finish } from "./run.js";
 
-export function register(program: Command): void {
+const declareReport = (program: Command) =>
   program
     .command("report")
     .description(
@@ -11,9 +11,12 @@ export function register(program: Command): void {
     )
     .argument("<id...>", "run ids; with several, a comparison section is added")
     .requiredOption("-o, --output <file>", "HTML file to write")
-    .addOption(storeOption())
-    .action(async (ids, opts) => {
-      const { reportAction } = await import("../app/report.js");
-      finish(reportAction(ids, opts));
-    });
+    .addOption(storeOption());
+export type ReportOpts = OptsOf<ReturnType<typeof declareReport>>;
+
+export function register(program: Command): void {
+  declareReport(program).action(async (ids, opts) => {
+    const { reportAction } = await import("../app/report.js");
+    finish(reportAction(ids, opts));
+  });
 }

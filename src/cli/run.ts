@@ -13,10 +13,14 @@ export function setExit(code: number): void {
   process.exitCode = code;
 }
 
-/** A handler's outcome (src/app/outcome.ts): notes to stderr, the output to stdout, the exit code set. */
+/**
+ * A handler's outcome (src/app/outcome.ts): notes to stderr, the output to stdout, then its error lines (a failed
+ * pod node's) to stderr as they are, the exit code set.
+ */
 export function finish(o: Outcome): void {
   for (const note of o.notes) process.stderr.write(`kvm4nfv: note: ${note}\n`);
   if (o.output !== "") print(o.output);
+  for (const e of o.errors ?? []) process.stderr.write(`${e}\n`);
   setExit(o.exitCode);
 }
 

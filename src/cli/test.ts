@@ -5,7 +5,7 @@
 import { type Command, Option } from "@commander-js/extra-typings";
 import { accelOption, cpusOption, type OptsOf, storeOption } from "./options.js";
 import { ACCEPT_NEW_OPTION, NODE_OPTION, POD_OPTION } from "./pod-options.js";
-import { finish, print, progress, setExit } from "./run.js";
+import { finish, progress } from "./run.js";
 import { registerInstruments } from "./test-instruments.js";
 import { registerMigration } from "./test-migration.js";
 
@@ -62,10 +62,8 @@ export type TimerOpts = OptsOf<ReturnType<typeof declareTimer>>;
 export function register(program: Command): void {
   declareTimer(program).action(async (opts) => {
     if (opts.node !== undefined) {
-      const { timerOnNode } = await import("../pod/commands.js");
-      const outcome = await timerOnNode(opts);
-      print(outcome.text);
-      return setExit(outcome.exitCode);
+      const { timerOnNode } = await import("../app/nodes.js");
+      return finish(await timerOnNode(opts));
     }
     const { timerCommand } = await import("../app/timer.js");
     finish(await timerCommand(opts));

@@ -1,18 +1,18 @@
 /**
  * `kvm4nfv run task FILE.yaml`: Yardstick task files (added under the existing `run` command; commander
- * dispatches `run task …` here and `run verify|daily` to the jobs). Flags only; the work is in
- * src/yardstick/run-task.ts. Exit 0 criteria PASS, 1 FAIL (an SLA with action assert broke), 2 bad input.
+ * dispatches `run task …` here and `run verify|daily` to the jobs). Flags only; the handler is src/app/yardstick.ts
+ * (the work src/yardstick/run-task.ts). Exit 0 criteria PASS, 1 FAIL (an SLA with action assert broke), 2 bad input.
  */
 import type { Command } from "@commander-js/extra-typings";
-import { storeOption } from "./options.js";
-import { print, setExit } from "./run.js";
+import { type OptsOf, storeOption } from "./options.js";
+import { finish, progress } from "./run.js";
 
 function runGroup(program: Command): Command {
   const existing = program.commands.find((c) => c.name() === "run");
   return (existing ?? program.command("run").description("run jobs and task files")) as unknown as Command;
 }
 
-export function register(program: Command): void {
+const declareTask = (program: Command) =>
   runGroup(program)
     .command("task")
     .description("run a Yardstick task file (yardstick:task:0.1; Cyclictest, QemuMigrate; Node context)")
@@ -40,18 +40,19 @@ export function register(program: Command): void {
     .option("--influx-db <name>", "InfluxDB database (default yardstick)")
     .addOption(storeOption())
     .option("--dry-run", "render and check the task, show what each part maps to, run nothing")
-    .option("--json", "print Yardstick's result document")
-    .action(async (file, opts, cmd) => {
-      const { runTask } = await import("../yardstick/run-task.js");
-      // `run` itself declares --store and -o (for its jobs) and commander gives them to it: take them back.
-      const parent = (cmd.parent?.opts() ?? {}) as { store?: string; output?: string };
-      const flags = {
-        ...opts,
-        store: opts.store ?? parent.store,
-        outputFile: opts.outputFile ?? parent.output,
-      };
-      const outcome = await runTask(file, flags, (l) => process.stderr.write(`${l}\n`));
-      print(outcome.text);
-      setExit(outcome.exitCode);
-    });
+    .option("--json", "print Yardstick's result document");
+export type RunTaskOpts = OptsOf<ReturnType<typeof declareTask>>;
+
+export function register(program: Command): void {
+  declareTask(program).action(async (file, opts, cmd) => {
+    const { runTaskCommand } = await import("../app/yardstick.js");
+    // `run` itself declares --store and -o (for its jobs) and commander gives them to it: take them back.
+    const parent = (cmd.parent?.opts() ?? {}) as { store?: string; output?: string };
+    const flags = {
+      ...opts,
+      store: opts.store ?? parent.store,
+      outputFile: opts.outputFile ?? parent.output,
+    };
+    finish(await runTaskCommand(file, flags, progress));
+  });
 }

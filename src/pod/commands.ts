@@ -1,11 +1,10 @@
 /**
- * inspect and check on the nodes of a pod: the CLI passes its flags here when --node is given. Each node is
- * one SSH session (one handshake) and one round trip for its files; then the same readHost and rules as
- * locally. Several nodes are read concurrently (bounded), and one node's failure is that node's line, not the
+ * inspect, check, apply, revert and test timer on the nodes of a pod (src/app/nodes.ts calls these when --node is
+ * given; they return data, never print). Each node is one SSH session (one handshake) and one round trip for its
+ * files; then the same readHost and rules as locally. Several nodes are read concurrently (bounded), and one node's failure is that node's line, not the
  * end of the others.
  */
 import { describeError, UsageError } from "../errors.js";
-import { formatFileList } from "../host/files.js";
 import { inspectJson, renderInspect } from "../host/inspect-render.js";
 import { readHost } from "../host/read.js";
 import type { TimerFlags } from "../measure/timer-options.js";
@@ -22,6 +21,7 @@ export interface PodFlags {
   parallel?: number | undefined;
 }
 
+/** One fan-out's result (src/app/outcome.ts: nodesOutcome turns it into a handler's Outcome). */
 export interface Outcome {
   text: string;
   exitCode: number;
@@ -115,11 +115,6 @@ export async function inspectNodes(flags: InspectNodeFlags): Promise<Outcome> {
   );
 }
 
-/** `inspect --list-files`: what kvm4nfv reads, one pattern a line. */
-export function listFiles(): string {
-  return formatFileList();
-}
-
 export interface CheckNodeFlags extends PodFlags {
   role: string;
   cpus?: string | undefined;
@@ -151,13 +146,6 @@ export async function checkNodes(flags: CheckNodeFlags): Promise<Outcome> {
     flags.format === "json",
     (report) => JSON.parse(formatReport(report, "json")),
   );
-}
-
-/** Print an outcome (CLI helper kept here so the command files stay one call). */
-export function emitOutcome(o: Outcome): void {
-  if (o.text) process.stdout.write(o.text);
-  for (const e of o.errors) process.stderr.write(`${e}\n`);
-  process.exitCode = o.exitCode;
 }
 
 /** `test timer --node N`: one node (measurements are not fanned out: they would load each other's jump host). */

@@ -51,15 +51,10 @@ describe("layers", () => {
     const text = [
       'import { a } from "../app/timer.js";',
       'const { b } = await import("../cli/run.js");',
-      'export { c } from "./units.js";',
+      'export { c } from "../units.js";',
       'import type {\n  D,\n} from "../app/outcome.js";',
     ].join("\n");
-    expect(imports(f, text).map(rel)).toEqual([
-      "app/timer.ts",
-      "cli/run.ts",
-      "measure/units.ts",
-      "app/outcome.ts",
-    ]);
+    expect(imports(f, text).map(rel)).toEqual(["app/timer.ts", "cli/run.ts", "units.ts", "app/outcome.ts"]);
   });
 
   it("src/app takes only types from src/cli (an `import type`, erased when built), never a value", () => {
@@ -120,6 +115,30 @@ describe("layers", () => {
       )
       .map(rel);
     expect(bad).toEqual([]);
+  });
+
+  it("only src/cli/run.ts writes stdout or sets the exit code (main.ts: commander's usage errors, a crash)", () => {
+    const writers = all
+      .filter((f) =>
+        /process\.stdout\.write|process\.exitCode\s*=/.test(
+          readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\//g, ""),
+        ),
+      )
+      .map(rel)
+      .sort();
+    expect(writers).toEqual(["cli/main.ts", "cli/run.ts"]);
+    // and the command files print only through run.ts's finish(): none takes print or setExit
+    const direct = all
+      .filter((f) => rel(f).startsWith("cli/") && rel(f) !== "cli/run.ts")
+      .filter((f) =>
+        /import\s*\{[^}]*\b(print|setExit)\b[^}]*\}\s*from\s*"\.\/run\.js"/.test(readFileSync(f, "utf8")),
+      )
+      .map(rel);
+    expect(direct).toEqual([]);
+  });
+
+  it("one value parser: src/units.ts (the old src/measure/units.ts re-export is gone)", () => {
+    expect(all.filter((f) => /(^|\/)units\.ts$/.test(rel(f))).map(rel)).toEqual(["units.ts"]);
   });
 
   it("no two core modules import each other", () => {
