@@ -15,7 +15,8 @@ import { runOnNode } from "../measure/rtla/node.js";
 import { parseSla } from "../measure/sla.js";
 import type { RunRecord } from "../measure/types.js";
 import { parseDuration, parsePositiveInt } from "../units.js";
-import type { OnProgress, Outcome } from "./outcome.js";
+import type { OnProgress } from "./outcome.js";
+import { type RunOutcome, storeRunOutcome } from "./store-run.js";
 
 /**
  * The flags every instrument shares, as src/cli/test-instruments.ts declares them (partial: `test irq` has no
@@ -77,9 +78,7 @@ export function oslatOptionsFromFlags(flags: Partial<OslatOpts>): OslatOptions {
 }
 
 /** An instrument handler's Outcome, with the stored run (tests read it). */
-export interface InstrumentOutcome extends Outcome<string> {
-  run: RunRecord;
-}
+export type InstrumentOutcome = RunOutcome;
 
 /** Where notes during a run go when the caller passes none (a test, a job): nowhere. */
 export const quiet: OnProgress = () => {};
@@ -89,15 +88,7 @@ export async function storeAndFormat(
   run: RunRecord,
   flags: { store?: string; json?: boolean },
 ): Promise<InstrumentOutcome> {
-  const { openStore } = await import("../results/store.js");
-  const store = openStore(flags.store);
-  try {
-    run.id = store.saveRun(run);
-  } finally {
-    store.close();
-  }
-  const output = flags.json ? JSON.stringify(run, null, 2) : formatLatencyRun(run, store.path);
-  return { output, exitCode: run.verdict.status === "pass" ? 0 : 1, notes: [], run };
+  return storeRunOutcome(run, flags, formatLatencyRun);
 }
 
 /** Run here, or with --node on that pod node (its files, its tool, a run directory there). */

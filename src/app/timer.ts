@@ -7,10 +7,10 @@ import type { Exec } from "../exec.js";
 import { formatTimerRun } from "../measure/format.js";
 import { runTimerTest } from "../measure/timer.js";
 import { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
-import type { RunRecord } from "../measure/types.js";
 import type { PodFlags } from "../pod/commands.js";
 import { checkPossibleCpus } from "../units.js";
-import type { KeysMatch, Outcome, SameKeys } from "./outcome.js";
+import type { KeysMatch, SameKeys } from "./outcome.js";
+import { type RunOutcome, storeRunOutcome } from "./store-run.js";
 
 export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options.js";
 
@@ -20,9 +20,7 @@ export { type TimerFlags, timerOptionsFromFlags } from "../measure/timer-options
  */
 export type TimerFlagsMatch = KeysMatch<SameKeys<TimerOpts, TimerFlags & Omit<PodFlags, "parallel">>>;
 
-export interface CommandOutcome extends Outcome<string> {
-  run: RunRecord;
-}
+export type CommandOutcome = RunOutcome;
 
 export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<CommandOutcome> {
   const options = timerOptionsFromFlags(flags);
@@ -33,13 +31,5 @@ export async function timerCommand(flags: TimerFlags, exec?: Exec): Promise<Comm
     options.where === "guest"
       ? await (await import("../measure/guest-timer.js")).runGuestTimerTest(options, exec)
       : await runTimerTest(options, exec);
-  const { openStore } = await import("../results/store.js");
-  const store = openStore(flags.store);
-  try {
-    run.id = store.saveRun(run);
-  } finally {
-    store.close();
-  }
-  const output = flags.json ? JSON.stringify(run, null, 2) : formatTimerRun(run, store.path);
-  return { output, exitCode: run.verdict.status === "pass" ? 0 : 1, notes: [], run };
+  return storeRunOutcome(run, flags, formatTimerRun);
 }
